@@ -1,0 +1,196 @@
+// bench/send: how many emails per second POST /v1/emails/ accepts (202: committed to disk), measured
+// with autocannon from a second process, beside a bare Fastify no-op route loaded identically in the
+// same run (the baseline), and — when Debian's Postfix is installed — Postfix's SMTP acceptance rate.
+//
+//   npx tsx bench/send.ts [--duration 15] [--connections 20] [--warmup 3] [--pg] [--no-postfix] [--quiet-wait 60]
+//
+// The machine is shared: before measuring it waits up to --quiet-wait seconds for other processes to
+// calm down, and for each measurement it prints the share of the CPUs that processes outside the
+// benchmark used (PostgreSQL's processes count as the benchmark's in a --pg run).
+//
+// Taifa Mail runs as a child process with TAIFA_ROLES=api: the delivery worker is off so that it
+// does not compete for the 2 cores while acceptance is measured (emails stay queued). Sandbox mode,
+// so the domain verifies without DNS. SQLite by default (WAL, synchronous=FULL); --pg uses a fresh
+// PostgreSQL database on 127.0.0.1:5432, dropped afterwards. Not a test: `npm test` does not run it.
+import { parseArgs } from 'node:util';
+import {
+  addOwnComm, codeVersion, countRows, cpuWindow, describeOtherLoad, fmt, freePort, machine, newBenchKey, runMain, sandboxSender, sendBody, sleep, spawnNode, startTaifa,
+  table, tempDir, tempPostgres, treeCpuMs, waitForQuiet, waitHealthy, type CpuWindow,
+} from './lib.js';
+import { havePostfix, postfixVersion, startPostfix } from './postfix.js';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '15' },
+    connections: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    pg: { type: 'boolean', default: false },
+    'no-postfix': { type: 'boolean', default: false },
+    'quiet-wait': { type: 'string', default: '60' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write('npx tsx bench/send.ts [--duration 15] [--connections 20] [--warmup 3] [--pg] [--no-postfix] [--quiet-wait 60]\n');
+  process.exit(0);
+}
+const DURATION = Number(values.duration);
+const CONNECTIONS = Number(values.connections);
+const WARMUP = Number(values.warmup);
+
+interface LoadResult {
+  seconds: number;
+  total: number;
+  statusCounts: Record<string, number>;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+/** Runs autocannon in its own process (bench/load.ts) against `url` + /v1/emails/. */
+async function load(url: string, body: string, headers: Record<string, string>, duration: number): Promise<LoadResult> {
+  const child = spawnNode('autocannon', ['bench/load.ts'], {
+    BENCH_LOAD: JSON.stringify({ url: `${url}/v1/emails/`, connections: CONNECTIONS, duration, body, headers }),
+  });
+  const code = await child.exited;
+  const line = child.output().trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (code !== 0 || !line) throw new Error(`load generator exited ${code}: ${child.output()}`);
+  return JSON.parse(line) as LoadResult;
+}
+
+async function main(): Promise<void> {
+  const key = newBenchKey();
+  const dir = tempDir('taifa-bench-send-');
+  const databaseUrl = values.pg ? await tempPostgres() : `sqlite:${dir}/taifa.db`;
+  const dbName = values.pg ? 'PostgreSQL' : 'SQLite';
+  if (values.pg) addOwnComm('postgres');
+  process.stderr.write(`bench/send: ${dbName}, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per target\n`);
+
+  const taifa = await startTaifa('taifa', {
+    TAIFA_DATA_DIR: dir, DATABASE_URL: databaseUrl, TAIFA_SANDBOX: 'true', TAIFA_BOOTSTRAP_API_KEY: key, TAIFA_ROLES: 'api',
+  });
+  const from = await sandboxSender(taifa.url, key);
+  // `{{n}}` becomes a number unique to each request (bench/load.ts): its own recipient and receipt number.
+  const body = JSON.stringify(sendBody(from, 42, 'customer{{n}}@recipient.example')).replaceAll('#100042', '#{{n}}');
+  const auth = { authorization: `Bearer ${key}` };
+
+  const noopPort = await freePort();
+  const noop = spawnNode('noop-server', ['bench/noop-server.ts'], { PORT: String(noopPort) });
+  const noopUrl = `http://127.0.0.1:${noopPort}`;
+  await waitHealthy(noop, `${noopUrl}/healthz`);
+
+  // Warm both up (JIT, SQLite page cache), then measure one after the other, each alone on the CPUs.
+  if (WARMUP > 0) {
+    process.stderr.write('warming up…\n');
+    await load(noopUrl, body, {}, WARMUP);
+    const w = await load(taifa.url, body, auth, WARMUP);
+    if (!w.statusCounts['202']) throw new Error(`Taifa Mail answered no 202 in the warm-up: ${JSON.stringify(w.statusCounts)}`);
+  }
+  await sleep(500);
+  const quiet = await waitForQuiet(Number(values['quiet-wait']));
+  const rowsBefore = await countRows(databaseUrl, 'SELECT count(*) AS n FROM emails');
+  process.stderr.write('measuring the no-op route…\n');
+  let w = cpuWindow();
+  let cpu0 = treeCpuMs(noop.pid);
+  const base = await load(noopUrl, body, {}, DURATION);
+  const baseServerMs = treeCpuMs(noop.pid) - cpu0;
+  const baseCpu = w.stop();
+  await noop.stop();
+  process.stderr.write('measuring Taifa Mail POST /v1/emails/…\n');
+  w = cpuWindow();
+  cpu0 = treeCpuMs(taifa.pid);
+  const t = await load(taifa.url, body, auth, DURATION);
+  const taifaServerMs = treeCpuMs(taifa.pid) - cpu0;
+  const taifaCpu = w.stop();
+  // Requests still in flight when the load stopped may commit after it: let them, then count.
+  await sleep(1000);
+  const rowsAfter = await countRows(databaseUrl, 'SELECT count(*) AS n FROM emails');
+  const recipientsQueued = await countRows(databaseUrl, "SELECT count(*) AS n FROM email_recipients WHERE status = 'queued'");
+  await taifa.stop();
+
+  // Postfix: smtpd accepting 5 KB messages over persistent SMTP sessions into its (fsynced) queue, on hold.
+  let postfix: { rate: number; accepted: number; held: number; seconds: number; cpu: CpuWindow; serverMs: number } | null = null;
+  let postfixNote = 'postfix not measured (Debian\'s postfix is not installed)';
+  if (values['no-postfix']) postfixNote = 'postfix not measured (--no-postfix)';
+  else if (havePostfix()) {
+    process.stderr.write('measuring Postfix SMTP acceptance…\n');
+    const pf = await startPostfix({ relayPort: 9, concurrency: 20 });
+    const bytes = body.length;
+    if (WARMUP > 0) await pf.inject(500, bytes, CONNECTIONS);
+    await waitForQuiet(Number(values['quiet-wait']));
+    const heldBefore = pf.held();
+    // smtp-source sends a fixed count: send chunks until the duration has passed.
+    let accepted = 0;
+    let seconds = 0;
+    const chunk = 2000;
+    const pw = cpuWindow();
+    const pfCpu0 = treeCpuMs(pf.masterPid);
+    while (seconds < DURATION) {
+      seconds += await pf.inject(chunk, bytes, CONNECTIONS);
+      accepted += chunk;
+    }
+    const serverMs = treeCpuMs(pf.masterPid) - pfCpu0;
+    const cpu = pw.stop();
+    await sleep(500);
+    const held = pf.held() - heldBefore;
+    await pf.stop();
+    postfix = { rate: accepted / seconds, accepted, held, seconds, cpu, serverMs };
+    postfixNote = '';
+  }
+
+  const accepted = t.statusCounts['202'] ?? 0;
+  const rate = accepted / t.seconds;
+  const baseRate = (base.statusCounts['202'] ?? 0) / base.seconds;
+  const ratio = rate / baseRate;
+  const stored = rowsAfter - rowsBefore;
+  const inFlight = stored - accepted;
+  const rows: Array<Array<string | number>> = [
+    ['target', 'accepted/s', '202s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'seconds', 'server CPU ms/msg', 'machine CPU %'],
+    ['no-op Fastify route (baseline)', fmt(baseRate), fmt(base.statusCounts['202'] ?? 0), fmt(base.p50, 1), fmt(base.p99, 1), fmt(base.non2xx), fmt(base.errors + base.timeouts), fmt(base.seconds, 1),
+      fmt(baseServerMs / Math.max(1, base.total), 3), fmt(baseCpu.machinePct)],
+    [`Taifa Mail POST /v1/emails/ (${dbName})`, fmt(rate), fmt(accepted), fmt(t.p50, 1), fmt(t.p99, 1), fmt(t.non2xx), fmt(t.errors + t.timeouts), fmt(t.seconds, 1),
+      fmt(taifaServerMs / Math.max(1, t.total), 3), fmt(taifaCpu.machinePct)],
+  ];
+  if (postfix) {
+    rows.push([`Postfix ${postfixVersion()} smtpd (smtp-source -d)`, fmt(postfix.rate), fmt(postfix.accepted), 'n/a', 'n/a', '0', '0', fmt(postfix.seconds, 1),
+      fmt(postfix.serverMs / postfix.accepted, 3), fmt(postfix.cpu.machinePct)]);
+  }
+  const pass = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const out = [
+    '',
+    `bench/send — POST /v1/emails/, ${fmt(body.length)}-byte JSON body (html + text, one "to" and receipt number unique per request, subject, tags), ${CONNECTIONS} connections, ${DURATION} s per target after ${WARMUP} s warm-up`,
+    `load generator: autocannon in its own process; Taifa Mail: one process, TAIFA_ROLES=api (worker off while measuring), sandbox, ${dbName}, LOG_LEVEL=warn`,
+    '',
+    table(rows),
+    '',
+    `ratio Taifa / no-op: ${ratio.toFixed(2)}   target ≥ 0.50 on SQLite: ${values.pg ? 'n/a (PostgreSQL run)' : pass(ratio >= 0.5)}`,
+    `server CPU per message: Taifa ${fmt(taifaServerMs / Math.max(1, t.total), 3)} ms vs no-op ${fmt(baseServerMs / Math.max(1, base.total), 3)} ms`
+      + (postfix ? ` vs Postfix ${fmt(postfix.serverMs / postfix.accepted, 3)} ms (all its processes)` : '')
+      + ' — user+system time of the server process(es) during the window, little affected by other load'
+      + (values.pg ? '; PostgreSQL\'s own processes not included' : ''),
+    postfix
+      ? `ratio Taifa / Postfix SMTP acceptance: ${(rate / postfix.rate).toFixed(2)}   target ≥ 2.00: ${pass(rate / postfix.rate >= 2)}`
+      : postfixNote,
+    `durability: ${fmt(accepted)} answered 202; ${fmt(stored)} emails committed in the database during the run`
+      + (inFlight === 0 ? ' — equal' : inFlight > 0 && inFlight <= CONNECTIONS ? ` — ${inFlight} more: requests in flight when the load stopped (committed, answer not read)` : ' — MISMATCH')
+      + `; ${fmt(recipientsQueued)} recipients queued in all (incl. warm-up)`,
+  ];
+  if (postfix) {
+    out.push(`postfix durability: ${fmt(postfix.accepted)} sent by smtp-source, ${fmt(postfix.held)} queue files on hold${postfix.held >= postfix.accepted ? ' — equal' : ' — MISMATCH'}`);
+    out.push(`postfix setup: throwaway instance (own config and queue dirs under a temp dir), smtpd on 127.0.0.1, ${fmt(body.length)}-byte messages, held (no delivery while measuring), in_flow_delay=0, log to /dev/null`);
+  }
+  out.push(
+    `other load: before start ${describeOtherLoad(quiet)}; during the no-op run ${describeOtherLoad(baseCpu)}; during the Taifa run ${describeOtherLoad(taifaCpu)}`
+      + (postfix ? `; during the Postfix run ${describeOtherLoad(postfix.cpu)}` : ''),
+    `machine: ${machine()}; code: ${codeVersion()}`,
+    '',
+  );
+  process.stdout.write(out.join('\n'));
+}
+
+runMain(main);

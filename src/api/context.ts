@@ -1,0 +1,44 @@
+import type { promises as dns } from 'node:dns';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Store } from '../store/database.js';
+import type { GroupCommitter } from '../store/group-commit.js';
+import type { KeyOwner } from '../store/accounts-repo.js';
+import type { SenderCache } from '../core/accept-email.js';
+import type { TtlCache } from '../core/ttl-cache.js';
+import type { TrackingDeps } from '../tracking/routes.js';
+
+/** What route modules need: configuration, storage and the few shared services. */
+export interface ApiContext {
+  config: Readonly<Config>;
+  store: Store;
+  /** Group commits of tracking hits (and of anything else written in the background). */
+  committer: GroupCommitter;
+  /** Group commits of accepted emails (the 202 path). */
+  acceptCommitter: GroupCommitter;
+  resolver: dns.Resolver;
+  log: Logger;
+  /** Key owners and senders seen in the last second: the send path's reads, cached briefly. */
+  authCache: TtlCache<KeyOwner>;
+  senderCache: SenderCache;
+  /** The tracking endpoints' needs, when this process runs the tracking role. */
+  tracking: Omit<TrackingDeps, 'committer' | 'log'> | null;
+  /** Called after an email was committed, so an in-process worker can claim it at once. */
+  onQueued: () => void;
+}
+
+/** Who a request authenticated as. */
+export interface AuthContext {
+  accountId: string;
+  userId: string;
+  keyId: string;
+  plan: string;
+  /** Operator overrides of the plan's limits (JSON), or null. */
+  limits: string | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+}

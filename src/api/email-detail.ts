@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import { errors } from '../core/errors.js';
+import { retryEmail } from '../core/retry-email.js';
+import { firstCapture } from '../store/captures-repo.js';
+import { getEmail, listAttachments, listEvents, listRecipients } from '../store/emails-repo.js';
+import { requireAuth } from './auth.js';
+import type { ApiContext } from './context.js';
+import { emailDetail, eventView } from './email-views.js';
+import { acceptedBody, emailDetail as emailDetailSchema, eventBody, idParams, withErrors } from './schemas.js';
+
+const tags = ['Emails'];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EVENTS_PAGE_MAX = 1000;
+
+/** `/v1/emails/{id}`: detail, events timeline, retry, and the sandbox's raw message. */
+export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get<{ Params: { id: string } }>('/v1/emails/:id', { schema: { tags, summary: 'Get an email with its recipients and events', params: idParams, response: withErrors({ 200: emailDetailSchema }, 404) } }, async (request) => {
+    const auth = requireAuth(request);
+    if (!UUID.test(request.params.id)) throw errors.notFound('Email');
+    const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
+    if (!email) throw errors.notFound('Email');
+    const [recipients, attachments, events] = await Promise.all([
+      listRecipients(ctx.store.db, email.id),
+      listAttachments(ctx.store.db, email.id),
+      listEvents(ctx.store.db, email.id),
+    ]);
+    return emailDetail(email, recipients, attachments, events);
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { cursor?: string; limit?: string } }>('/v1/emails/:id/events', {
+    schema: {
+      tags, summary: 'The event timeline (next page cursor in x-next-cursor)', params: idParams,
+      querystring: { type: 'object', properties: { cursor: { type: 'string' }, limit: { type: 'string', pattern: '^\\d+$' } } },
+      response: withErrors({ 200: { type: 'array', items: eventBody } }, 404, 422),
+    },
+  }, async (request, reply) => {
+    const auth = requireAuth(request);
+    if (!UUID.test(request.params.id)) throw errors.notFound('Email');
+    const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
+    if (!email) throw errors.notFound('Email');
+    const limit = request.query.limit === undefined ? EVENTS_PAGE_MAX : Number(request.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > EVENTS_PAGE_MAX) throw errors.validation([{ field: 'limit', error: `must be an integer from 1 to ${EVENTS_PAGE_MAX}` }]);
+    const cursor = request.query.cursor;
+    if (cursor !== undefined && !UUID.test(cursor)) throw errors.validation([{ field: 'cursor', error: 'is not a cursor this endpoint gave out' }]);
+    const events = await listEvents(ctx.store.db, email.id, { after: cursor, limit });
+    // The body stays the array of seed 001; the cursor for the next page travels in a header.
+    if (events.length === limit) void reply.header('x-next-cursor', events[events.length - 1]!.id);
+    return events.map(eventView);
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/emails/:id/raw', { schema: { tags, summary: 'Sandbox: the captured message as message/rfc822', params: idParams } }, async (request, reply) => {
+    const auth = requireAuth(request);
+    if (!UUID.test(request.params.id)) throw errors.notFound('Email');
+    const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
+    if (!email) throw errors.notFound('Email');
+    const raw = await firstCapture(ctx.store.db, email.id);
+    if (!raw) throw errors.notFound('Captured message (only sandbox mode keeps the raw message, once it has been rendered)');
+    return reply.type('message/rfc822').send(raw);
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/emails/:id/retry', { schema: { tags, summary: 'Retry a bounced, rejected or failed email', params: idParams, response: withErrors({ 202: acceptedBody }, 404, 409, 429) } }, async (request, reply) => {
+    const auth = requireAuth(request);
+    if (!UUID.test(request.params.id)) throw errors.notFound('Email');
+    const answer = await retryEmail({ store: ctx.store, committer: ctx.acceptCommitter, senderCache: ctx.senderCache }, { accountId: auth.accountId, userId: auth.userId, plan: auth.plan, limits: auth.limits }, request.params.id);
+    ctx.onQueued();
+    return reply.status(answer.status).send(answer.body);
+  });
+}

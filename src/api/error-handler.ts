@@ -1,0 +1,46 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, errors } from '../core/errors.js';
+
+function fromFastify(error: FastifyError): AppError | null {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return errors.payloadTooLarge('The request body is too large: attachments are capped at 24 MiB each and combined.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return errors.unsupportedMediaType();
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return errors.invalidJson('the body is empty.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return errors.invalidJson(error.message);
+    default:
+      break;
+  }
+  if (error.validation) {
+    return errors.validation(error.validation.map((v) => {
+      const params = v.params as { missingProperty?: string; additionalProperty?: string };
+      const extra = params.missingProperty ?? params.additionalProperty;
+      const segments = [...v.instancePath.split('/').slice(1), ...(extra ? [extra] : [])];
+      const field = segments.reduce((path, s) => (/^\d+$/.test(s) ? `${path}[${s}]` : path ? `${path}.${s}` : s), '');
+      return { field: field || (error.validationContext ?? 'body'), error: params.additionalProperty ? 'is not a known field' : v.message ?? 'is invalid' };
+    }));
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) return errors.invalidJson(error.message);
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return new AppError('bad_request', error.statusCode, error.message);
+  return null;
+}
+
+/** The one place errors become responses: the DESIGN.md error body, never a driver message. */
+export function errorHandler(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  const appError = error instanceof AppError ? error : fromFastify(error as FastifyError);
+  if (!appError) {
+    request.log.error({ err: error }, 'unexpected error');
+    const internal = errors.internal();
+    void reply.status(500).send({ detail: internal.message, code: internal.code });
+    return;
+  }
+  if (appError.headers) void reply.headers(appError.headers);
+  void reply.status(appError.status).send({
+    detail: appError.message,
+    code: appError.code,
+    ...(appError.errors ? { errors: appError.errors } : {}),
+  });
+}

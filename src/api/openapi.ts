@@ -1,0 +1,32 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { errorBody } from './schemas.js';
+
+/**
+ * Registers the OpenAPI 3.1 generator (before any route, so it sees them all): the document is built
+ * from the route schemas and served at /v1/openapi.json, rendered at /docs.
+ */
+export async function registerOpenApi(app: FastifyInstance, publicUrl: string): Promise<void> {
+  app.addSchema(errorBody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Taifa Mail API',
+        version: '1',
+        description: 'Transactional email: send, schedule, track and search. Errors are {detail, code, errors[{field, error}]}.',
+      },
+      servers: [{ url: publicUrl }],
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'tfm_k_… API key' } } },
+      security: [{ apiKey: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+}
+
+/** Serves the document and its rendered reference (after the routes are registered). */
+export async function serveOpenApi(app: FastifyInstance): Promise<void> {
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+}

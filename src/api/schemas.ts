@@ -1,0 +1,178 @@
+/**
+ * JSON Schemas of the API: Fastify validates params, query strings and the simple bodies with them,
+ * and the OpenAPI document (/v1/openapi.json) is generated from them. Send bodies are documented here
+ * but checked by core/send-validation.ts, whose rules (header injection, base64 sizes, 413 vs 422,
+ * per-item batch results) go beyond what a schema can say. Response schemas allow extra properties
+ * so that serialisation can never drop a field.
+ */
+const str = { type: 'string' } as const;
+const nullableStr = { type: ['string', 'null'] } as const;
+const time = { type: 'string', format: 'date-time' } as const;
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+const open = { additionalProperties: true } as const;
+
+export const idParams = { type: 'object', required: ['id'], properties: { id: str } } as const;
+
+export const errorBody = {
+  $id: 'Error', type: 'object', ...open,
+  properties: {
+    detail: str, code: str,
+    errors: { type: 'array', items: { type: 'object', properties: { field: str, error: str } } },
+  },
+} as const;
+
+const address = { type: 'object', required: ['email'], properties: { email: { type: 'string', format: 'email' }, name: str } } as const;
+
+export const sendEmailBody = {
+  type: 'object',
+  required: ['from_', 'to', 'subject'],
+  description: 'At least one of html or text. Headers must not contain CR/LF nor override From, To, Subject, Message-ID or DKIM headers. Attachments: 24 MiB each and combined (413 beyond).',
+  properties: {
+    from_: { ...address, description: 'A registered sender on a verified domain.' },
+    to: { type: 'array', minItems: 1, items: address },
+    subject: str,
+    html: str,
+    text: str,
+    cc: { type: 'array', items: address },
+    bcc: { type: 'array', items: address },
+    reply_to: address,
+    headers: { type: 'object', additionalProperties: str },
+    tags: { type: 'array', items: str },
+    send_at: { ...time, description: '1 minute to 30 days ahead; Starter plan and above.' },
+    tracking: {
+      type: 'object', description: "Defaults to the sending domain's settings.",
+      properties: { open: { type: 'boolean' }, click: { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['htmlonly'] }] }, pixel_position: { type: 'string', enum: ['top', 'bottom'] } },
+    },
+    attachments: {
+      type: 'array',
+      items: {
+        type: 'object', required: ['filename', 'content_base64'],
+        properties: { filename: str, content_base64: { type: 'string', contentEncoding: 'base64' }, content_type: str },
+      },
+    },
+  },
+} as const;
+
+export const acceptedBody = {
+  type: 'object', ...open,
+  properties: { id: str, status: { type: 'string', enum: ['queued', 'scheduled'] }, message_id: str, rejection_reason: nullableStr },
+} as const;
+
+export const batchAnswer = {
+  type: 'object', ...open,
+  properties: {
+    total: { type: 'integer' }, sent: { type: 'integer' }, failed: { type: 'integer' },
+    results: { type: 'array', items: { type: 'object', ...open, properties: { id: nullableStr, status: str, rejection_reason: nullableStr } } },
+  },
+} as const;
+
+export const validateAnswer = {
+  type: 'object', ...open,
+  properties: {
+    valid: { type: 'boolean' }, can_send: { type: 'boolean' }, plan: str,
+    issues: { type: 'array', items: { type: 'object', properties: { field: { type: 'string', enum: ['account', 'from', 'limits', 'to', 'content'] }, error: str } } },
+    usage: { type: 'object', properties: { daily: { type: 'integer' }, daily_limit: { type: 'integer' }, monthly: { type: 'integer' }, monthly_limit: { type: 'integer' } } },
+  },
+} as const;
+
+export const emailSummary = {
+  type: 'object', ...open,
+  properties: {
+    id: str, from_address: str, to_addresses: { type: 'array', items: str }, subject: str, status: str, source: str,
+    opened_count: { type: 'integer' }, clicked_count: { type: 'integer' }, tags: { type: ['array', 'null'], items: str },
+    scheduled_at: nullableTime, created_at: time, sent_at: nullableTime, delivered_at: nullableTime, retry_of_id: nullableStr,
+  },
+} as const;
+
+export const eventBody = {
+  type: 'object', ...open,
+  properties: { id: str, event_type: str, recipient: nullableStr, metadata: { type: ['object', 'null'], additionalProperties: true }, created_at: time },
+} as const;
+
+export const emailDetail = {
+  type: 'object', ...open,
+  properties: {
+    ...emailSummary.properties,
+    cc_addresses: { type: ['array', 'null'], items: str }, bcc_addresses: { type: ['array', 'null'], items: str }, reply_to: nullableStr,
+    text_body: nullableStr, html_body: nullableStr, headers: { type: 'object', additionalProperties: str }, message_id: str, rejection_reason: nullableStr,
+    opened_at: nullableTime, clicked_at: nullableTime, tracking: { type: ['object', 'null'], additionalProperties: true },
+    recipients: {
+      type: 'array',
+      items: {
+        type: 'object', ...open,
+        properties: {
+          email: str, name: nullableStr, type: { type: 'string', enum: ['to', 'cc', 'bcc'] }, status: str, attempts: { type: 'integer' },
+          last_reply: { type: ['object', 'null'], additionalProperties: true }, last_attempt_at: nullableTime, next_attempt_at: nullableTime,
+        },
+      },
+    },
+    attachments: { type: 'array', items: { type: 'object', properties: { filename: str, content_type: str, size: { type: 'integer' } } } },
+    events: { type: 'array', items: eventBody },
+  },
+} as const;
+
+export const scheduledEmail = {
+  type: 'object', ...open,
+  properties: {
+    id: str, from_address: str, to_addresses: { type: 'array', items: str }, subject: str, status: str, tags: { type: ['array', 'null'], items: str },
+    scheduled_at: time, seconds_until_send: { type: 'integer' }, created_at: time,
+  },
+} as const;
+
+const record = {
+  type: 'object', ...open,
+  properties: {
+    type: { type: 'string', enum: ['TXT', 'MX', 'CNAME'] }, name: str, value: str, priority: { type: 'integer' },
+    purpose: { type: 'string', enum: ['dkim', 'spf', 'return_path', 'dmarc', 'tracking'] },
+    status: { type: 'string', enum: ['pending', 'verified', 'missing', 'mismatch', 'temporary_failure'] },
+    found: { type: 'boolean' }, matches: { type: 'boolean' }, current_values: { type: 'array', items: str },
+  },
+} as const;
+
+export const domainBody = {
+  type: 'object', ...open,
+  properties: {
+    id: str, name: str, status: { type: 'string', enum: ['pending', 'verified', 'failed'] }, records: { type: 'array', items: record },
+    dkim_selector: str, return_path_host: str, open_tracking: { type: 'boolean' }, click_tracking: { type: 'boolean' },
+    pixel_position: { type: 'string', enum: ['top', 'bottom'] }, tracking_host: nullableStr, created_at: time, verified_at: nullableTime, last_checked_at: nullableTime,
+  },
+} as const;
+
+export const updateDomainBody = {
+  type: 'object', additionalProperties: false,
+  properties: {
+    open_tracking: { type: 'boolean' }, click_tracking: { type: 'boolean' },
+    pixel_position: { type: 'string', enum: ['top', 'bottom'] }, tracking_host: { type: ['string', 'null'], maxLength: 253 },
+  },
+} as const;
+
+export const createDomainBody = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 253 } } } as const;
+
+export const senderBody = { type: 'object', ...open, properties: { id: str, email: str, name: nullableStr, domain_id: str, created_at: time } } as const;
+export const createSenderBody = {
+  type: 'object', required: ['email'],
+  properties: { email: { type: 'string', minLength: 1, maxLength: 254 }, name: { type: ['string', 'null'], maxLength: 256 } },
+} as const;
+
+export const apiKeyBody = {
+  type: 'object', ...open,
+  properties: { id: str, name: str, prefix: str, key: { type: 'string', description: 'Only in the answer to POST, never again.' }, created_at: time, last_used_at: nullableTime },
+} as const;
+export const createApiKeyBody = { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 100 } } } as const;
+
+export const deletedBody = { type: 'object', ...open, properties: { id: str, deleted: { type: 'boolean' } } } as const;
+export const statusBody = { type: 'object', ...open, properties: { id: str, status: str } } as const;
+
+const savedSearch = {
+  type: 'object', required: ['name'],
+  properties: { id: { type: 'string', maxLength: 64 }, name: { type: 'string', minLength: 1, maxLength: 100 }, query: nullableStr, range: nullableStr, status: nullableStr, domain: nullableStr, source: nullableStr },
+} as const;
+export const savedSearchesBody = { type: 'object', required: ['searches'], properties: { searches: { type: 'array', maxItems: 50, items: savedSearch } } } as const;
+export const savedSearchesAnswer = { type: 'object', ...open, properties: { searches: { type: 'array', items: { ...savedSearch, ...open } } } } as const;
+
+/** Standard error answers, referenced from every route. */
+export function withErrors<T extends Record<number, unknown>>(ok: T, ...codes: number[]): Record<number, unknown> {
+  const out: Record<number, unknown> = { ...ok };
+  for (const c of [401, ...codes]) out[c] = { $ref: 'Error#' };
+  return out;
+}

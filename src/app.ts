@@ -1,0 +1,98 @@
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { errors } from './core/errors.js';
+import { limitsFor } from './core/plans.js';
+import { newId } from './core/ids.js';
+import { apiKeyAuth } from './api/auth.js';
+import { apiKeyRoutes } from './api/api-keys.js';
+import type { ApiContext } from './api/context.js';
+import { domainRoutes } from './api/domains.js';
+import { emailRoutes } from './api/email-detail.js';
+import { savedSearchRoutes } from './api/saved-searches.js';
+import { scheduledEmailRoutes } from './api/scheduled-emails.js';
+import { sendEmailRoutes } from './api/send-emails.js';
+import { errorHandler } from './api/error-handler.js';
+import { healthRoutes } from './api/health.js';
+import { listEmailRoutes } from './api/list-emails.js';
+import { trackingRoutes } from './tracking/routes.js';
+import { registerOpenApi, serveOpenApi } from './api/openapi.js';
+import { senderRoutes } from './api/senders.js';
+
+/** Largest request body: 24 MiB of attachments as base64 (×4/3) plus bodies and headers. */
+const BODY_LIMIT_BYTES = 40 * 1024 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeList: Array<{ method: string; url: string; hidden: boolean }>;
+  }
+}
+
+/** Builds the HTTP server from the route modules; listening is the caller's business. */
+export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Behind a reverse proxy, the client's address (which tracking classifies) comes from X-Forwarded-For.
+    // (Typed as boolean only to pick Fastify's HTTP/1 overload; numbers and address lists work the same.)
+    trustProxy: ctx.config.trustProxy as boolean,
+    // Click tokens carry the destination URL, so path parameters can be long.
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 10_000 },
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
+    },
+    logController: new LogController({ disableRequestLogging: true }),
+    // No type coercion and no silent removal: a wrong type is a 422 naming the field.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+  });
+  await registerOpenApi(app, ctx.config.publicUrl);
+
+  // Every route with its methods, so that a test can hold the OpenAPI document against the real router.
+  const routes: Array<{ method: string; url: string; hidden: boolean }> = [];
+  app.decorate('routeList', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, hidden: Boolean((r.schema as { hide?: boolean } | undefined)?.hide) });
+  });
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 500) request.log.warn({ method: request.method, url: request.url, status: reply.statusCode }, 'request failed');
+    else request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    const e = errors.routeNotFound(request.method, request.url.split('?')[0]!);
+    void reply.status(404).send({ detail: e.message, code: e.code });
+  });
+
+  healthRoutes(app, ctx);
+  if (ctx.tracking) trackingRoutes(app, { ...ctx.tracking, committer: ctx.committer, log: ctx.log });
+  await serveOpenApi(app);
+  if (!ctx.config.roles.has('api')) return app;
+  await app.register(async (v1) => {
+    v1.addHook('preHandler', apiKeyAuth(ctx));
+    // Per-key request rate, after authentication (route-level preHandlers run after the hook above).
+    // Counted in this process's memory: with several API processes, each enforces the limit on its own.
+    await v1.register(rateLimit, {
+      hook: 'preHandler',
+      timeWindow: 1000,
+      enableDraftSpec: true,
+      keyGenerator: (request) => request.auth?.keyId ?? request.ip,
+      max: (request) => (request.auth ? limitsFor(request.auth.plan, request.auth.limits).requestsPerSecond : 10),
+      errorResponseBuilder: (_request, context) => errors.rateLimited(context.max, Math.max(1, Math.ceil(context.ttl / 1000))),
+    });
+    apiKeyRoutes(v1, ctx);
+    domainRoutes(v1, ctx);
+    senderRoutes(v1, ctx);
+    sendEmailRoutes(v1, ctx);
+    listEmailRoutes(v1, ctx);
+    scheduledEmailRoutes(v1, ctx);
+    savedSearchRoutes(v1, ctx);
+    emailRoutes(v1, ctx);
+  });
+  return app;
+}

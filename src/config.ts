@@ -1,0 +1,169 @@
+import path from 'node:path';
+import os from 'node:os';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './core/retry-policy.js';
+
+export type Role = 'api' | 'tracking' | 'worker' | 'inbound' | 'webhooks';
+export const ALL_ROLES: readonly Role[] = ['api', 'tracking', 'worker', 'inbound', 'webhooks'];
+
+/** The effective configuration: read once from the environment at start-up, validated, frozen. */
+export interface Config {
+  /** HTTP listener port (API, tracking, dashboard). */
+  port: number;
+  /** HTTP listener address. */
+  host: string;
+  /** Base URL of tracking and unsubscribe links, without a trailing slash. */
+  publicUrl: string;
+  /** `sqlite:PATH` or `postgres://…`. */
+  databaseUrl: string;
+  /** Signs tokens and sessions; null means "generate into dataDir on first start". */
+  secret: string | null;
+  /** On first start with no account: create the first account with this key. */
+  bootstrapApiKey: string | null;
+  /** `direct` looks up each recipient domain's MX; `relay` hands everything to a smarthost. */
+  delivery: 'direct' | 'relay';
+  /** `smtp://user:pass@host:port` (or `smtps://`) for relay mode. */
+  smtpRelayUrl: string | null;
+  /** `host:port` DNS servers for MX and verification look-ups; empty means the system's. */
+  dnsServers: string[];
+  /** TCP port used when delivering to an MX (25 on the internet; tests point it at a sink). */
+  mxPort: number;
+  /** Inbound SMTP listener for bounces, complaints and unsubscribe mails. */
+  inboundSmtpPort: number;
+  /** Which roles this process runs. */
+  roles: ReadonlySet<Role>;
+  /** Folder for the SQLite file (by default) and the generated secret. */
+  dataDir: string;
+  /** Try-out mode: domains verify without DNS, mail goes to the capture store. */
+  sandbox: boolean;
+  /** Let webhooks target private and loopback addresses. */
+  allowPrivateWebhooks: boolean;
+  /** pino level. */
+  logLevel: string;
+  /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy: true, a hop count, or addresses/CIDRs); false trusts none. */
+  trustProxy: boolean | number | string;
+  /** Name we announce in EHLO and use for Message-IDs without a domain. */
+  heloName: string;
+  /** Delays between delivery attempts after a temporary failure, in seconds; the last repeats. */
+  retryScheduleSeconds: number[];
+  /** A recipient still deferred after this many hours is given up (soft bounce). */
+  maxDeferHours: number;
+  /** Attempts before a configuration fault on our side (relay unreachable, bad credentials) becomes `failed`. */
+  configFaultMaxAttempts: number;
+  /** SMTP transactions in flight at once, per worker process. */
+  workerConcurrency: number;
+  /** Cap on simultaneous connections to one destination (an MX host or the relay). */
+  maxConnectionsPerDestination: number;
+  /** How long a claimed recipient stays leased to one worker, in seconds. */
+  leaseSeconds: number;
+  /** How often an idle worker looks for due work, in milliseconds. */
+  pollIntervalMs: number;
+  /** SMTP connect/greeting/socket timeout, in milliseconds. */
+  smtpTimeoutMs: number;
+  /** An open or click this soon after the message was sent is a scanner's prefetch, in seconds. */
+  prefetchSeconds: number;
+  /** Repeat opens of one recipient within this window count once, in seconds. */
+  openCoalesceSeconds: number;
+  /** Repeat clicks of one recipient on one URL within this window count once, in seconds. */
+  clickCoalesceSeconds: number;
+  /** A visitor who follows the hidden honeypot link is a machine for this long around it, in seconds. */
+  honeypotWindowSeconds: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  return value;
+}
+
+function bool(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0' || raw === 'no') return false;
+  if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function trustProxy(raw: string | undefined): boolean | number | string {
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw; // comma-separated addresses or CIDRs
+}
+
+/** Reads and validates the configuration from an environment (process.env in production). */
+export function loadConfig(env: Env): Readonly<Config> {
+  const dataDir = path.resolve(env.TAIFA_DATA_DIR || './data');
+  const delivery = env.TAIFA_DELIVERY || 'direct';
+  if (delivery !== 'direct' && delivery !== 'relay') throw new ConfigError(`TAIFA_DELIVERY must be direct or relay, got "${delivery}"`);
+  const smtpRelayUrl = env.TAIFA_SMTP_RELAY_URL || null;
+  if (smtpRelayUrl !== null && !/^smtps?:\/\//.test(smtpRelayUrl)) throw new ConfigError('TAIFA_SMTP_RELAY_URL must start with smtp:// or smtps://');
+  const sandbox = bool(env, 'TAIFA_SANDBOX');
+  if (delivery === 'relay' && !smtpRelayUrl && !sandbox) throw new ConfigError('TAIFA_DELIVERY=relay needs TAIFA_SMTP_RELAY_URL');
+  const roleNames = list(env.TAIFA_ROLES);
+  const roles = new Set<Role>();
+  for (const r of roleNames.length ? roleNames : ALL_ROLES) {
+    if (!(ALL_ROLES as readonly string[]).includes(r)) throw new ConfigError(`TAIFA_ROLES: unknown role "${r}" (known: ${ALL_ROLES.join(', ')})`);
+    roles.add(r as Role);
+  }
+  const bootstrapApiKey = env.TAIFA_BOOTSTRAP_API_KEY || null;
+  if (bootstrapApiKey !== null && !/^tfm_k_[A-Za-z0-9]{32}$/.test(bootstrapApiKey)) {
+    throw new ConfigError('TAIFA_BOOTSTRAP_API_KEY must be tfm_k_ followed by 32 letters or digits');
+  }
+  const retry = list(env.TAIFA_RETRY_SCHEDULE).map(Number);
+  if (retry.some((n) => !Number.isFinite(n) || n <= 0)) throw new ConfigError('TAIFA_RETRY_SCHEDULE must be a comma list of positive seconds');
+  const config: Config = {
+    port: int(env, 'PORT', 3000),
+    host: env.HOST || '127.0.0.1',
+    publicUrl: (env.TAIFA_PUBLIC_URL || 'http://localhost:3000').replace(/\/+$/, ''),
+    databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, 'taifa.db')}`,
+    secret: env.TAIFA_SECRET || null,
+    bootstrapApiKey,
+    delivery,
+    smtpRelayUrl,
+    dnsServers: list(env.TAIFA_DNS_SERVERS),
+    mxPort: int(env, 'TAIFA_MX_PORT', 25, 1),
+    inboundSmtpPort: int(env, 'TAIFA_INBOUND_SMTP_PORT', 2525),
+    roles,
+    dataDir,
+    sandbox,
+    allowPrivateWebhooks: bool(env, 'TAIFA_ALLOW_PRIVATE_WEBHOOKS'),
+    logLevel: env.LOG_LEVEL || 'info',
+    trustProxy: trustProxy(env.TAIFA_TRUST_PROXY),
+    heloName: env.TAIFA_HELO_NAME || os.hostname(),
+    retryScheduleSeconds: retry.length ? retry : DEFAULT_RETRY_SCHEDULE_SECONDS,
+    maxDeferHours: int(env, 'TAIFA_MAX_DEFER_HOURS', 72, 0),
+    configFaultMaxAttempts: int(env, 'TAIFA_CONFIG_FAULT_MAX_ATTEMPTS', 8, 1),
+    workerConcurrency: int(env, 'TAIFA_WORKER_CONCURRENCY', 40, 1),
+    maxConnectionsPerDestination: int(env, 'TAIFA_MAX_CONNECTIONS_PER_DESTINATION', 20, 1),
+    leaseSeconds: int(env, 'TAIFA_LEASE_SECONDS', 120, 5),
+    pollIntervalMs: int(env, 'TAIFA_POLL_INTERVAL_MS', 500, 10),
+    smtpTimeoutMs: int(env, 'TAIFA_SMTP_TIMEOUT_MS', 60_000, 100),
+    prefetchSeconds: int(env, 'TAIFA_PREFETCH_SECONDS', 10),
+    openCoalesceSeconds: int(env, 'TAIFA_OPEN_COALESCE_SECONDS', 60),
+    clickCoalesceSeconds: int(env, 'TAIFA_CLICK_COALESCE_SECONDS', 30),
+    honeypotWindowSeconds: int(env, 'TAIFA_HONEYPOT_WINDOW_SECONDS', 300),
+  };
+  return Object.freeze(config);
+}
+
+/** The configuration for printing: secrets masked. */
+export function maskedConfig(config: Config): Record<string, unknown> {
+  const mask = (s: string | null) => (s ? s.slice(0, 6) + '…' : s);
+  return {
+    ...config,
+    roles: [...config.roles],
+    secret: mask(config.secret),
+    bootstrapApiKey: mask(config.bootstrapApiKey),
+    databaseUrl: config.databaseUrl.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@'),
+    smtpRelayUrl: config.smtpRelayUrl?.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@') ?? null,
+  };
+}

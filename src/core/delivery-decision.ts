@@ -1,0 +1,65 @@
+import type { AttemptOutcome, SmtpReply } from './smtp-outcome.js';
+import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
+
+/** An event to record for a recipient. */
+export interface PlannedEvent {
+  type: string;
+  metadata: Record<string, unknown>;
+}
+
+/** The recipient's next state after an attempt. */
+export interface Decision {
+  status: 'sent' | 'delivered' | 'deferred' | 'bounced' | 'failed';
+  nextAttemptAt: number | null;
+  events: PlannedEvent[];
+}
+
+function replyMetadata(reply: SmtpReply, attempt: number): Record<string, unknown> {
+  const m: Record<string, unknown> = {
+    smtp_code: reply.code,
+    smtp_response: reply.text,
+    dsn: reply.dsn,
+    relay: reply.host,
+    attempt,
+  };
+  if (reply.ip) m.ip = reply.ip;
+  if (reply.captured) m.captured = true;
+  return m;
+}
+
+/**
+ * Applies the retry policy to an attempt's outcome. `attempt` is this attempt's number (1-based);
+ * `queuedAt` is when the recipient was accepted (the 72 h give-up clock starts then).
+ * `confirmsDelivery` is true when the accepting server is the recipient's own (direct MX, sandbox).
+ */
+export function decideAttempt(
+  outcome: AttemptOutcome,
+  c: { attempt: number; queuedAt: number; now: number; policy: RetryPolicy; confirmsDelivery: boolean },
+): Decision {
+  const meta = replyMetadata(outcome.reply, c.attempt);
+  switch (outcome.kind) {
+    case 'accepted':
+      return c.confirmsDelivery
+        ? { status: 'delivered', nextAttemptAt: null, events: [{ type: 'sent', metadata: meta }, { type: 'delivered', metadata: meta }] }
+        : { status: 'sent', nextAttemptAt: null, events: [{ type: 'sent', metadata: meta }] };
+    case 'permanent':
+      return { status: 'bounced', nextAttemptAt: null, events: [{ type: 'bounced', metadata: { ...meta, bounce_type: 'hard' } }] };
+    case 'config_fault': {
+      if (c.attempt >= c.policy.configFaultMaxAttempts) {
+        return { status: 'failed', nextAttemptAt: null, events: [{ type: 'failed', metadata: { ...meta, reason: 'configuration', attempts: c.attempt } }] };
+      }
+      const next = c.now + retryDelayMs(c.policy, c.attempt);
+      return { status: 'deferred', nextAttemptAt: next, events: [{ type: 'deferred', metadata: { ...meta, reason: 'configuration', next_attempt_at: new Date(next).toISOString() } }] };
+    }
+    case 'temporary': {
+      const next = c.now + retryDelayMs(c.policy, c.attempt);
+      if (next - c.queuedAt > c.policy.maxDeferMs) {
+        return {
+          status: 'bounced', nextAttemptAt: null,
+          events: [{ type: 'bounced', metadata: { ...meta, bounce_type: 'soft', reason: `still failing temporarily after ${Math.round(c.policy.maxDeferMs / 3_600_000)} h` } }],
+        };
+      }
+      return { status: 'deferred', nextAttemptAt: next, events: [{ type: 'deferred', metadata: { ...meta, next_attempt_at: new Date(next).toISOString() } }] };
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+
+/** A new UUIDv7 (time-ordered) id. */
+export function newId(): string {
+  return uuidv7();
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** `length` random characters from [A-Za-z0-9], without modulo bias. */
+export function randomToken(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248) out += ALPHABET[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+/** A new API key: `tfm_k_` + 32 random characters. */
+export function newApiKey(): string {
+  return `tfm_k_${randomToken(32)}`;
+}
+
+/** What we store of an API key: its SHA-256, hex. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** The part of a key shown in listings (`tfm_k_AbCd…`). */
+export function apiKeyPrefix(key: string): string {
+  return key.slice(0, 10);
+}
+
+/** ISO 8601 UTC with `Z` for an epoch-ms time, or null. */
+export function iso(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import type { Store } from '../store/database.js';
+import type { GroupCommitter } from '../store/group-commit.js';
+import { findIdempotentResponse } from '../store/idempotency-repo.js';
+import { commitEmails, prepareEmail, type Accepted, type CommitResult, type PreparedEmail, type SenderCache } from './accept-email.js';
+import { AppError, errors, type FieldError } from './errors.js';
+import { limitsFor, type PlanLimits } from './plans.js';
+import { validateSendBody, type SendRequest } from './send-validation.js';
+
+/** What the send services need. */
+export interface SendDeps {
+  store: Store;
+  committer: GroupCommitter;
+  /** Sender look-ups of the last second (the send path's hottest read). */
+  senderCache?: SenderCache;
+}
+
+/** The authenticated caller. */
+export interface Caller {
+  accountId: string;
+  userId: string;
+  plan: string;
+  limits: string | null;
+}
+
+/** An HTTP-free answer: status code and JSON body. */
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function requestHash(route: string, body: unknown): string {
+  return createHash('sha256').update(route).update('\0').update(JSON.stringify(body) ?? '').digest('hex');
+}
+
+/** Replays the stored answer for a key, refuses a reused key with another body, or returns null to proceed. */
+async function replayIdempotent(deps: SendDeps, caller: Caller, key: string | null, hash: string, now: number): Promise<Answer | null> {
+  if (key === null) return null;
+  if (!IDEMPOTENCY_KEY.test(key)) throw errors.badRequest('The Idempotency-Key header must be 1–255 printable ASCII characters.', [{ field: 'Idempotency-Key', error: 'is not a valid key' }]);
+  const stored = await findIdempotentResponse(deps.store.db, caller.accountId, key, now);
+  if (!stored) return null;
+  if (stored.requestHash !== hash) throw errors.idempotencyMismatch();
+  return { status: stored.statusCode, body: JSON.parse(stored.response) };
+}
+
+function checkPlan(req: SendRequest, limits: PlanLimits, plan: string): void {
+  if (req.sendAt !== null && !limits.scheduling) throw errors.planFeature(`Scheduled sending (send_at) is not available on the ${plan} plan; it needs Starter or above.`);
+}
+
+async function commitAnswer(
+  deps: SendDeps,
+  caller: Caller,
+  prepared: PreparedEmail[],
+  limits: PlanLimits,
+  answer: Answer,
+  idem: { key: string | null; hash: string },
+  now: number,
+): Promise<Answer> {
+  const result: CommitResult = await commitEmails(deps, caller, prepared, limits, {
+    now,
+    idempotency: idem.key === null ? undefined : { key: idem.key, requestHash: idem.hash, statusCode: answer.status, response: JSON.stringify(answer.body) },
+  });
+  if (result.kind === 'over_quota') throw errors.quotaExceeded(result.limit, result.max, prepared.reduce((n, p) => n + p.recipients.length, 0));
+  if (result.kind === 'replay') {
+    // A concurrent request with the same key committed first: answer as it did.
+    const replay = await replayIdempotent(deps, caller, idem.key, idem.hash, now);
+    if (replay) return replay;
+    throw errors.conflict('A request with this Idempotency-Key is still being processed; retry shortly.', 'idempotency_key_in_use');
+  }
+  return answer;
+}
+
+function validationError(errs: FieldError[], status: 413 | 422): AppError {
+  return status === 413
+    ? errors.payloadTooLarge(`Attachments too large: ${errs.map((e) => `${e.field} ${e.error}`).join('; ')}.`, errs)
+    : errors.validation(errs);
+}
+
+/** POST /v1/emails/: validate, check sender, plan and quota, write, answer 202. */
+export async function sendOne(deps: SendDeps, caller: Caller, body: unknown, idempotencyKey: string | null): Promise<Answer> {
+  const now = Date.now();
+  const hash = idempotencyKey === null ? '' : requestHash('send', body);
+  const replay = await replayIdempotent(deps, caller, idempotencyKey, hash, now);
+  if (replay) return replay;
+  const checked = validateSendBody(body, now);
+  if (!checked.ok) throw validationError(checked.errors, checked.status);
+  const limits = limitsFor(caller.plan, caller.limits);
+  checkPlan(checked.value, limits, caller.plan);
+  const prepared = await prepareEmail(deps.store, caller, checked.value, { now, senderCache: deps.senderCache });
+  return commitAnswer(deps, caller, [prepared], limits, { status: 202, body: prepared.accepted }, { key: idempotencyKey, hash }, now);
+}
+
+/** One entry of a batch answer. */
+type BatchResult = { id: string; status: string; rejection_reason: null } | { id: null; status: 'error'; rejection_reason: string };
+
+function describe(errs: FieldError[]): string {
+  return errs.map((e) => `${e.field}: ${e.error}`).join('; ');
+}
+
+/** POST /v1/emails/batch: each email validated on its own; all accepted ones commit together. */
+export async function sendBatch(deps: SendDeps, caller: Caller, body: unknown, idempotencyKey: string | null): Promise<Answer> {
+  const now = Date.now();
+  const limits = limitsFor(caller.plan, caller.limits);
+  if (limits.batchMax === null) throw errors.planFeature(`Batch sending is not available on the ${caller.plan} plan; it needs Starter or above.`);
+  if (!Array.isArray(body)) throw errors.validation([{ field: 'body', error: 'must be a JSON array of emails' }]);
+  if (body.length === 0) throw errors.validation([{ field: 'body', error: 'must contain at least one email' }]);
+  if (body.length > limits.batchMax) {
+    throw errors.validation([{ field: 'body', error: `has ${body.length} emails; the ${caller.plan} plan allows at most ${limits.batchMax} per batch` }],
+      `A batch on the ${caller.plan} plan holds at most ${limits.batchMax} emails (batch cap ${limits.batchMax}); this one has ${body.length}.`);
+  }
+  const hash = idempotencyKey === null ? '' : requestHash('batch', body);
+  const replay = await replayIdempotent(deps, caller, idempotencyKey, hash, now);
+  if (replay) return replay;
+
+  const results: BatchResult[] = [];
+  const prepared: PreparedEmail[] = [];
+  const failures: FieldError[] = [];
+  for (const [i, item] of body.entries()) {
+    const checked = validateSendBody(item, now);
+    let failure: FieldError[] | null = null;
+    if (!checked.ok) failure = checked.errors;
+    else {
+      try {
+        checkPlan(checked.value, limits, caller.plan);
+        const p = await prepareEmail(deps.store, caller, checked.value, { now, senderCache: deps.senderCache });
+        prepared.push(p);
+        results.push({ id: p.accepted.id, status: p.accepted.status, rejection_reason: null });
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500) throw error;
+        failure = error.errors ?? [{ field: 'body', error: error.message }];
+      }
+    }
+    if (failure) {
+      results.push({ id: null, status: 'error', rejection_reason: describe(failure) });
+      failures.push(...failure.map((f) => ({ field: `[${i}].${f.field}`, error: f.error })));
+    }
+  }
+  if (prepared.length === 0) throw errors.validation(failures, `No email of the batch could be accepted: ${describe(failures)}.`);
+  const answer = { status: 202, body: { total: body.length, sent: prepared.length, failed: body.length - prepared.length, results } };
+  return commitAnswer(deps, caller, prepared, limits, answer, { key: idempotencyKey, hash }, now);
+}
+
+/** Re-sends an email's content to the given recipients as a new email linked by `retry_of_id`. */
+export async function sendRetry(deps: SendDeps, caller: Caller, req: SendRequest, retryOfId: string, source: string): Promise<Answer> {
+  const now = Date.now();
+  const limits = limitsFor(caller.plan, caller.limits);
+  const prepared = await prepareEmail(deps.store, caller, req, { now, retryOfId, source });
+  return commitAnswer(deps, caller, [prepared], limits, { status: 202, body: prepared.accepted satisfies Accepted }, { key: null, hash: '' }, now);
+}

@@ -1,0 +1,46 @@
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { dkimSignature, type DkimKey } from './dkim.js';
+import type { Address } from '../core/send-validation.js';
+import type { AttachmentRow, EmailRow } from '../store/schema.js';
+
+function mailbox(a: Address): { name: string; address: string } {
+  return { name: a.name ?? '', address: a.email };
+}
+
+function parse<T>(json: string | null, fallback: T): T {
+  return json === null ? fallback : (JSON.parse(json) as T);
+}
+
+/**
+ * Renders an accepted email to the exact bytes that go on the wire: MIME (nodemailer's composer),
+ * Message-ID on the sending domain, no Bcc header, then a relaxed/relaxed rsa-sha256 DKIM signature
+ * by the domain's key.
+ */
+export async function renderMime(
+  email: EmailRow,
+  attachments: AttachmentRow[],
+  key: DkimKey,
+  bodies: { html: string | null; text: string | null } = { html: email.html_body, text: email.text_body },
+): Promise<Buffer> {
+  const replyTo = parse<Address | null>(email.reply_to_json, null);
+  const composer = new MailComposer({
+    from: { name: email.from_name ?? '', address: email.from_email },
+    to: parse<Address[]>(email.to_json, []).map(mailbox),
+    cc: parse<Address[]>(email.cc_json, []).map(mailbox),
+    replyTo: replyTo ? mailbox(replyTo) : undefined,
+    subject: email.subject,
+    text: bodies.text ?? undefined,
+    html: bodies.html ?? undefined,
+    headers: parse<Record<string, string>>(email.headers_json, {}),
+    messageId: email.message_id,
+    date: new Date(email.created_at),
+    attachments: attachments.map((a) => ({ filename: a.filename, content: Buffer.from(a.content), contentType: a.content_type })),
+    // The composer would otherwise add X-Mailer-like noise; keep the message ours.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+  const message = await new Promise<Buffer>((resolve, reject) => {
+    composer.compile().build((error, out) => (error ? reject(error) : resolve(out)));
+  });
+  return Buffer.concat([Buffer.from(await dkimSignature(message, key)), message]);
+}

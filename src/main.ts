@@ -1,0 +1,164 @@
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { ConfigError, loadConfig, maskedConfig, type Config } from './config.js';
+import { createAccount, PLANS, type Plan } from './core/accounts.js';
+import { limitsFor, type LimitOverrides } from './core/plans.js';
+import { listAccounts, updateAccountLimits } from './store/accounts-repo.js';
+import { startServer } from './server.js';
+import { migrateToLatest, openStore } from './store/database.js';
+
+const USAGE = `Usage: taifa <command>
+
+  start                                   run the server (API, worker) — the default
+  migrate                                 apply database migrations and exit
+  accounts create --name NAME [--plan P]  create an account and print its first API key (plans: ${PLANS.join(', ')})
+  accounts list                           list accounts with their plans and limit overrides
+  accounts set-limits ID [--plan P] [--daily N] [--monthly N] [--batch N] [--rps N] [--clear]
+                                          change an account's plan or override its plan's limits
+  config                                  print the effective configuration, secrets masked
+`;
+
+function out(text: string): void {
+  process.stdout.write(text + '\n');
+}
+
+async function start(config: Readonly<Config>): Promise<void> {
+  const log = pino({ level: config.logLevel });
+  const server = await startServer(config, log);
+  if (config.sandbox) {
+    log.warn('SANDBOX MODE: domains verify without DNS and no email leaves this machine; messages are kept in the capture store (GET /v1/emails/{id}/raw).');
+  }
+  if (server.bootstrapKey) {
+    out([
+      '',
+      'Created the first account. Its API key is shown only this once:',
+      '',
+      `    ${server.bootstrapKey}`,
+      '',
+      'Try it:',
+      `    curl -s ${server.url}/v1/domains -H "Authorization: Bearer ${server.bootstrapKey}"`,
+      '',
+    ].join('\n'));
+  }
+  log.info({ url: server.url, roles: [...config.roles], delivery: config.sandbox ? 'sandbox' : config.delivery }, 'Taifa Mail is ready');
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'draining: no new work; finishing in-flight deliveries');
+    server.close().then(() => process.exit(0), (error: unknown) => {
+      log.error({ err: error }, 'error while draining');
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** `accounts list` and `accounts set-limits`: the operator's overrides of plan limits. */
+async function accountsAdmin(config: Readonly<Config>, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true,
+    options: { plan: { type: 'string' }, daily: { type: 'string' }, monthly: { type: 'string' }, batch: { type: 'string' }, rps: { type: 'string' }, clear: { type: 'boolean', default: false } },
+  });
+  const store = openStore(config.databaseUrl);
+  try {
+    await migrateToLatest(store);
+    if (positionals[0] === 'list') {
+      for (const a of await listAccounts(store.db)) {
+        const effective = limitsFor(a.plan, a.limits);
+        out(`${a.id}  ${a.name}  plan=${a.plan}  daily=${effective.dailyLimit}  monthly=${effective.monthlyLimit}  batch=${effective.batchMax ?? '-'}  rps=${effective.requestsPerSecond}${a.limits ? `  overrides=${a.limits}` : ''}`);
+      }
+      return 0;
+    }
+    const id = positionals[1];
+    if (!id) {
+      process.stderr.write(USAGE);
+      return 2;
+    }
+    if (values.plan && !(PLANS as readonly string[]).includes(values.plan)) {
+      process.stderr.write(`Unknown plan "${values.plan}"; one of ${PLANS.join(', ')}.\n`);
+      return 2;
+    }
+    const overrides: LimitOverrides = {};
+    for (const [flag, key] of [['daily', 'daily_limit'], ['monthly', 'monthly_limit'], ['batch', 'batch_max'], ['rps', 'requests_per_second']] as const) {
+      const raw = values[flag];
+      if (raw === undefined) continue;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0) {
+        process.stderr.write(`--${flag} must be a whole number ≥ 0\n`);
+        return 2;
+      }
+      overrides[key] = n;
+    }
+    const current = (await listAccounts(store.db)).find((a) => a.id === id);
+    if (!current) {
+      process.stderr.write(`No account ${id}.\n`);
+      return 1;
+    }
+    const merged = values.clear ? overrides : { ...(current.limits ? (JSON.parse(current.limits) as LimitOverrides) : {}), ...overrides };
+    await updateAccountLimits(store.db, id, { limits: Object.keys(merged).length ? JSON.stringify(merged) : null, plan: values.plan });
+    const effective = limitsFor(values.plan ?? current.plan, Object.keys(merged).length ? JSON.stringify(merged) : null);
+    out(`Account ${id}: plan=${values.plan ?? current.plan} daily=${effective.dailyLimit} monthly=${effective.monthlyLimit} batch=${effective.batchMax ?? '-'} rps=${effective.requestsPerSecond}`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'start', ...rest] = argv;
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  switch (command) {
+    case 'start':
+      await start(config);
+      return -1; // keep running
+    case 'migrate': {
+      const store = openStore(config.databaseUrl);
+      const applied = await migrateToLatest(store);
+      await store.close();
+      out(applied.length ? `Applied: ${applied.join(', ')}` : 'Already up to date.');
+      return 0;
+    }
+    case 'accounts': {
+      if (rest[0] === 'list' || rest[0] === 'set-limits') return accountsAdmin(config, rest);
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { name: { type: 'string' }, plan: { type: 'string', default: 'free' } } });
+      if (positionals[0] !== 'create' || !values.name) {
+        process.stderr.write(USAGE);
+        return 2;
+      }
+      if (!(PLANS as readonly string[]).includes(values.plan!)) {
+        process.stderr.write(`Unknown plan "${values.plan}"; one of ${PLANS.join(', ')}.\n`);
+        return 2;
+      }
+      const store = openStore(config.databaseUrl);
+      await migrateToLatest(store);
+      const { accountId, key } = await createAccount(store, { name: values.name, plan: values.plan as Plan });
+      await store.close();
+      out(`Account ${accountId} (${values.name}, ${values.plan}). API key, shown only this once:\n\n    ${key}\n`);
+      return 0;
+    }
+    case 'config':
+      out(JSON.stringify(maskedConfig(config), null, 2));
+      return 0;
+    default:
+      process.stderr.write(USAGE);
+      return command === 'help' || command === '--help' ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`taifa: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

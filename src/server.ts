@@ -1,0 +1,109 @@
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { bootstrapFirstAccount } from './core/accounts.js';
+import { DirectTransport } from './delivery/direct-transport.js';
+import { RelayTransport } from './delivery/relay-transport.js';
+import { SandboxTransport } from './delivery/sandbox-transport.js';
+import type { Transport } from './delivery/transport.js';
+import { DeliveryWorker } from './delivery/worker.js';
+import { Scheduler } from './delivery/scheduler.js';
+import { createResolver } from './dns/resolver.js';
+import { migrateToLatest, openStore, type Store } from './store/database.js';
+import { GroupCommitter } from './store/group-commit.js';
+import { TtlCache } from './core/ttl-cache.js';
+import { ensureSecret } from './secret.js';
+import { TrackingTokens } from './tracking/tokens.js';
+import { loadScannerLists } from './tracking/scanner-lists.js';
+
+/** How long a key's owner and a sender stay cached: a deleted key or sender stops working within this (at once in this process). */
+const AUTH_CACHE_MS = 1000;
+
+/** A running Taifa Mail process. */
+export interface Server {
+  config: Readonly<Config>;
+  store: Store;
+  app: FastifyInstance;
+  worker: DeliveryWorker | null;
+  /** `http://host:port` the API listens on. */
+  url: string;
+  /** The first account's key when this start created it without a bootstrap key (print it once). */
+  bootstrapKey: string | null;
+  /** Drains: stop accepting, stop claiming, finish and record in-flight work, close the database. */
+  close(): Promise<void>;
+}
+
+function createTransport(config: Readonly<Config>, store: Store, log: Logger): Transport {
+  const opts = { maxConnections: config.maxConnectionsPerDestination, heloName: config.heloName, timeoutMs: config.smtpTimeoutMs };
+  if (config.sandbox) return new SandboxTransport(store.db);
+  if (config.delivery === 'relay') return new RelayTransport(config.smtpRelayUrl!, opts);
+  return new DirectTransport(createResolver(config.dnsServers), { ...opts, port: config.mxPort, log });
+}
+
+/** Opens the database, applies migrations, bootstraps the first account, starts the roles and listens. */
+export async function startServer(config: Readonly<Config>, log: Logger = pino({ level: config.logLevel })): Promise<Server> {
+  const store = openStore(config.databaseUrl);
+  try {
+    await migrateToLatest(store);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const boot = await bootstrapFirstAccount(store, config.bootstrapApiKey);
+  const tokens = new TrackingTokens(ensureSecret(config.secret, config.dataDir));
+  // Accepted emails: concurrent groups on PostgreSQL (their units take quota rows in account order, so
+  // groups cannot deadlock). Delivery outcomes and tracking hits: one group at a time, because their
+  // units update shared email rows in any order.
+  const acceptCommitter = new GroupCommitter(store.db, { concurrency: store.dialect === 'postgres' ? 4 : 1 });
+  const committer = new GroupCommitter(store.db);
+
+  let worker: DeliveryWorker | null = null;
+  if (config.roles.has('worker')) {
+    worker = new DeliveryWorker(store, committer, createTransport(config, store, log), {
+      tokens,
+      publicUrl: config.publicUrl,
+      concurrency: config.workerConcurrency,
+      leaseMs: config.leaseSeconds * 1000,
+      pollIntervalMs: config.pollIntervalMs,
+      policy: { scheduleSeconds: config.retryScheduleSeconds, maxDeferMs: config.maxDeferHours * 3_600_000, configFaultMaxAttempts: config.configFaultMaxAttempts },
+    }, log.child({ role: 'worker' }));
+  }
+  const activeWorker = worker;
+  const scheduler = config.roles.has('worker')
+    ? new Scheduler(store, { intervalMs: Math.max(config.pollIntervalMs, 100), onPromoted: () => activeWorker?.wake() }, log.child({ role: 'scheduler' }))
+    : null;
+  const app = await buildApp({
+    config, store, committer, acceptCommitter, log, resolver: createResolver(config.dnsServers),
+    authCache: new TtlCache(AUTH_CACHE_MS), senderCache: new TtlCache(AUTH_CACHE_MS),
+    tracking: config.roles.has('tracking') ? {
+      tokens,
+      lists: loadScannerLists(),
+      rules: {
+        prefetchMs: config.prefetchSeconds * 1000, openCoalesceMs: config.openCoalesceSeconds * 1000,
+        clickCoalesceMs: config.clickCoalesceSeconds * 1000, honeypotWindowMs: config.honeypotWindowSeconds * 1000,
+      },
+    } : null,
+    onQueued: () => activeWorker?.wake(),
+  });
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  worker?.start();
+  scheduler?.start();
+
+  let closing: Promise<void> | null = null;
+  return {
+    config, store, app, worker,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    bootstrapKey: boot?.generated ? boot.key : null,
+    close: () => (closing ??= (async () => {
+      await app.close();
+      await scheduler?.stop();
+      await worker?.stop();
+      await acceptCommitter.drain();
+      await committer.drain();
+      await store.close();
+    })()),
+  };
+}

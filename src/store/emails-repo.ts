@@ -1,0 +1,90 @@
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import { indexEmails } from './search-repo.js';
+import type {
+  AttachmentRow, Database, EmailAttachmentsTable, EmailRow, EventRow, NewEmail, NewEvent, NewRecipient, RecipientRow,
+} from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** An accepted email's rows. */
+export interface AcceptedRows {
+  email: NewEmail;
+  recipients: NewRecipient[];
+  attachments: Insertable<EmailAttachmentsTable>[];
+  events: NewEvent[];
+  searchTokens: string[];
+}
+
+/** Rows per multi-row statement (well inside SQLite's 32,766 and PostgreSQL's 65,535 parameters). */
+const ROWS_PER_STATEMENT = 400;
+
+function chunks<T>(rows: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) out.push(rows.slice(i, i + ROWS_PER_STATEMENT));
+  return out;
+}
+
+/**
+ * Writes accepted emails with their recipients, attachments, first events and search tokens, a table
+ * at a time in multi-row statements (a whole group commit's emails in a handful of round trips).
+ */
+export async function insertAcceptedEmails(trx: Db, list: AcceptedRows[]): Promise<void> {
+  for (const rows of chunks(list.map((e) => e.email))) await trx.insertInto('emails').values(rows).execute();
+  for (const rows of chunks(list.flatMap((e) => e.recipients))) await trx.insertInto('email_recipients').values(rows).execute();
+  // One attachment per statement: a multi-row insert of large blobs would hit size limits.
+  for (const a of list.flatMap((e) => e.attachments)) await trx.insertInto('email_attachments').values(a).execute();
+  for (const rows of chunks(list.flatMap((e) => e.events))) await trx.insertInto('email_events').values(rows).execute();
+  await indexEmails(trx, list.map((e) => ({ id: e.email.id, accountId: e.email.account_id, createdAt: e.email.created_at, tokens: e.searchTokens })));
+}
+
+/** One of an account's emails, or undefined. */
+export async function getEmail(db: Db, accountId: string, id: string): Promise<EmailRow | undefined> {
+  return db.selectFrom('emails').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+}
+
+/** An email's recipients in the order they were given. */
+export async function listRecipients(db: Db, emailId: string): Promise<RecipientRow[]> {
+  return db.selectFrom('email_recipients').selectAll().where('email_id', '=', emailId).orderBy('position').execute();
+}
+
+/** An email's attachments in the order they were given. */
+export async function listAttachments(db: Db, emailId: string): Promise<AttachmentRow[]> {
+  return db.selectFrom('email_attachments').selectAll().where('email_id', '=', emailId).orderBy('position').execute();
+}
+
+/** An email's events, oldest first, after an optional event id (ids are time-ordered). */
+export async function listEvents(db: Db, emailId: string, opts: { after?: string; limit?: number } = {}): Promise<EventRow[]> {
+  let q = db.selectFrom('email_events').selectAll().where('email_id', '=', emailId);
+  if (opts.after) q = q.where('id', '>', opts.after);
+  return q.orderBy('id').limit(opts.limit ?? 1000).execute();
+}
+
+/** Emails and their attachments by id, for the delivery worker (two queries for a whole claim). */
+export async function loadEmailsForDelivery(db: Db, ids: string[]): Promise<Map<string, { email: EmailRow; attachments: AttachmentRow[] }>> {
+  const out = new Map<string, { email: EmailRow; attachments: AttachmentRow[] }>();
+  if (ids.length === 0) return out;
+  for (const email of await db.selectFrom('emails').selectAll().where('id', 'in', ids).execute()) out.set(email.id, { email, attachments: [] });
+  const attachments = await db.selectFrom('email_attachments').selectAll().where('email_id', 'in', ids).orderBy('email_id').orderBy('position').execute();
+  for (const a of attachments) out.get(a.email_id)?.attachments.push(a);
+  return out;
+}
+
+/** An account's emails, newest first, optionally of some statuses. */
+export async function listEmails(db: Db, accountId: string, o: { statuses: string[]; limit: number; offset: number }): Promise<EmailRow[]> {
+  let q = db.selectFrom('emails').selectAll().where('account_id', '=', accountId);
+  if (o.statuses.length) q = q.where('status', 'in', o.statuses);
+  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(o.limit).offset(o.offset).execute();
+}
+
+/**
+ * An account's emails changed after (`since`, `afterId`), oldest change first. With `afterId`, emails
+ * changed in the same millisecond as `since` but ordered after that id are included, so a client that
+ * passes back the last `updated_at` and `id` it saw misses nothing and sees nothing twice.
+ */
+export async function listUpdates(db: Db, accountId: string, o: { since: number; afterId?: string; limit: number }): Promise<EmailRow[]> {
+  return db.selectFrom('emails').selectAll().where('account_id', '=', accountId)
+    .where((eb) => (o.afterId
+      ? eb.or([eb('updated_at', '>', o.since), eb.and([eb('updated_at', '=', o.since), eb('id', '>', o.afterId)])])
+      : eb('updated_at', '>', o.since)))
+    .orderBy('updated_at').orderBy('id').limit(o.limit).execute();
+}

@@ -1,0 +1,15 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/** A user's saved searches (JSON text), or null when they never saved any. */
+export async function getSavedSearches(db: Kysely<Database>, userId: string): Promise<string | null> {
+  const row = await db.selectFrom('saved_searches').select('searches').where('user_id', '=', userId).executeTakeFirst();
+  return row?.searches ?? null;
+}
+
+/** Replaces a user's saved searches. */
+export async function putSavedSearches(db: Kysely<Database>, userId: string, searches: string, now: number): Promise<void> {
+  await db.insertInto('saved_searches').values({ user_id: userId, searches, updated_at: now })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ searches, updated_at: now }))
+    .execute();
+}

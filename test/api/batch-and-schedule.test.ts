@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount, type Plan } from '../../src/core/accounts.js';
+import { promoteScheduled } from '../../src/store/schedule-repo.js';
+import { testDatabases } from '../helpers/databases.js';
+import { sandboxSender, sendBody } from '../helpers/fixtures.js';
+import { eventually, startTestServer, type TestServer } from '../helpers/server.js';
+
+const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
+
+describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
+  let t: TestServer;
+  const keys: Partial<Record<Plan, string>> = {};
+  beforeAll(async () => {
+    t = await startTestServer(kind, { TAIFA_SANDBOX: 'true' });
+    await sandboxSender(t);
+    for (const plan of ['free', 'starter'] as const) {
+      const a = await createAccount(t.server.store, { name: plan, plan });
+      keys[plan] = a.key;
+      const as = { key: a.key };
+      const d = await t.call('POST', '/v1/domains', { name: `${plan}.test` }, as);
+      await t.call('POST', `/v1/domains/${d.body.id}/verify`, undefined, as);
+      await t.call('POST', '/v1/senders', { email: `hello@${plan}.test` }, as);
+    }
+  });
+  afterAll(async () => t?.close());
+
+  it('accepts a batch: each email on its own, counts and per-email results', async () => {
+    const r = await t.call('POST', '/v1/emails/batch', [
+      sendBody({ subject: 'one' }),
+      sendBody({ to: [{ email: 'not-an-address' }] }),
+      sendBody({ subject: 'three', to: [{ email: 'b@recipient.test' }] }),
+    ]);
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ total: 3, sent: 2, failed: 1 });
+    expect(r.body.results[0]).toMatchObject({ status: 'queued', rejection_reason: null });
+    expect(r.body.results[1]).toMatchObject({ id: null, status: 'error' });
+    expect(r.body.results[1].rejection_reason).toContain('to[0].email');
+    for (const i of [0, 2]) {
+      await eventually('batch email delivered', async () => ((await t.call('GET', `/v1/emails/${r.body.results[i].id}`)).body.status === 'delivered' ? true : undefined));
+    }
+  });
+
+  it('refuses batches on the free plan (403) and over the plan cap (422 naming the cap)', async () => {
+    const free = await t.call('POST', '/v1/emails/batch', [sendBody({ from_: { email: 'hello@free.test' } })], { key: keys.free });
+    expect(free.status).toBe(403);
+    const body = Array.from({ length: 26 }, () => sendBody({ from_: { email: 'hello@starter.test' } }));
+    const over = await t.call('POST', '/v1/emails/batch', body, { key: keys.starter });
+    expect(over.status).toBe(422);
+    expect(over.body.detail).toContain('25');
+    expect(over.body.errors[0].field).toBe('body');
+    expect((await t.call('POST', '/v1/emails/batch', body.slice(0, 25), { key: keys.starter })).status).toBe(202);
+  });
+
+  it('answers 422 when no email of a batch is valid, and writes nothing', async () => {
+    const r = await t.call('POST', '/v1/emails/batch', [sendBody({ subject: '' }), { nope: true }]);
+    expect(r.status).toBe(422);
+    expect(r.body.errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(['[0].subject', '[1].nope']));
+    expect((await t.call('POST', '/v1/emails/batch', { not: 'an array' })).status).toBe(422);
+  });
+
+  it('schedules with send_at: scheduled event, listed with seconds_until_send, sent at its time', async () => {
+    const r = await t.call('POST', '/v1/emails/', sendBody({ send_at: inMinutes(10) }));
+    expect(r.status).toBe(202);
+    expect(r.body.status).toBe('scheduled');
+    const list = await t.call('GET', '/v1/emails/scheduled');
+    const item = list.body.find((e: { id: string }) => e.id === r.body.id);
+    expect(item).toMatchObject({ status: 'scheduled', subject: 'Hello' });
+    expect(item.seconds_until_send).toBeGreaterThan(500);
+    expect(item.seconds_until_send).toBeLessThanOrEqual(600);
+    const detail = await t.call('GET', `/v1/emails/${r.body.id}`);
+    expect(detail.body.events.map((e: { event_type: string }) => e.event_type)).toEqual(['scheduled']);
+    expect(detail.body.scheduled_at).toMatch(/Z$/);
+
+    // When it falls due (the scheduler asked as if ten minutes had passed), it goes out.
+    const promoted = await promoteScheduled(t.server.store.db, t.server.store.dialect, { now: Date.now(), dueBy: Date.now() + 11 * 60_000 });
+    expect(promoted).toContain(r.body.id);
+    t.server.worker?.wake();
+    const done = await eventually('scheduled email delivered', async () => {
+      const d = await t.call('GET', `/v1/emails/${r.body.id}`);
+      return d.body.status === 'delivered' ? d.body : undefined;
+    });
+    expect(done.events.map((e: { event_type: string }) => e.event_type)).toEqual(['scheduled', 'queued', 'sent', 'delivered']);
+    expect((await t.call('GET', '/v1/emails/scheduled')).body.map((e: { id: string }) => e.id)).not.toContain(r.body.id);
+  });
+
+  it('cancels a scheduled email (404 once it is not scheduled) and sends another now', async () => {
+    const a = await t.call('POST', '/v1/emails/', sendBody({ send_at: inMinutes(60) }));
+    const cancelled = await t.call('DELETE', `/v1/emails/scheduled/${a.body.id}`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toEqual({ id: a.body.id, status: 'cancelled' });
+    expect((await t.call('DELETE', `/v1/emails/scheduled/${a.body.id}`)).status).toBe(404);
+    const d = await t.call('GET', `/v1/emails/${a.body.id}`);
+    expect(d.body.status).toBe('cancelled');
+    expect(d.body.events.map((e: { event_type: string }) => e.event_type)).toEqual(['scheduled', 'cancelled']);
+    expect(d.body.recipients[0].status).toBe('cancelled');
+
+    const b = await t.call('POST', '/v1/emails/', sendBody({ send_at: inMinutes(60) }));
+    const now = await t.call('POST', `/v1/emails/scheduled/${b.body.id}/send-now`);
+    expect(now.body).toEqual({ id: b.body.id, status: 'queued' });
+    await eventually('sent now', async () => ((await t.call('GET', `/v1/emails/${b.body.id}`)).body.status === 'delivered' ? true : undefined));
+    expect((await t.call('POST', `/v1/emails/scheduled/${b.body.id}/send-now`)).status).toBe(404);
+  });
+
+  it('two schedulers racing for the same due email send it once', async () => {
+    const r = await t.call('POST', '/v1/emails/', sendBody({ send_at: inMinutes(2), to: [{ email: 'race@recipient.test' }] }));
+    const later = Date.now() + 3 * 60_000;
+    const results = await Promise.all(Array.from({ length: 4 }, () => promoteScheduled(t.server.store.db, t.server.store.dialect, { now: Date.now(), dueBy: later })));
+    expect(results.flat().filter((id) => id === r.body.id)).toHaveLength(1);
+    t.server.worker?.wake();
+    const d = await eventually('raced email delivered', async () => {
+      const x = await t.call('GET', `/v1/emails/${r.body.id}`);
+      return x.body.status === 'delivered' ? x.body : undefined;
+    });
+    expect(d.events.filter((e: { event_type: string }) => e.event_type === 'sent')).toHaveLength(1);
+    expect(d.events.filter((e: { event_type: string }) => e.event_type === 'queued')).toHaveLength(1);
+  });
+
+  it('forgets Idempotency-Keys older than 24 hours (the purge the scheduler runs hourly)', async () => {
+    const accountId = (await t.server.store.db.selectFrom('accounts').select('id').orderBy('created_at').executeTakeFirstOrThrow()).id;
+    await t.server.store.db.insertInto('idempotency_keys').values({ account_id: accountId, key: 'ancient', request_hash: 'x', status_code: 202, response: '{}', created_at: Date.now() - 25 * 3_600_000 }).execute();
+    const { purgeIdempotencyKeys } = await import('../../src/store/idempotency-repo.js');
+    await purgeIdempotencyKeys(t.server.store.db, Date.now());
+    const left = await t.server.store.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'ancient').execute();
+    expect(left).toEqual([]);
+    // Keys of the last 24 hours stay (a send with a key writes one).
+    await t.call('POST', '/v1/emails/', sendBody(), { headers: { 'Idempotency-Key': 'recent' } });
+    await purgeIdempotencyKeys(t.server.store.db, Date.now());
+    expect(await t.server.store.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'recent').execute()).toHaveLength(1);
+  });
+
+  it('checks send_at: format, 1 minute to 30 days ahead, and the plan', async () => {
+    for (const [sendAt, why] of [['tomorrow', 'ISO 8601'], [inMinutes(0.5), '1 minute'], [inMinutes(31 * 24 * 60), '30 days'], ['2026-06-01T09:00:00', 'time zone']]) {
+      const r = await t.call('POST', '/v1/emails/', sendBody({ send_at: sendAt }));
+      expect(r.status).toBe(422);
+      expect(r.body.errors[0].field).toBe('send_at');
+      expect(r.body.errors[0].error).toContain(why);
+    }
+    const free = await t.call('POST', '/v1/emails/', sendBody({ from_: { email: 'hello@free.test' }, send_at: inMinutes(10) }), { key: keys.free });
+    expect(free.status).toBe(403);
+    expect(free.body.code).toBe('plan_feature_unavailable');
+  });
+});

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+describe('the OpenAPI document', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer('sqlite', { TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'api' });
+  });
+  afterAll(async () => t?.close());
+
+  it('is OpenAPI 3.1 and lists every route the server answers', async () => {
+    const doc = await t.call('GET', '/v1/openapi.json', undefined, { key: null });
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    const documented = new Set<string>();
+    for (const [path, ops] of Object.entries(doc.body.paths as Record<string, Record<string, unknown>>)) {
+      for (const method of Object.keys(ops)) documented.add(`${method.toUpperCase()} ${path}`);
+    }
+    const routes = t.server.app.routeList
+      .filter((r) => !r.hidden && r.method !== 'HEAD' && !r.url.startsWith('/docs'))
+      .map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`);
+    expect(routes.length).toBeGreaterThan(20);
+    const missing = routes.filter((r) => !documented.has(r));
+    expect(missing).toEqual([]);
+    const send = doc.body.paths['/v1/emails']?.post ?? doc.body.paths['/v1/emails/']?.post;
+    expect(send.requestBody.content['application/json'].schema.required).toEqual(['from_', 'to', 'subject']);
+    expect(Object.keys(send.responses)).toEqual(expect.arrayContaining(['202', '413', '422', '429']));
+  });
+
+  it('renders a reference at /docs', async () => {
+    const page = await t.call('GET', '/docs', undefined, { key: null });
+    expect([200, 302]).toContain(page.status);
+    const html = await fetch(`${t.url}/docs/static/index.html`);
+    expect(html.status).toBe(200);
+    expect(await html.text()).toContain('swagger');
+  });
+
+  it('uses the schemas to validate: wrong types are a 422 naming the field', async () => {
+    const r = await t.call('POST', '/v1/senders', { email: 42 });
+    expect(r.status).toBe(422);
+    expect(r.body.errors).toEqual([expect.objectContaining({ field: 'email' })]);
+    const extra = await t.call('PUT', '/v1/emails/saved-searches', { searches: [{ name: 'x', colour: 'red' }] });
+    expect(extra.status).toBe(200); // unknown keys inside a saved search are ignored, not stored
+    expect(extra.body.searches[0]).not.toHaveProperty('colour');
+  });
+});

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount } from '../../src/core/accounts.js';
+import { updateAccountLimits } from '../../src/store/accounts-repo.js';
+import { testDatabases } from '../helpers/databases.js';
+import { sendBody } from '../helpers/fixtures.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kind) => {
+  let t: TestServer;
+  async function account(plan: 'free' | 'starter' | 'pro', domain: string, limits?: Record<string, number>) {
+    const a = await createAccount(t.server.store, { name: domain, plan });
+    if (limits) await updateAccountLimits(t.server.store.db, a.accountId, { limits: JSON.stringify(limits) });
+    const as = { key: a.key };
+    const d = await t.call('POST', '/v1/domains', { name: domain }, as);
+    await t.call('POST', `/v1/domains/${d.body.id}/verify`, undefined, as);
+    await t.call('POST', '/v1/senders', { email: `hello@${domain}` }, as);
+    return as;
+  }
+  const from = (domain: string) => ({ from_: { email: `hello@${domain}` } });
+
+  beforeAll(async () => {
+    t = await startTestServer(kind, { TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'api' });
+  });
+  afterAll(async () => t?.close());
+
+  it('counts recipients against the daily limit exactly, even under concurrency, and answers 429 past it', async () => {
+    const as = await account('pro', 'quota.test', { daily_limit: 10, requests_per_second: 1000 });
+    // 30 concurrent single-recipient sends for 10 units: exactly 10 get through.
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+      t.call('POST', '/v1/emails/', sendBody({ ...from('quota.test'), to: [{ email: `r${i}@recipient.test` }] }), as)));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 202)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20);
+    const refused = results.find((r) => r.status === 429)!;
+    expect(refused.body.code).toBe('quota_exceeded');
+    expect(refused.body.detail).toContain('daily send limit of 10');
+    const count = Number((await t.server.store.db.selectFrom('emails').innerJoin('senders', 'senders.account_id', 'emails.account_id')
+      .where('senders.email', '=', 'hello@quota.test').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    expect(count).toBe(10);
+
+    const v = await t.call('POST', '/v1/emails/validate', sendBody(from('quota.test')), as);
+    expect(v.body).toMatchObject({ valid: false, can_send: false, plan: 'pro', usage: { daily: 10, daily_limit: 10 } });
+    expect(v.body.issues).toEqual([expect.objectContaining({ field: 'limits' })]);
+  });
+
+  it('refuses a request whose recipients would cross the monthly limit, taking nothing', async () => {
+    const as = await account('pro', 'monthly.test', { monthly_limit: 3, requests_per_second: 1000 });
+    const four = [1, 2, 3, 4].map((i) => ({ email: `m${i}@recipient.test` }));
+    const r = await t.call('POST', '/v1/emails/', sendBody({ ...from('monthly.test'), to: four }), as);
+    expect(r.status).toBe(429);
+    expect(r.body.detail).toContain('monthly');
+    const v = await t.call('POST', '/v1/emails/validate', sendBody(from('monthly.test')), as);
+    expect(v.body.usage).toMatchObject({ daily: 0, monthly: 0, monthly_limit: 3 });
+    expect((await t.call('POST', '/v1/emails/', sendBody({ ...from('monthly.test'), to: four.slice(0, 3) }), as)).status).toBe(202);
+  });
+
+  it('replays the first answer for a repeated Idempotency-Key and refuses it with another body', async () => {
+    const as = await account('pro', 'idem.test', { requests_per_second: 1000 });
+    const body = sendBody({ ...from('idem.test'), subject: 'Once' });
+    const headers = { 'Idempotency-Key': 'order-1234-confirmation' };
+    const first = await t.call('POST', '/v1/emails/', body, { ...as, headers });
+    expect(first.status).toBe(202);
+    const again = await Promise.all([1, 2, 3].map(() => t.call('POST', '/v1/emails/', body, { ...as, headers })));
+    for (const r of again) expect(r).toMatchObject({ status: 202, body: first.body });
+    const other = await t.call('POST', '/v1/emails/', { ...body, subject: 'Twice?' }, { ...as, headers });
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('idempotency_key_reused');
+    const v = await t.call('POST', '/v1/emails/validate', body, as);
+    expect(v.body.usage.daily).toBe(1); // one email written, one unit of quota taken
+
+    // Concurrent first uses of a new key: one email.
+    const k2 = { 'Idempotency-Key': 'burst-key' };
+    const burst = await Promise.all(Array.from({ length: 8 }, () => t.call('POST', '/v1/emails/', { ...body, subject: 'Burst' }, { ...as, headers: k2 })));
+    expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);
+    expect(burst.every((r) => r.status === 202)).toBe(true);
+    expect((await t.call('POST', '/v1/emails/validate', body, as)).body.usage.daily).toBe(2);
+  });
+
+  it('works for batches too', async () => {
+    const as = await account('starter', 'idembatch.test', { requests_per_second: 1000 });
+    const body = [sendBody(from('idembatch.test')), sendBody(from('idembatch.test'))];
+    const headers = { 'Idempotency-Key': 'batch-77' };
+    const first = await t.call('POST', '/v1/emails/batch', body, { ...as, headers });
+    const second = await t.call('POST', '/v1/emails/batch', body, { ...as, headers });
+    expect(second.body).toEqual(first.body);
+    expect((await t.call('POST', '/v1/emails/batch', body.slice(0, 1), { ...as, headers })).status).toBe(409);
+  });
+
+  it('limits requests per key per second with 429, Retry-After and RateLimit headers', async () => {
+    const as = await account('free', 'rate.test');
+    const results = await Promise.all(Array.from({ length: 25 }, () => t.call('GET', '/v1/domains', undefined, as)));
+    const ok = results.filter((r) => r.status === 200);
+    const limited = results.filter((r) => r.status === 429);
+    expect(ok.length).toBeGreaterThan(0);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(ok[0]!.headers.get('ratelimit-limit')).toBe('10');
+    expect(Number(ok[0]!.headers.get('ratelimit-remaining'))).toBeGreaterThanOrEqual(0);
+    expect(limited[0]!.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(limited[0]!.body).toMatchObject({ code: 'rate_limited' });
+    // Another key is not affected.
+    expect((await t.call('GET', '/v1/domains')).status).toBe(200);
+  });
+});

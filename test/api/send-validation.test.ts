@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabases } from '../helpers/databases.js';
+import { sandboxSender, sendBody } from '../helpers/fixtures.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const MiB = 1024 * 1024;
+
+/** Each rule of seed 001 and the foundation issue: [what, body, status, field named]. */
+const cases: Array<[string, Record<string, unknown>, number, string]> = [
+  ['from_ missing', sendBody({ from_: undefined }), 422, 'from_'],
+  ['"from" instead of "from_"', { ...sendBody({ from_: undefined }), from: { email: 'hello@example.com' } }, 422, 'from'],
+  ['from_.email not an address', sendBody({ from_: { email: 'not-an-address' } }), 422, 'from_.email'],
+  ['from_.email not a registered sender', sendBody({ from_: { email: 'someone@example.com' } }), 422, 'from_.email'],
+  ['from_.email on an unverified domain', sendBody({ from_: { email: 'hello@unverified.test' } }), 422, 'from_.email'],
+  ['from_.name with a line break', sendBody({ from_: { email: 'hello@example.com', name: 'A\r\nBcc: x@y.z' } }), 422, 'from_.name'],
+  ['to missing', sendBody({ to: undefined }), 422, 'to'],
+  ['to empty', sendBody({ to: [] }), 422, 'to'],
+  ['to not an array', sendBody({ to: 'jane@recipient.test' }), 422, 'to'],
+  ['to[1].email missing', sendBody({ to: [{ email: 'a@b.test' }, { name: 'No address' }] }), 422, 'to[1].email'],
+  ['to[0].email invalid', sendBody({ to: [{ email: 'jane@@recipient' }] }), 422, 'to[0].email'],
+  ['cc[0].email invalid', sendBody({ cc: [{ email: 'nope' }] }), 422, 'cc[0].email'],
+  ['bcc[0].email invalid', sendBody({ bcc: [{ email: 'nope' }] }), 422, 'bcc[0].email'],
+  ['reply_to.email invalid', sendBody({ reply_to: { email: 'nope' } }), 422, 'reply_to.email'],
+  ['more than 50 recipients', sendBody({ to: Array.from({ length: 51 }, (_, i) => ({ email: `r${i}@recipient.test` })) }), 422, 'to'],
+  ['subject missing', sendBody({ subject: undefined }), 422, 'subject'],
+  ['subject with a line break', sendBody({ subject: 'Hi\r\nBcc: x@y.z' }), 422, 'subject'],
+  ['neither html nor text', sendBody({ html: undefined, text: undefined }), 422, 'html'],
+  ['html not a string', sendBody({ html: 42 }), 422, 'html'],
+  ['headers not an object', sendBody({ headers: ['X-A: b'] }), 422, 'headers'],
+  ['header value not a string', sendBody({ headers: { 'X-Count': 3 } }), 422, 'headers.X-Count'],
+  ['header value with CR/LF', sendBody({ headers: { 'X-Evil': 'a\r\nBcc: victim@x.test' } }), 422, 'headers.X-Evil'],
+  ['header name invalid', sendBody({ headers: { 'X Bad: name': 'v' } }), 422, 'headers.X Bad: name'],
+  ['header overrides From', sendBody({ headers: { From: 'ceo@bank.test' } }), 422, 'headers.From'],
+  ['header overrides To', sendBody({ headers: { to: 'x@y.test' } }), 422, 'headers.to'],
+  ['header overrides Subject', sendBody({ headers: { Subject: 'x' } }), 422, 'headers.Subject'],
+  ['header overrides Message-ID', sendBody({ headers: { 'Message-ID': '<x@y>' } }), 422, 'headers.Message-ID'],
+  ['header overrides DKIM-Signature', sendBody({ headers: { 'DKIM-Signature': 'v=1' } }), 422, 'headers.DKIM-Signature'],
+  ['tags not an array', sendBody({ tags: 'welcome' }), 422, 'tags'],
+  ['tag not a string', sendBody({ tags: ['ok', 7] }), 422, 'tags[1]'],
+  ['attachment filename with /', sendBody({ attachments: [{ filename: '../etc/passwd', content_base64: b64('x') }] }), 422, 'attachments[0].filename'],
+  ['attachment filename with \\', sendBody({ attachments: [{ filename: 'a\\b.txt', content_base64: b64('x') }] }), 422, 'attachments[0].filename'],
+  ['attachment filename missing', sendBody({ attachments: [{ content_base64: b64('x') }] }), 422, 'attachments[0].filename'],
+  ['attachment content not base64', sendBody({ attachments: [{ filename: 'a.txt', content_base64: 'not base64!!' }] }), 422, 'attachments[0].content_base64'],
+  ['attachment with a data: prefix', sendBody({ attachments: [{ filename: 'a.txt', content_base64: 'data:text/plain;base64,' + b64('x') }] }), 422, 'attachments[0].content_base64'],
+  ['attachment content_type invalid', sendBody({ attachments: [{ filename: 'a.txt', content_base64: b64('x'), content_type: 'text plain' }] }), 422, 'attachments[0].content_type'],
+  ['attachment over 24 MiB', sendBody({ attachments: [{ filename: 'big.bin', content_base64: Buffer.alloc(24 * MiB + 3).toString('base64') }] }), 413, 'attachments[0].content_base64'],
+  ['attachments over 24 MiB combined', sendBody({
+    attachments: [
+      { filename: 'a.bin', content_base64: Buffer.alloc(13 * MiB).toString('base64') },
+      { filename: 'b.bin', content_base64: Buffer.alloc(13 * MiB).toString('base64') },
+    ],
+  }), 413, 'attachments'],
+  ['send_at more than 30 days ahead', sendBody({ send_at: '2030-01-01T00:00:00Z' }), 422, 'send_at'],
+];
+
+describe.each(testDatabases())('send validation on %s', (kind) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer(kind, { TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'api' });
+    await sandboxSender(t);
+    expect((await t.call('POST', '/v1/domains', { name: 'unverified.test' })).status).toBe(201);
+  });
+  afterAll(async () => t?.close());
+
+  it.each(cases)('%s', async (_what, body, status, field) => {
+    const r = await t.call('POST', '/v1/emails/', body);
+    expect(r.status).toBe(status);
+    expect(r.body.code).toMatch(/^[a-z_]+$/);
+    expect(typeof r.body.detail).toBe('string');
+    expect(r.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('answers malformed JSON with 400 and a JSON error', async () => {
+    const r = await t.call('POST', '/v1/emails/', undefined, { raw: '{"from_": ' });
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe('invalid_json');
+  });
+
+  it('answers a body that is not an object with 422 naming the body', async () => {
+    const r = await t.call('POST', '/v1/emails/', [sendBody()]);
+    expect(r.status).toBe(422);
+    expect(r.body.errors[0].field).toBe('body');
+  });
+
+  it('answers a missing or wrong key with 401', async () => {
+    expect((await t.call('POST', '/v1/emails/', sendBody(), { key: null })).status).toBe(401);
+    const r = await t.call('POST', '/v1/emails/', sendBody(), { key: 'tfm_k_' + 'x'.repeat(32) });
+    expect(r.status).toBe(401);
+    expect(r.body.code).toBe('unauthorized');
+  });
+
+  it('wrote nothing for any refused request, and accepts the valid body', async () => {
+    const count = async () => Number((await t.server.store.db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    expect(await count()).toBe(0);
+    const ok = await t.call('POST', '/v1/emails', sendBody({ headers: { 'X-Campaign': 'spring' }, tags: ['welcome'] }));
+    expect(ok.status).toBe(202);
+    expect(await count()).toBe(1);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { decideAttempt } from '../../src/core/delivery-decision.js';
+import { emailStatusOf } from '../../src/core/email-status.js';
+import { retryDelayMs, type RetryPolicy } from '../../src/core/retry-policy.js';
+import { classifySmtpReply, enhancedStatus } from '../../src/core/smtp-outcome.js';
+
+describe('an email status follows its recipients', () => {
+  it.each([
+    [['queued'], 'queued'],
+    [['delivered', 'queued'], 'queued'],
+    [['delivered', 'deferred'], 'deferred'],
+    [['bounced', 'deferred'], 'deferred'],
+    [['sent', 'deferred', 'queued'], 'queued'],
+    [['delivered', 'delivered'], 'delivered'],
+    [['delivered', 'bounced', 'failed'], 'bounced'],
+    [['failed', 'bounced'], 'failed'],
+    [['sent', 'sent'], 'sent'],
+    [['delivered', 'rejected'], 'rejected'],
+  ])('%j → %s', (recipients, status) => {
+    expect(emailStatusOf(recipients)).toBe(status);
+  });
+});
+
+describe('SMTP replies and the retry policy', () => {
+  const policy: RetryPolicy = { scheduleSeconds: [45, 300, 900], maxDeferMs: 72 * 3_600_000, configFaultMaxAttempts: 3 };
+  const base = { queuedAt: 0, now: 1000, policy, confirmsDelivery: true };
+
+  it('reads enhanced status codes', () => {
+    expect(enhancedStatus('550 5.1.1 <a@b>: Recipient address rejected')).toBe('5.1.1');
+    expect(enhancedStatus('250 Ok')).toBeNull();
+  });
+
+  it('classifies 2xx, 4xx and 5xx', () => {
+    expect(classifySmtpReply(250, '250 2.0.0 Ok', 'mx').kind).toBe('accepted');
+    expect(classifySmtpReply(451, '451 4.7.1 Greylisted', 'mx').kind).toBe('temporary');
+    expect(classifySmtpReply(554, '554 5.7.1 Blocked', 'mx').kind).toBe('permanent');
+  });
+
+  it('retries within a minute first, then backs off, repeating the last step', () => {
+    expect(retryDelayMs(policy, 1)).toBe(45_000);
+    expect(retryDelayMs(policy, 2)).toBe(300_000);
+    expect(retryDelayMs(policy, 9)).toBe(900_000);
+  });
+
+  it('turns a direct 250 into sent + delivered, a relay 250 into sent', () => {
+    const accepted = classifySmtpReply(250, '250 ok', 'mx');
+    expect(decideAttempt(accepted, { ...base, attempt: 1 }).events.map((e) => e.type)).toEqual(['sent', 'delivered']);
+    expect(decideAttempt(accepted, { ...base, attempt: 1, confirmsDelivery: false })).toMatchObject({ status: 'sent', nextAttemptAt: null });
+  });
+
+  it('defers a 4xx until the give-up age, then bounces it soft', () => {
+    const temp = classifySmtpReply(451, '451 4.7.1 later', 'mx');
+    expect(decideAttempt(temp, { ...base, attempt: 1 })).toMatchObject({ status: 'deferred', nextAttemptAt: 46_000 });
+    const late = decideAttempt(temp, { ...base, attempt: 20, now: 72 * 3_600_000 - 1000 });
+    expect(late.status).toBe('bounced');
+    expect(late.events[0]!.metadata).toMatchObject({ bounce_type: 'soft', smtp_code: 451 });
+  });
+
+  it('bounces a 5xx hard and fails a configuration fault after its attempts', () => {
+    expect(decideAttempt(classifySmtpReply(550, '550 5.1.1 unknown', 'mx'), { ...base, attempt: 1 }).events[0]!.metadata).toMatchObject({ bounce_type: 'hard', dsn: '5.1.1' });
+    const fault = { kind: 'config_fault' as const, reply: { code: 535, text: '535 5.7.8 bad credentials', dsn: '5.7.8', host: 'relay' } };
+    expect(decideAttempt(fault, { ...base, attempt: 2 }).status).toBe('deferred');
+    expect(decideAttempt(fault, { ...base, attempt: 3 }).status).toBe('failed');
+  });
+});
+
+describe('the recipients an email is delivered to', () => {
+  it('keeps to, cc, bcc order and delivers an address given twice once (case-insensitively)', async () => {
+    const { distinctRecipients } = await import('../../src/core/recipients.js');
+    const r = distinctRecipients(
+      [{ email: 'a@x.test', name: null }, { email: 'B@x.test', name: 'B' }],
+      [{ email: 'b@X.test', name: null }, { email: 'c@x.test', name: null }],
+      [{ email: 'A@x.test', name: null }, { email: 'd@x.test', name: null }],
+    );
+    expect(r.map((x) => [x.kind, x.address.email])).toEqual([['to', 'a@x.test'], ['to', 'B@x.test'], ['cc', 'c@x.test'], ['bcc', 'd@x.test']]);
+  });
+});

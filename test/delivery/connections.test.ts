@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChildServer, type ChildServer } from '../helpers/child-server.js';
+import { testDatabases } from '../helpers/databases.js';
+import { startDnsServer, type DnsServer } from '../helpers/dns-server.js';
+import { sendBody } from '../helpers/fixtures.js';
+import { eventually, startTestServer, type TestServer } from '../helpers/server.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { verifiedDomain } from '../helpers/verified-domain.js';
+
+describe.each(testDatabases())('connections per destination on %s', (kind) => {
+  let t: TestServer;
+  let dns: DnsServer;
+  let sink: SmtpSink;
+  beforeAll(async () => {
+    sink = await startSmtpSink({ dataDelayMs: 30 });
+    dns = await startDnsServer({ mx: { 'big.test': [{ exchange: 'mx.big.test', priority: 10 }] }, a: { 'mx.big.test': ['127.0.0.1'] } });
+    t = await startTestServer(kind, {
+      TAIFA_DNS_SERVERS: dns.address, TAIFA_MX_PORT: String(sink.port), TAIFA_MAX_CONNECTIONS_PER_DESTINATION: '3', TAIFA_WORKER_CONCURRENCY: '20',
+    });
+    await verifiedDomain(t, dns);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sink?.close();
+    await dns?.close();
+  });
+
+  it('reuses connections and never opens more than the cap to one MX', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const r = await t.call('POST', '/v1/emails/', sendBody({ to: [{ email: `u${i}@big.test` }] }));
+      ids.push(r.body.id);
+    }
+    await sink.waitForMessages(40);
+    expect(sink.maxConcurrentConnections).toBeLessThanOrEqual(3);
+    expect(sink.connections).toBeLessThan(40 / 4); // reused, not one connection per message
+    await eventually('all delivered', async () => {
+      const all = await Promise.all(ids.map((id) => t.call('GET', `/v1/emails/${id}`)));
+      return all.every((r) => r.body.status === 'delivered') ? true : undefined;
+    });
+  });
+});
+
+describe.each(testDatabases())('several worker processes on one database (%s)', (kind) => {
+  it('each recipient is claimed and sent once', async () => {
+    const sink = await startSmtpSink({ dataDelayMs: 5 });
+    const dns = await startDnsServer({ mx: { 'many.test': [{ exchange: 'mx.many.test', priority: 10 }] }, a: { 'mx.many.test': ['127.0.0.1'] } });
+    const env = { TAIFA_DNS_SERVERS: dns.address, TAIFA_MX_PORT: String(sink.port), TAIFA_WORKER_CONCURRENCY: '8' };
+    const a = await startTestServer(kind, { ...env, TAIFA_ROLES: 'api' });
+    const workers: ChildServer[] = [];
+    try {
+      await verifiedDomain(a, dns);
+      for (let i = 0; i < 120; i++) expect((await a.call('POST', '/v1/emails/', sendBody({ to: [{ email: `u${i}@many.test` }] }))).status).toBe(202);
+      // Three worker processes start on the same queue at once.
+      workers.push(...await Promise.all([0, 1, 2].map(() => startChildServer({
+        ...env, PORT: '0', TAIFA_ROLES: 'worker', DATABASE_URL: a.db.url, TAIFA_DATA_DIR: a.dataDir, TAIFA_SECRET: 'test', TAIFA_HELO_NAME: 'mta.taifa.test',
+      }, a.key))));
+      await sink.waitForMessages(120);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sink.messages).toHaveLength(120);
+      expect(new Set(sink.messages.map((m) => m.recipients[0])).size).toBe(120);
+    } finally {
+      for (const w of workers) {
+        w.proc.kill('SIGTERM');
+        await w.exited;
+      }
+      await a.close();
+      await sink.close();
+      await dns.close();
+    }
+  });
+});

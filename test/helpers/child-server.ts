@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Res } from './server.js';
+
+/** Taifa Mail running as a separate process (`node bin/taifa.js start`), for crash and drain tests. */
+export interface ChildServer {
+  proc: ChildProcess;
+  url: string;
+  call<T = any>(method: string, path: string, body?: unknown): Promise<Res<T>>;
+  /** Resolves with the exit code (or the signal name) when the process ends. */
+  exited: Promise<number | string>;
+}
+
+/** Starts the server with `env` (PORT=0 is fine: the URL is read from its "ready" log line). */
+export async function startChildServer(env: Record<string, string>, key: string): Promise<ChildServer> {
+  const proc = spawn(process.execPath, ['bin/taifa.js', 'start'], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      const m = /"url":"(http:\/\/[^"]+)".*"msg":"Taifa Mail is ready"/.exec(buffered);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exited.then((code) => reject(new Error(`server exited (${code}) before it was ready: ${stderr}`)));
+  });
+  const call: ChildServer['call'] = async (method, path, body) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text, headers: res.headers };
+  };
+  return { proc, url, call, exited };
+}
