@@ -15,7 +15,7 @@ export function requireAuth(request: FastifyRequest): AuthContext {
 
 /**
  * A preHandler that authenticates `Authorization: Bearer tfm_k_…`. `last_used_at` is written at most
- * once a minute per key, so authentication adds no write to the send path.
+ * once a minute per key, so authentication adds a write to at most one request per key per minute.
  */
 export function apiKeyAuth(ctx: ApiContext) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
@@ -32,7 +32,9 @@ export function apiKeyAuth(ctx: ApiContext) {
     const now = Date.now();
     if (owner.lastUsedAt === null || now - owner.lastUsedAt > TOUCH_INTERVAL_MS) {
       owner.lastUsedAt = now;
-      touchApiKey(ctx.store.db, owner.keyId, now).catch((error: unknown) => request.log.warn({ err: error }, 'could not record API key use'));
+      // Awaited (once a minute per key) so that a key listing right after a use shows it; a failed
+      // write costs the record, never the request.
+      await touchApiKey(ctx.store.db, owner.keyId, now).catch((error: unknown) => request.log.warn({ err: error }, 'could not record API key use'));
     }
     request.auth = { accountId: owner.accountId, userId: owner.userId, keyId: owner.keyId, plan: owner.plan, limits: owner.limits };
   };
