@@ -101,7 +101,9 @@ function trustProxy(raw: string | undefined): boolean | number | string {
 
 /** Reads and validates the configuration from an environment (process.env in production). */
 export function loadConfig(env: Env): Readonly<Config> {
-  const dataDir = path.resolve(env.TAIFA_DATA_DIR || './data');
+  // Sandbox mode keeps its own data by default: domains it "verified" without DNS and its captured
+  // mail must never turn up in a real deployment started later from the same folder.
+  const dataDir = path.resolve(env.TAIFA_DATA_DIR || (bool(env, 'TAIFA_SANDBOX') ? './data/sandbox' : './data'));
   const delivery = env.TAIFA_DELIVERY || 'direct';
   if (delivery !== 'direct' && delivery !== 'relay') throw new ConfigError(`TAIFA_DELIVERY must be direct or relay, got "${delivery}"`);
   const smtpRelayUrl = env.TAIFA_SMTP_RELAY_URL || null;
