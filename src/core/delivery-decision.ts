@@ -1,5 +1,5 @@
 import type { AttemptOutcome, SmtpReply } from './smtp-outcome.js';
-import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { nextRetryAt, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 
 /** An event to record for a recipient. */
 export interface PlannedEvent {
@@ -29,12 +29,13 @@ function replyMetadata(reply: SmtpReply, attempt: number): Record<string, unknow
 
 /**
  * Applies the retry policy to an attempt's outcome. `attempt` is this attempt's number (1-based);
- * `queuedAt` is when the recipient was accepted (the 72 h give-up clock starts then).
+ * `firstAttemptAt` is when the recipient was first tried (null on the first attempt: now). The 72 h
+ * give-up clock starts at the first attempt, not at acceptance, so a scheduled email gets its full 72 h.
  * `confirmsDelivery` is true when the accepting server is the recipient's own (direct MX, sandbox).
  */
 export function decideAttempt(
   outcome: AttemptOutcome,
-  c: { attempt: number; queuedAt: number; now: number; policy: RetryPolicy; confirmsDelivery: boolean },
+  c: { attempt: number; firstAttemptAt: number | null; now: number; policy: RetryPolicy; confirmsDelivery: boolean },
 ): Decision {
   const meta = replyMetadata(outcome.reply, c.attempt);
   switch (outcome.kind) {
@@ -52,8 +53,8 @@ export function decideAttempt(
       return { status: 'deferred', nextAttemptAt: next, events: [{ type: 'deferred', metadata: { ...meta, reason: 'configuration', next_attempt_at: new Date(next).toISOString() } }] };
     }
     case 'temporary': {
-      const next = c.now + retryDelayMs(c.policy, c.attempt);
-      if (next - c.queuedAt > c.policy.maxDeferMs) {
+      const next = nextRetryAt(c.policy, { attempts: c.attempt, firstAttemptAt: c.firstAttemptAt ?? c.now, now: c.now });
+      if (next === null) {
         return {
           status: 'bounced', nextAttemptAt: null,
           events: [{ type: 'bounced', metadata: { ...meta, bounce_type: 'soft', reason: `still failing temporarily after ${Math.round(c.policy.maxDeferMs / 3_600_000)} h` } }],

@@ -1,7 +1,8 @@
 /**
  * Delays between delivery attempts after a temporary failure, in seconds (like Postfix's
  * backoff, but with a quick first retry: greylisting usually clears within a minute).
- * The last entry repeats until the give-up age (72 h by default) is reached.
+ * The last entry repeats until the give-up age (72 h by default) is reached; the attempt that would
+ * land past it is moved to the give-up deadline itself, so the last try happens at 72 h, not up to 4 h early.
  */
 export const DEFAULT_RETRY_SCHEDULE_SECONDS: number[] = [
   45, // greylisting retry
@@ -15,6 +16,7 @@ export const DEFAULT_RETRY_SCHEDULE_SECONDS: number[] = [
 
 export interface RetryPolicy {
   scheduleSeconds: readonly number[];
+  /** How long after its first attempt a recipient may keep failing temporarily before it bounces (soft), in ms. */
   maxDeferMs: number;
   configFaultMaxAttempts: number;
 }
@@ -26,3 +28,13 @@ export function retryDelayMs(policy: RetryPolicy, attempts: number): number {
   return seconds * 1000;
 }
 
+/**
+ * When to try a temporarily failing recipient next, or null to give up: the scheduled delay, clamped
+ * to the deadline (`firstAttemptAt + maxDeferMs`) so that one last attempt happens at the deadline;
+ * an attempt made at or after the deadline that still fails temporarily is the last one.
+ */
+export function nextRetryAt(policy: RetryPolicy, c: { attempts: number; firstAttemptAt: number; now: number }): number | null {
+  const deadline = c.firstAttemptAt + policy.maxDeferMs;
+  if (c.now >= deadline) return null;
+  return Math.min(c.now + retryDelayMs(policy, c.attempts), deadline);
+}

@@ -5,19 +5,29 @@ import { NOT_FOUND_CODES, dnsErrorCode } from '../dns/resolver.js';
 import { SmtpPool } from './smtp-pool.js';
 import type { Envelope, Transport } from './transport.js';
 
-/** Where mail for a domain goes: MX hosts in preference order, or a final answer. */
+/** Where mail for a domain goes: MX hosts with their preference, or a final answer. */
 type Route =
-  | { kind: 'hosts'; hosts: string[] }
+  | { kind: 'hosts'; hosts: Array<{ name: string; priority: number }> }
   | { kind: 'permanent'; text: string; dsn: string }
   | { kind: 'temporary'; text: string };
 
 const ROUTE_TTL_MS = 60_000;
+
+/**
+ * MX host names by preference, equal preferences shuffled for each delivery (RFC 5321 §5.1), not once
+ * per cached look-up, so that equal MX hosts share the load.
+ */
+function inPreferenceOrder(hosts: Array<{ name: string; priority: number }>): string[] {
+  return hosts.map((h) => ({ ...h, tie: Math.random() }))
+    .sort((a, b) => a.priority - b.priority || a.tie - b.tie)
+    .map((h) => h.name);
+}
 const IDLE_POOL_MS = 30_000;
 
 /**
  * Delivers straight to each recipient domain's MX (RFC 5321 §5.1): MX records by preference,
  * falling back to the domain's own A/AAAA when it has no MX, a null MX (RFC 7505) is a permanent
- * failure. One pool of reused connections per MX address, capped per destination; STARTTLS when offered.
+ * failure. One pool of reused connections per destination IP address, capped; STARTTLS when offered.
  */
 export class DirectTransport implements Transport {
   readonly confirmsDelivery = true;
@@ -39,7 +49,8 @@ export class DirectTransport implements Transport {
     if (route.kind === 'permanent') return { kind: 'permanent', reply: { code: null, text: route.text, dsn: route.dsn, host: null } };
     if (route.kind === 'temporary') return { kind: 'temporary', reply: { code: null, text: route.text, dsn: '4.4.3', host: null } };
     const failures: string[] = [];
-    for (const host of route.hosts) {
+    const hosts = inPreferenceOrder(route.hosts);
+    for (const host of hosts) {
       let ips: string[];
       try {
         ips = await this.hostAddresses(host);
@@ -48,15 +59,20 @@ export class DirectTransport implements Transport {
         continue;
       }
       for (const ip of ips) {
-        const result = await this.pool(host, ip).send(e.from, e.to, e.raw);
+        const result = await this.pool(ip).send(e.from, e.to, e.raw, host);
         if ('outcome' in result) {
           result.outcome.reply.ip = ip;
           return result.outcome;
         }
-        failures.push(`${host} [${ip}]: ${result.connectionError}`);
+        if (result.failure === 'data') {
+          // The message went out and the connection broke before the reply: the MX may have it.
+          // Trying the next address now could deliver it twice; the retry schedule tries again later.
+          return { kind: 'temporary', reply: { code: null, text: `connection to ${host} [${ip}] lost after the message was sent, before the reply (${result.error})`, dsn: '4.4.2', host, ip } };
+        }
+        failures.push(`${host} [${ip}]: ${result.error}`);
       }
     }
-    return { kind: 'temporary', reply: { code: null, text: `no MX host of ${e.recipientDomain} could be reached (${failures.join('; ')})`, dsn: '4.4.1', host: route.hosts[0] ?? null } };
+    return { kind: 'temporary', reply: { code: null, text: `no MX host of ${e.recipientDomain} could be reached (${failures.join('; ')})`, dsn: '4.4.1', host: hosts[0] ?? null } };
   }
 
   async close(): Promise<void> {
@@ -65,13 +81,14 @@ export class DirectTransport implements Transport {
     this.pools.clear();
   }
 
-  private pool(host: string, ip: string): SmtpPool {
-    // Per MX host and address: the host name is the TLS server name and what events report.
-    const key = `${host}|${ip}`;
-    let pool = this.pools.get(key);
+  private pool(ip: string): SmtpPool {
+    // Per destination address, so that the cap holds however many MX names point at one server; each
+    // send names its MX host (TLS server name, what events report), and a connection opened for one name
+    // may carry mail for another on the same address (TLS here is opportunistic, as in Postfix's cache).
+    let pool = this.pools.get(ip);
     if (!pool) {
-      pool = new SmtpPool({ host: ip, port: this.opts.port, label: host, secure: false, requireTls: false }, this.opts);
-      this.pools.set(key, pool);
+      pool = new SmtpPool({ host: ip, port: this.opts.port, label: ip, secure: false, requireTls: false }, this.opts);
+      this.pools.set(ip, pool);
     }
     return pool;
   }
@@ -102,9 +119,7 @@ export class DirectTransport implements Transport {
         return { kind: 'permanent', text: `${domain} does not accept mail (null MX, RFC 7505)`, dsn: '5.1.10' };
       }
       const hosts = mx.filter((m) => m.exchange !== '' && m.exchange !== '.')
-        .map((m) => ({ ...m, tie: Math.random() }))
-        .sort((a, b) => a.priority - b.priority || a.tie - b.tie)
-        .map((m) => m.exchange.replace(/\.$/, ''));
+        .map((m) => ({ name: m.exchange.replace(/\.$/, ''), priority: m.priority }));
       if (hosts.length) return { kind: 'hosts', hosts };
     } catch (error) {
       const code = dnsErrorCode(error);
@@ -114,7 +129,7 @@ export class DirectTransport implements Transport {
     // No MX: the domain itself is the implicit MX, if it has an address (RFC 5321 §5.1).
     try {
       await this.hostAddresses(domain);
-      return { kind: 'hosts', hosts: [domain] };
+      return { kind: 'hosts', hosts: [{ name: domain, priority: 0 }] };
     } catch (error) {
       const code = dnsErrorCode(error);
       if (NOT_FOUND_CODES.has(code)) return { kind: 'permanent', text: `${domain} has no MX and no address record`, dsn: '5.1.2' };

@@ -1,21 +1,17 @@
 import type { Logger } from 'pino';
 import { decideAttempt } from '../core/delivery-decision.js';
-import { distinctRecipients } from '../core/recipients.js';
-import type { Address } from '../core/send-validation.js';
 import { emailStatusOf } from '../core/email-status.js';
 import { newId, randomToken } from '../core/ids.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
 import type { AttemptOutcome } from '../core/smtp-outcome.js';
 import type { Store } from '../store/database.js';
-import { getDomainById } from '../store/domains-repo.js';
-import { loadEmailsForDelivery } from '../store/emails-repo.js';
 import type { GroupCommitter } from '../store/group-commit.js';
-import { claimDueRecipients, recordAttempt, releaseLeases, updateEmailStatus } from '../store/queue-repo.js';
-import type { AttachmentRow, DomainRow, EmailRow, RecipientRow } from '../store/schema.js';
-import { dkimKey, type DkimKey } from './dkim.js';
-import { renderMime } from './render-mime.js';
-import { isTracked, trackedBodies, trackedTemplate, trackingPlan, type TrackedTemplate, type TrackingPlan } from '../tracking/plan.js';
+import { claimDueRecipients, recordAttempt, releaseLeases, renewLeases, updateEmailStatus } from '../store/queue-repo.js';
+import type { RecipientRow } from '../store/schema.js';
 import type { TrackingTokens } from '../tracking/tokens.js';
+import { groupForConnection } from './connection-groups.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { MessageCache } from './message-cache.js';
 import type { Transport } from './transport.js';
 
 export interface WorkerOptions {
@@ -23,49 +19,36 @@ export interface WorkerOptions {
   tokens: TrackingTokens;
   /** Base of tracking URLs when a domain has no tracking host. */
   publicUrl: string;
+  /** Connections (so transactions) in flight at once. */
   concurrency: number;
   leaseMs: number;
   pollIntervalMs: number;
   policy: RetryPolicy;
 }
 
-interface Rendered {
-  email: EmailRow;
-  domain: DomainRow;
-  key: DkimKey;
-  attachments: AttachmentRow[];
-  plan: TrackingPlan;
-  /** The message every recipient gets, when the email is not tracked; null means render per recipient. */
-  shared: Buffer | null;
-  /** For tracked emails: the bodies rewritten once, to be filled with each recipient's URLs. */
-  template: TrackedTemplate | null;
-  /** How many recipients the email has (to, cc and bcc, an address given twice counted once, as accepted). */
-  recipientCount: number;
-}
-
-
-/** How many recipients an email was accepted with. */
-function recipientCount(email: EmailRow): number {
-  const list = (j: string | null): Address[] => (j ? (JSON.parse(j) as Address[]) : []);
-  return distinctRecipients(list(email.to_json), list(email.cc_json), list(email.bcc_json)).length;
-}
 
 /**
- * The delivery loop: claims due recipients under a lease, renders each email once, hands one
- * transaction per recipient to the transport, and records the outcome (status, events, the email's
- * derived status) in a group-committed transaction before that slot takes new work. So at most
- * `concurrency` transactions can be sent and not yet recorded when the process dies.
+ * The delivery loop: claims due recipients under a lease (kept alive while held, see LeaseKeeper),
+ * renders each email once, hands one transaction per recipient to the transport (same-domain recipients
+ * of an email back-to-back on one slot, so on one connection), and records the outcome (status, events,
+ * the email's derived status, fenced on the lease) in a group-committed transaction before that slot
+ * sends again. So at most `concurrency` transactions can be sent and not yet recorded when the process dies.
  */
 export class DeliveryWorker {
   readonly id = `w-${randomToken(10)}`;
-  private readonly buffer: RecipientRow[] = [];
-  private readonly rendered = new Map<string, Promise<Rendered>>();
-  /** Claimed recipients per email not yet recorded: a rendered message is dropped when it reaches 0. */
-  private readonly pendingByEmail = new Map<string, number>();
-  private readonly keys = new Map<string, DkimKey>();
+  /** Claimed, not started: groups of one email and domain. */
+  private buffer: RecipientRow[][] = [];
+  private buffered = 0;
+  /** Recipients whose transaction is under way (sent or being sent, not yet recorded). */
+  private readonly inFlight = new Set<string>();
+  private readonly leases: LeaseKeeper;
+  private readonly messages: MessageCache;
   private readonly tasks = new Set<Promise<void>>();
   private claiming = false;
   private stopping = false;
+  /** The drain timed out: outcomes still arriving are not recorded, their leases expire. */
+  private abandoned = false;
+  private claimedOnce = false;
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeRequested = false;
 
@@ -75,10 +58,19 @@ export class DeliveryWorker {
     private readonly transport: Transport,
     private readonly opts: WorkerOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.messages = new MessageCache(store, { tokens: opts.tokens, publicUrl: opts.publicUrl });
+    this.leases = new LeaseKeeper({
+      leaseMs: opts.leaseMs,
+      renew: (ids, now) => committer.run((trx) => renewLeases(trx, { workerId: this.id, ids, now, leaseMs: opts.leaseMs })),
+      onLost: (ids) => this.leasesLost(ids),
+      log,
+    });
+  }
 
   /** Starts the loop. */
   start(): void {
+    this.leases.start();
     this.pump();
   }
 
@@ -93,23 +85,64 @@ export class DeliveryWorker {
     this.pump();
   }
 
-  /** Stops claiming, gives back unstarted leases, lets in-flight transactions finish and be recorded. */
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming at once, gives back unstarted leases, and lets in-flight transactions finish and be
+   * recorded for up to `drainTimeoutMs`; after that, what is still in flight is left to its leases,
+   * which expire so that another process tries it again.
+   */
+  async stop(drainTimeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
     this.stopping = true;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    const unstarted = this.buffer.splice(0).map((r) => r.id);
     while (this.claiming) await new Promise((r) => setTimeout(r, 5));
-    unstarted.push(...this.buffer.splice(0).map((r) => r.id));
-    await Promise.allSettled([...this.tasks]);
-    await releaseLeases(this.store.db, this.id, unstarted, Date.now()).catch((error: unknown) => this.log.warn({ err: error }, 'could not release leases; they will expire'));
+    this.buffer = [];
+    this.buffered = 0;
+    // Unstarted work goes back now, so another process can take it while ours finishes.
+    await this.releaseUnstarted();
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      Promise.allSettled([...this.tasks]).then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.min(drainTimeoutMs, 2_147_483_647)))),
+    ]);
+    clearTimeout(timer);
+    if (!drained) {
+      this.abandoned = true;
+      this.log.warn({ inFlight: this.inFlight.size, drainTimeoutMs }, 'drain timed out; the leases of transactions still in flight will expire and another process will retry them');
+    }
+    await this.leases.stop();
+    await this.releaseUnstarted();
     await this.transport.close();
+  }
+
+  /** Gives back every lease held for a recipient whose transaction has not started. */
+  private async releaseUnstarted(): Promise<void> {
+    const ids = this.leases.ids().filter((id) => !this.inFlight.has(id));
+    for (const id of ids) this.leases.drop(id);
+    await releaseLeases(this.store.db, this.id, ids, Date.now()).catch((error: unknown) => this.log.warn({ err: error }, 'could not release leases; they will expire'));
+  }
+
+  /** Renewal found leases taken by another worker: unstarted ones are dropped (the fence covers the rest). */
+  private leasesLost(ids: string[]): void {
+    const lost = new Set(ids.filter((id) => !this.inFlight.has(id)));
+    if (lost.size === 0) return;
+    this.log.warn({ count: lost.size }, 'leases lost before their transactions started; another worker has them');
+    for (const id of lost) this.leases.drop(id);
+    for (const group of this.buffer) {
+      for (const r of group.filter((x) => lost.has(x.id))) this.messages.settle(r);
+    }
+    this.buffer = this.buffer.map((g) => g.filter((r) => !lost.has(r.id))).filter((g) => g.length > 0);
+    this.buffered = this.buffer.reduce((n, g) => n + g.length, 0);
   }
 
   private pump(): void {
     if (this.stopping) return;
-    while (this.tasks.size < this.opts.concurrency && this.buffer.length > 0) this.startTask(this.buffer.shift()!);
-    // Refill at the low-water mark, not after every transaction: each claim is a write.
-    if (this.claiming || this.buffer.length > this.opts.concurrency / 2) return;
+    while (this.tasks.size < this.opts.concurrency && this.buffer.length > 0) {
+      const group = this.buffer.shift()!;
+      this.buffered -= group.length;
+      this.startTask(group);
+    }
+    // Refill at the low-water mark, not after every transaction: each claim is a write. The buffer is
+    // small (about one batch) and its leases are renewed, so waiting there cannot cost a lease.
+    if (this.claiming || this.buffered > this.opts.concurrency / 2) return;
     if (this.tasks.size >= this.opts.concurrency && !this.wakeRequested) return;
     void this.claim();
   }
@@ -119,21 +152,35 @@ export class DeliveryWorker {
     this.wakeRequested = false;
     let claimed: RecipientRow[] = [];
     try {
-      const limit = this.opts.concurrency * 2 - this.buffer.length - this.tasks.size;
+      // Everything held counts: the buffer, the transactions under way and the rest of their groups.
+      const limit = this.opts.concurrency * 2 - this.leases.count();
       if (limit > 0) {
-        claimed = await claimDueRecipients(this.store.db, this.store.dialect, { workerId: this.id, now: Date.now(), leaseMs: this.opts.leaseMs, limit });
-        await this.preload(claimed);
+        const now = Date.now();
+        claimed = await claimDueRecipients(this.store.db, this.store.dialect, { workerId: this.id, now, leaseMs: this.opts.leaseMs, limit });
+        for (const r of claimed) this.leases.hold(r.id, r.locked_until ?? now + this.opts.leaseMs);
+        if (claimed.length && !this.claimedOnce) {
+          this.claimedOnce = true;
+          // bench/deliver measures from this line.
+          this.log.info({ count: claimed.length, claimedAt: now }, 'first recipients claimed');
+        }
+        await this.messages.preload(claimed);
       }
     } catch (error) {
       this.log.error({ err: error }, 'claiming due recipients failed; retrying');
+      // Loading their emails failed (a database hiccup): give them back rather than fail them for it.
+      for (const r of claimed) {
+        this.leases.drop(r.id);
+        this.messages.settle(r);
+      }
+      await releaseLeases(this.store.db, this.id, claimed.map((r) => r.id), Date.now()).catch(() => undefined);
+      claimed = [];
     } finally {
       this.claiming = false;
     }
-    if (this.stopping) {
-      this.buffer.push(...claimed);
-      return;
-    }
-    this.buffer.push(...claimed);
+    const groups = groupForConnection(claimed);
+    this.buffer.push(...groups);
+    this.buffered += claimed.length;
+    if (this.stopping) return;
     if (claimed.length > 0 || this.wakeRequested) this.pump();
     else this.sleep();
   }
@@ -146,67 +193,39 @@ export class DeliveryWorker {
     }, this.opts.pollIntervalMs);
   }
 
-  /** Loads the claimed recipients' emails in two queries and renders each email once. */
-  private async preload(recipients: RecipientRow[]): Promise<void> {
-    for (const r of recipients) this.pendingByEmail.set(r.email_id, (this.pendingByEmail.get(r.email_id) ?? 0) + 1);
-    const missing = [...new Set(recipients.map((r) => r.email_id))].filter((id) => !this.rendered.has(id));
-    if (missing.length === 0) return;
-    const loaded = await loadEmailsForDelivery(this.store.db, missing);
-    for (const id of missing) {
-      const entry = loaded.get(id);
-      const render = (async (): Promise<Rendered> => {
-        if (!entry) throw new Error('the email no longer exists');
-        const found = entry.email.domain_id ? await this.domain(entry.email.domain_id) : undefined;
-        if (!found?.domain || !found.key) throw new Error('the sending domain was deleted');
-        const plan = trackingPlan(entry.email, found.domain, this.opts.publicUrl);
-        // Tracked emails differ per recipient (their own pixel and link tokens); the others are rendered once.
-        const tracked = isTracked(plan, entry.email);
-        const shared = tracked ? null : await renderMime(entry.email, entry.attachments, found.key);
-        const template = tracked ? await trackedTemplate(entry.email, plan) : null;
-        return { email: entry.email, domain: found.domain, key: found.key, attachments: entry.attachments, plan, shared, template, recipientCount: recipientCount(entry.email) };
-      })();
-      render.catch(() => undefined);
-      this.rendered.set(id, render);
-    }
-  }
-
-  /**
-   * A domain (read afresh for each claimed batch, so changed settings apply to the next emails) and
-   * its DKIM key, parsed once per key rather than per message.
-   */
-  private async domain(id: string): Promise<{ domain: DomainRow | undefined; key: DkimKey | null }> {
-    const domain = await getDomainById(this.store.db, id);
-    if (!domain) return { domain, key: null };
-    const cached = this.keys.get(id);
-    if (cached && cached.pem === domain.dkim_private_key && cached.selector === domain.dkim_selector) return { domain, key: cached };
-    const key = dkimKey(domain.name, domain.dkim_selector, domain.dkim_private_key);
-    this.keys.set(id, key);
-    return { domain, key };
-  }
-
-  private startTask(r: RecipientRow): void {
-    const task = this.attempt(r)
-      .catch((error: unknown) => this.log.error({ err: error, recipientId: r.id }, 'recording a delivery attempt failed; the lease will expire and it will be retried'))
-      .finally(() => {
-        this.tasks.delete(task);
-        const left = (this.pendingByEmail.get(r.email_id) ?? 1) - 1;
-        if (left > 0) this.pendingByEmail.set(r.email_id, left);
-        else {
-          this.pendingByEmail.delete(r.email_id);
-          this.rendered.delete(r.email_id);
+  /** Sends a group's transactions one after the other on one slot, so they reuse one connection. */
+  private startTask(group: RecipientRow[]): void {
+    const task = (async () => {
+      for (const r of group) {
+        if (this.stopping) return; // the rest of the group is released by stop()
+        if (!this.leases.canStart(r.id, Date.now())) {
+          this.log.warn({ emailId: r.email_id, recipient: r.address }, 'lease about to expire before the transaction could start; leaving it to be claimed again');
+          this.leases.drop(r.id);
+          this.messages.settle(r);
+          continue;
         }
-        this.pump();
-      });
+        this.inFlight.add(r.id);
+        try {
+          await this.attempt(r);
+        } catch (error) {
+          this.log.error({ err: error, recipientId: r.id }, 'recording a delivery attempt failed; the lease will expire and it will be retried');
+        } finally {
+          this.inFlight.delete(r.id);
+          this.leases.drop(r.id);
+          this.messages.settle(r);
+        }
+      }
+    })().finally(() => {
+      this.tasks.delete(task);
+      this.pump();
+    });
     this.tasks.add(task);
   }
 
   private async attempt(r: RecipientRow): Promise<void> {
-    let rendered: Rendered;
-    let raw: Buffer;
+    let message: { from: string; raw: Buffer; onlyRecipient: boolean };
     try {
-      rendered = await (this.rendered.get(r.email_id) ?? Promise.reject(new Error('the email was not loaded')));
-      raw = rendered.shared
-        ?? await renderMime(rendered.email, rendered.attachments, rendered.key, trackedBodies(rendered.email, rendered.plan, rendered.template!, this.opts.tokens, r.id));
+      message = await this.messages.messageFor(r);
     } catch (error) {
       // Our own fault: nothing went out, and retrying will not help.
       const text = error instanceof Error ? error.message : String(error);
@@ -215,23 +234,22 @@ export class DeliveryWorker {
       return;
     }
     const outcome = await this.transport.deliver({
-      emailId: r.email_id,
-      recipientId: r.id,
-      from: `bounce+${r.verp_token}@${rendered.domain.return_path_host}`,
-      to: r.address,
-      recipientDomain: r.domain,
-      raw,
+      emailId: r.email_id, recipientId: r.id, from: message.from, to: r.address, recipientDomain: r.domain, raw: message.raw,
     });
-    await this.record(r, outcome, false, rendered.recipientCount === 1);
+    await this.record(r, outcome, false, message.onlyRecipient);
   }
 
   private async record(r: RecipientRow, outcome: AttemptOutcome, fatal: boolean, onlyRecipient = false): Promise<void> {
+    if (this.abandoned) {
+      this.log.warn({ emailId: r.email_id, recipient: r.address, reply: outcome.reply.text }, 'drain timed out: outcome not recorded; the lease will expire and the recipient will be tried again');
+      return;
+    }
     const now = Date.now();
     const attempt = r.attempts + 1;
     const decision = fatal
       ? { status: 'failed' as const, nextAttemptAt: null, events: [{ type: 'failed', metadata: { reason: outcome.reply.text, attempt } }] }
-      : decideAttempt(outcome, { attempt, queuedAt: r.created_at, now, policy: this.opts.policy, confirmsDelivery: this.transport.confirmsDelivery });
-    await this.committer.run(async (trx) => {
+      : decideAttempt(outcome, { attempt, firstAttemptAt: r.first_attempt_at, now, policy: this.opts.policy, confirmsDelivery: this.transport.confirmsDelivery });
+    const recorded = await this.committer.run(async (trx) => {
       const statuses = await recordAttempt(trx, {
         recipientId: r.id, emailId: r.email_id, workerId: this.id, status: decision.status, now, nextAttemptAt: decision.nextAttemptAt, onlyRecipient,
         lastReply: JSON.stringify(outcome.reply),
@@ -240,11 +258,18 @@ export class DeliveryWorker {
           event_type: ev.type, metadata: JSON.stringify(ev.metadata), bot: null, created_at: now,
         })),
       });
+      // The lease was lost (it expired and another worker claimed the recipient): its outcome stands, not ours.
+      if (statuses === null) return false;
       const status = emailStatusOf(statuses);
       await updateEmailStatus(trx, r.email_id, {
         status, now, sent: decision.status === 'sent' || decision.status === 'delivered', delivered: status === 'delivered',
       });
+      return true;
     });
+    if (!recorded) {
+      this.log.warn({ emailId: r.email_id, recipient: r.address, status: decision.status, reply: outcome.reply.text }, 'lease lost to another worker during the transaction; this outcome is not recorded');
+      return;
+    }
     this.log.debug({ emailId: r.email_id, recipient: r.address, status: decision.status, reply: outcome.reply.text }, 'delivery attempt');
   }
 }

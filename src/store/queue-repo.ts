@@ -35,6 +35,24 @@ export async function claimDueRecipients(
     .execute();
 }
 
+/**
+ * Extends the leases `workerId` still holds on `ids` (claimed and waiting, or in flight), in one
+ * UPDATE. The next attempt time moves with the lease, or another worker's claim would take the
+ * recipient when the first lease term ends. Returns the ids renewed; a missing one was lost.
+ */
+export async function renewLeases(db: Kysely<Database>, c: { workerId: string; ids: string[]; now: number; leaseMs: number }): Promise<string[]> {
+  if (c.ids.length === 0) return [];
+  const until = c.now + c.leaseMs;
+  const rows = await db.updateTable('email_recipients')
+    .set({ locked_until: until, next_attempt_at: until })
+    .where('locked_by', '=', c.workerId)
+    .where('id', 'in', c.ids)
+    .where(WAITING)
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
 /** What one delivery attempt did to one recipient. */
 export interface AttemptRecord {
   recipientId: string;
@@ -50,11 +68,13 @@ export interface AttemptRecord {
 }
 
 /**
- * Records an attempt: the recipient's new state, its events and the email's derived status, in the
- * caller's transaction. Returns the recipient statuses of the email after the change.
+ * Records an attempt: the recipient's new state and its events, in the caller's transaction, and
+ * releases the lease. Fenced on the lease: when `workerId` no longer holds it (it expired and another
+ * worker claimed the recipient), nothing is written and null is returned, so one attempt never records
+ * a second outcome over another's. Otherwise returns the recipient statuses of the email after the change.
  */
-export async function recordAttempt(trx: Transaction<Database>, r: AttemptRecord): Promise<string[]> {
-  await trx.updateTable('email_recipients')
+export async function recordAttempt(trx: Transaction<Database>, r: AttemptRecord): Promise<string[] | null> {
+  const updated = await trx.updateTable('email_recipients')
     .set((eb) => ({
       status: r.status,
       attempts: eb('attempts', '+', 1),
@@ -67,7 +87,9 @@ export async function recordAttempt(trx: Transaction<Database>, r: AttemptRecord
       updated_at: r.now,
     }))
     .where('id', '=', r.recipientId)
-    .execute();
+    .where('locked_by', '=', r.workerId)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return null;
   if (r.events.length) await trx.insertInto('email_events').values(r.events).execute();
   if (r.onlyRecipient) return [r.status];
   const rows = await trx.selectFrom('email_recipients').select('status').where('email_id', '=', r.emailId).orderBy('position').execute();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideAttempt } from '../../src/core/delivery-decision.js';
 import { emailStatusOf } from '../../src/core/email-status.js';
-import { retryDelayMs, type RetryPolicy } from '../../src/core/retry-policy.js';
+import { nextRetryAt, retryDelayMs, type RetryPolicy } from '../../src/core/retry-policy.js';
 import { classifySmtpReply, enhancedStatus } from '../../src/core/smtp-outcome.js';
 
 describe('an email status follows its recipients', () => {
@@ -23,7 +23,7 @@ describe('an email status follows its recipients', () => {
 
 describe('SMTP replies and the retry policy', () => {
   const policy: RetryPolicy = { scheduleSeconds: [45, 300, 900], maxDeferMs: 72 * 3_600_000, configFaultMaxAttempts: 3 };
-  const base = { queuedAt: 0, now: 1000, policy, confirmsDelivery: true };
+  const base = { firstAttemptAt: 0, now: 1000, policy, confirmsDelivery: true };
 
   it('reads enhanced status codes', () => {
     expect(enhancedStatus('550 5.1.1 <a@b>: Recipient address rejected')).toBe('5.1.1');
@@ -51,9 +51,25 @@ describe('SMTP replies and the retry policy', () => {
   it('defers a 4xx until the give-up age, then bounces it soft', () => {
     const temp = classifySmtpReply(451, '451 4.7.1 later', 'mx');
     expect(decideAttempt(temp, { ...base, attempt: 1 })).toMatchObject({ status: 'deferred', nextAttemptAt: 46_000 });
-    const late = decideAttempt(temp, { ...base, attempt: 20, now: 72 * 3_600_000 - 1000 });
+    const late = decideAttempt(temp, { ...base, attempt: 20, now: 72 * 3_600_000 });
     expect(late.status).toBe('bounced');
     expect(late.events[0]!.metadata).toMatchObject({ bounce_type: 'soft', smtp_code: 451 });
+  });
+
+  it('makes the last attempt at the give-up deadline instead of giving up early', () => {
+    const temp = classifySmtpReply(451, '451 4.7.1 later', 'mx');
+    const deadline = 72 * 3_600_000;
+    // 15 minutes before the deadline the next step (15 min… or 4 h in the default schedule) would land past it: it is clamped to the deadline.
+    const nearly = decideAttempt(temp, { ...base, attempt: 20, now: deadline - 60_000 });
+    expect(nearly).toMatchObject({ status: 'deferred', nextAttemptAt: deadline });
+    expect(nearly.events[0]!.metadata.next_attempt_at).toBe(new Date(deadline).toISOString());
+    // The attempt at the deadline still failing temporarily is the last one.
+    expect(decideAttempt(temp, { ...base, attempt: 21, now: deadline }).status).toBe('bounced');
+    // The clock starts at the first attempt, not at acceptance.
+    expect(decideAttempt(temp, { ...base, attempt: 2, firstAttemptAt: 10 * 3_600_000, now: deadline })).toMatchObject({ status: 'deferred' });
+    // The first attempt itself starts the clock.
+    expect(decideAttempt(temp, { ...base, attempt: 1, firstAttemptAt: null, now: 5000 })).toMatchObject({ status: 'deferred', nextAttemptAt: 50_000 });
+    expect(nextRetryAt({ ...policy, maxDeferMs: 0 }, { attempts: 1, firstAttemptAt: 5000, now: 5000 })).toBeNull();
   });
 
   it('bounces a 5xx hard and fails a configuration fault after its attempts', () => {

@@ -3,7 +3,7 @@ import { startChildServer, type ChildServer } from '../helpers/child-server.js';
 import { testDatabases } from '../helpers/databases.js';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.js';
 import { sendBody } from '../helpers/fixtures.js';
-import { eventually, startTestServer, type TestServer } from '../helpers/server.js';
+import { eventually, settled, startTestServer, type TestServer } from '../helpers/server.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { verifiedDomain } from '../helpers/verified-domain.js';
 
@@ -13,7 +13,14 @@ describe.each(testDatabases())('connections per destination on %s', (kind) => {
   let sink: SmtpSink;
   beforeAll(async () => {
     sink = await startSmtpSink({ dataDelayMs: 30 });
-    dns = await startDnsServer({ mx: { 'big.test': [{ exchange: 'mx.big.test', priority: 10 }] }, a: { 'mx.big.test': ['127.0.0.1'] } });
+    dns = await startDnsServer({
+      mx: {
+        'big.test': [{ exchange: 'mx.big.test', priority: 10 }],
+        // Two MX names, equal preference, one server address.
+        'twins.test': [{ exchange: 'a.twins.test', priority: 10 }, { exchange: 'b.twins.test', priority: 10 }],
+      },
+      a: { 'mx.big.test': ['127.0.0.1'], 'a.twins.test': ['127.0.0.1'], 'b.twins.test': ['127.0.0.1'] },
+    });
     t = await startTestServer(kind, {
       TAIFA_DNS_SERVERS: dns.address, TAIFA_MX_PORT: String(sink.port), TAIFA_MAX_CONNECTIONS_PER_DESTINATION: '3', TAIFA_WORKER_CONCURRENCY: '20',
     });
@@ -38,6 +45,42 @@ describe.each(testDatabases())('connections per destination on %s', (kind) => {
       const all = await Promise.all(ids.map((id) => t.call('GET', `/v1/emails/${id}`)));
       return all.every((r) => r.body.status === 'delivered') ? true : undefined;
     });
+  });
+
+  it('caps connections per destination address, however many MX names point at it', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) ids.push((await t.call('POST', '/v1/emails/', sendBody({ to: [{ email: `u${i}@twins.test` }] }))).body.id);
+    const detail = await eventually('all delivered', async () => {
+      const all = await Promise.all(ids.map((id) => t.call('GET', `/v1/emails/${id}`)));
+      return all.every((r) => r.body.status === 'delivered') ? all.map((r) => r.body) : undefined;
+    });
+    // Both names were used (equal preference is shuffled), and still never more than 3 connections to 127.0.0.1.
+    const relays = new Set(detail.map((d) => d.events.find((e: { event_type: string }) => e.event_type === 'delivered').metadata.relay));
+    expect(relays).toEqual(new Set(['a.twins.test', 'b.twins.test']));
+    expect(sink.maxConcurrentConnections).toBeLessThanOrEqual(3);
+  });
+});
+
+describe.each(testDatabases())('recipients of one email on one domain (%s)', (kind) => {
+  it('go back-to-back over one connection, one transaction each', async () => {
+    const sink = await startSmtpSink({ dataDelayMs: 30 });
+    const dns = await startDnsServer({ mx: { 'five.test': [{ exchange: 'mx.five.test', priority: 10 }] }, a: { 'mx.five.test': ['127.0.0.1'] } });
+    const t = await startTestServer(kind, { TAIFA_DNS_SERVERS: dns.address, TAIFA_MX_PORT: String(sink.port), TAIFA_WORKER_CONCURRENCY: '20' });
+    try {
+      await verifiedDomain(t, dns);
+      const to = [0, 1, 2, 3, 4].map((i) => ({ email: `r${i}@five.test` }));
+      const sent = await t.call('POST', '/v1/emails/', sendBody({ to: to.slice(0, 3), cc: to.slice(3, 4), bcc: to.slice(4) }));
+      await settled(t, sent.body.id, 'delivered');
+      expect(sink.messages).toHaveLength(5);
+      // Each copy has its own VERP return path (so its own transaction), all over one connection.
+      expect(new Set(sink.messages.map((m) => m.envelopeFrom)).size).toBe(5);
+      expect(sink.messages.map((m) => m.recipients.length)).toEqual([1, 1, 1, 1, 1]);
+      expect(sink.connections).toBe(1);
+    } finally {
+      await t.close();
+      await sink.close();
+      await dns.close();
+    }
   });
 });
 

@@ -52,7 +52,7 @@ describe.each(testDatabases())('a killed or stopped process loses nothing on %s'
     for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
   });
 
-  async function setUp(dataDelayMs: number) {
+  async function setUp(dataDelayMs: number, extraEnv: Record<string, string> = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taifa-crash-'));
     const db = await createTestDatabase(kind, dir);
     const dns = await startDnsServer({});
@@ -63,7 +63,7 @@ describe.each(testDatabases())('a killed or stopped process loses nothing on %s'
       PORT: '0', TAIFA_DATA_DIR: dir, DATABASE_URL: db.url, TAIFA_BOOTSTRAP_API_KEY: key, TAIFA_HELO_NAME: 'mta.taifa.test',
       TAIFA_DELIVERY: 'relay', TAIFA_SMTP_RELAY_URL: `smtp://127.0.0.1:${sink.port}`, TAIFA_DNS_SERVERS: dns.address,
       TAIFA_LEASE_SECONDS: '5', TAIFA_WORKER_CONCURRENCY: String(CONCURRENCY), TAIFA_MAX_CONNECTIONS_PER_DESTINATION: String(CONCURRENCY),
-      TAIFA_POLL_INTERVAL_MS: '100', TAIFA_RETRY_SCHEDULE: '1',
+      TAIFA_POLL_INTERVAL_MS: '100', TAIFA_RETRY_SCHEDULE: '1', ...extraEnv,
     };
     const start = async () => {
       const s = await startChildServer(env, key);
@@ -129,5 +129,28 @@ describe.each(testDatabases())('a killed or stopped process loses nothing on %s'
     expect(duplicates(sink)).toBe(0);
     second.proc.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+  });
+
+  it('SIGTERM drains for at most TAIFA_DRAIN_TIMEOUT_MS, then leaves the lease of a slow transaction to expire', async () => {
+    // The relay answers DATA only after 8 s; the drain may take 300 ms.
+    const { sink, dns, start, dbUrl } = await setUp(8000, { TAIFA_DRAIN_TIMEOUT_MS: '300' });
+    const first = await start();
+    await setUpSender(first, dns);
+    const sent = await first.call('POST', '/v1/emails/', sendBody({ to: [{ email: 'slow@recipient.test' }] }));
+    expect(sent.status).toBe(202);
+    await until('the transaction under way', () => sink.rcptAttempts('slow@recipient.test') > 0);
+    first.proc.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    // It exited without waiting for the relay's answer, and recorded nothing: the recipient is still leased.
+    expect(sink.messages).toHaveLength(0);
+    const store = openStore(dbUrl);
+    try {
+      const row = await store.db.selectFrom('email_recipients').selectAll().executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ status: 'queued', attempts: 0 });
+      expect(row.locked_by).not.toBeNull();
+      expect(row.locked_until).toBeGreaterThan(Date.now());
+    } finally {
+      await store.close();
+    }
   });
 });

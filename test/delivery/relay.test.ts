@@ -25,6 +25,8 @@ describe.each(testDatabases())('relay delivery on %s', (kind) => {
         if (rcpt.startsWith('nobody')) return { code: 550, message: '5.1.1 <' + rcpt + '>: Recipient address rejected: User unknown in virtual mailbox table' };
         return null;
       },
+      // After the relay greeted us and accepted our credentials, the connection breaks mid-transaction, once.
+      dropDuring: (rcpt, attempt) => (attempt > 1 ? null : rcpt.startsWith('cut-at-data') ? 'data' : rcpt.startsWith('cut-at-rcpt') ? 'rcpt' : null),
     });
     t = await startTestServer(kind, {
       TAIFA_DELIVERY: 'relay',
@@ -110,6 +112,22 @@ describe.each(testDatabases())('relay delivery on %s', (kind) => {
     expect(detail.events[1].metadata.smtp_response).toContain('Greylisted');
     expect(detail.recipients[0]).toMatchObject({ status: 'sent', attempts: 2 });
     expect(sink.rcptAttempts('greylisted@recipient.test')).toBe(2);
+  });
+
+  it.each([
+    ['cut-at-data@recipient.test', 'data', 'after the message was sent'],
+    ['cut-at-rcpt@recipient.test', 'rcpt', 'during the transaction'],
+  ])('a connection the relay drops mid-transaction (%s) is a temporary failure: deferred, then sent', async (to, stage, text) => {
+    const sent = await t.call('POST', '/v1/emails/', sendBody({ to: [{ email: to }] }));
+    const detail = await settled(t, sent.body.id, 'sent');
+    expect(sink.drops).toContainEqual({ rcpt: to, stage });
+    expect(types(detail)).toEqual(['queued', 'deferred', 'sent']);
+    const deferred = detail.events[1];
+    expect(deferred.recipient).toBe(to);
+    expect(deferred.metadata).toMatchObject({ smtp_code: null, dsn: '4.4.2', relay: '127.0.0.1' });
+    expect(deferred.metadata.smtp_response).toContain(`connection to the relay lost ${text}`);
+    // Not the configuration-fault path (which ends `failed`): it gets the temporary-failure retries and the 72 h give-up.
+    expect(deferred.metadata.reason).toBeUndefined();
   });
 
   it('bounces on a 5xx and keeps the whole reply', async () => {

@@ -20,7 +20,7 @@ export interface SinkReply {
 
 export interface SmtpSinkOptions {
   port?: number;
-  /** Offer STARTTLS (default true; smtp-server's bundled self-signed certificate). */
+  /** Offer STARTTLS (default true; smtp-server's bundled self-signed certificate); false refuses it too. */
   starttls?: boolean;
   /** Require AUTH PLAIN/LOGIN with these credentials (535 otherwise). */
   auth?: { user: string; pass: string };
@@ -30,12 +30,22 @@ export interface SmtpSinkOptions {
   dataReply?: (msg: SinkMessage) => SinkReply | null;
   /** Wait this long before answering each DATA (a slow receiver). */
   dataDelayMs?: number;
+  /**
+   * Drop the connection mid-transaction for a recipient (`attempt` as for rcptReply): `rcpt` instead of
+   * answering its RCPT TO, `data` after the whole message arrived instead of the final reply (the message
+   * is then not kept). null → carry on.
+   */
+  dropDuring?: (rcpt: string, attempt: number) => 'rcpt' | 'data' | null;
+  /** Address to listen on (default 127.0.0.1; `::1` for IPv6 tests). */
+  host?: string;
 }
 
 /** A real SMTP server on 127.0.0.1 that records what it accepts. */
 export interface SmtpSink {
   port: number;
   messages: SinkMessage[];
+  /** Connections dropped by `dropDuring`, with the recipient and the stage. */
+  drops: Array<{ rcpt: string; stage: 'rcpt' | 'data' }>;
   connections: number;
   maxConcurrentConnections: number;
   rcptAttempts(rcpt: string): number;
@@ -54,6 +64,14 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
   const messages: SinkMessage[] = [];
   const attempts = new Map<string, number>();
   const sockets = new Set<Socket>();
+  const byPeer = new Map<string, Socket>();
+  const drops: SmtpSink['drops'] = [];
+  const peer = (address: string, port: number) => `${address}|${port}`;
+  const drop = (session: SMTPServerSession, rcpt: string, stage: 'rcpt' | 'data') => {
+    drops.push({ rcpt, stage });
+    const socket = byPeer.get(peer(session.remoteAddress, session.remotePort)) ?? [...sockets].find((x) => x.remotePort === session.remotePort);
+    socket?.destroy();
+  };
   let toDrop = 0;
   let open = 0;
   const state = { connections: 0, maxConcurrentConnections: 0 };
@@ -62,6 +80,8 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     logger: false,
     disableReverseLookup: true,
     hideSTARTTLS: opts.starttls === false,
+    // Not offered also means refused when asked for anyway (as a relay without TLS would).
+    disabledCommands: opts.starttls === false ? ['STARTTLS'] : [],
     authOptional: !opts.auth,
     authMethods: ['PLAIN', 'LOGIN'],
     allowInsecureAuth: true,
@@ -84,6 +104,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
       const rcpt = address.address.toLowerCase();
       const n = (attempts.get(rcpt) ?? 0) + 1;
       attempts.set(rcpt, n);
+      if (opts.dropDuring?.(rcpt, n) === 'rcpt') return drop(_session, rcpt, 'rcpt');
       const r = opts.rcptReply?.(rcpt, n);
       cb(r && r.code >= 300 ? replyError(r) : undefined);
     },
@@ -99,6 +120,8 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
           authUser: (session.user as string | undefined) ?? null,
           receivedAt: Date.now(),
         };
+        const dropFor = msg.recipients.find((rcpt) => opts.dropDuring?.(rcpt, attempts.get(rcpt) ?? 1) === 'data');
+        if (dropFor) return drop(session, dropFor, 'data');
         const finish = () => {
           const r = opts.dataReply?.(msg);
           if (r && r.code >= 300) return cb(replyError(r));
@@ -115,7 +138,12 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
   const raw = (server as unknown as { server: import('node:net').Server }).server;
   raw.on('connection', (s: Socket) => {
     sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+    const key = peer(s.remoteAddress ?? '', s.remotePort ?? 0);
+    byPeer.set(key, s);
+    s.on('close', () => {
+      sockets.delete(s);
+      byPeer.delete(key);
+    });
     if (toDrop > 0) {
       toDrop--;
       s.destroy();
@@ -123,13 +151,14 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
   });
   await new Promise<void>((resolve, reject) => {
     raw.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const port = (raw.address() as { port: number }).port;
 
   const sink: SmtpSink = {
     port,
     messages,
+    drops,
     get connections() {
       return state.connections;
     },

@@ -1,0 +1,108 @@
+import { distinctRecipients } from '../core/recipients.js';
+import type { Address } from '../core/send-validation.js';
+import type { Store } from '../store/database.js';
+import { getDomainById } from '../store/domains-repo.js';
+import { loadEmailsForDelivery } from '../store/emails-repo.js';
+import type { AttachmentRow, DomainRow, EmailRow, RecipientRow } from '../store/schema.js';
+import { isTracked, trackedBodies, trackedTemplate, trackingPlan, type TrackedTemplate, type TrackingPlan } from '../tracking/plan.js';
+import type { TrackingTokens } from '../tracking/tokens.js';
+import { dkimKey, type DkimKey } from './dkim.js';
+import { renderMime } from './render-mime.js';
+
+interface Rendered {
+  email: EmailRow;
+  domain: DomainRow;
+  key: DkimKey;
+  attachments: AttachmentRow[];
+  plan: TrackingPlan;
+  /** The message every recipient gets, when the email is not tracked; null means render per recipient. */
+  shared: Buffer | null;
+  /** For tracked emails: the bodies rewritten once, to be filled with each recipient's URLs. */
+  template: TrackedTemplate | null;
+  /** How many recipients the email has (to, cc and bcc, an address given twice counted once, as accepted). */
+  recipientCount: number;
+}
+
+/** How many recipients an email was accepted with. */
+function recipientCount(email: EmailRow): number {
+  const list = (j: string | null): Address[] => (j ? (JSON.parse(j) as Address[]) : []);
+  return distinctRecipients(list(email.to_json), list(email.cc_json), list(email.bcc_json)).length;
+}
+
+/**
+ * The worker's messages: loads the emails of claimed recipients in two queries, renders each email
+ * once (per recipient only the tracked bodies differ), and forgets an email after its last claimed
+ * recipient is settled.
+ */
+export class MessageCache {
+  private readonly rendered = new Map<string, Promise<Rendered>>();
+  /** Claimed recipients per email not yet settled: a rendered message is dropped when it reaches 0. */
+  private readonly pendingByEmail = new Map<string, number>();
+  private readonly keys = new Map<string, DkimKey>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: {
+      /** Signs the tracking URLs of each recipient's copy. */
+      tokens: TrackingTokens;
+      /** Base of tracking URLs when a domain has no tracking host. */
+      publicUrl: string;
+    },
+  ) {}
+
+  /** Loads the claimed recipients' emails in two queries and renders each email once. */
+  async preload(recipients: RecipientRow[]): Promise<void> {
+    for (const r of recipients) this.pendingByEmail.set(r.email_id, (this.pendingByEmail.get(r.email_id) ?? 0) + 1);
+    const missing = [...new Set(recipients.map((r) => r.email_id))].filter((id) => !this.rendered.has(id));
+    if (missing.length === 0) return;
+    const loaded = await loadEmailsForDelivery(this.store.db, missing);
+    for (const id of missing) {
+      const entry = loaded.get(id);
+      const render = (async (): Promise<Rendered> => {
+        if (!entry) throw new Error('the email no longer exists');
+        const found = entry.email.domain_id ? await this.domain(entry.email.domain_id) : undefined;
+        if (!found?.domain || !found.key) throw new Error('the sending domain was deleted');
+        const plan = trackingPlan(entry.email, found.domain, this.opts.publicUrl);
+        // Tracked emails differ per recipient (their own pixel and link tokens); the others are rendered once.
+        const tracked = isTracked(plan, entry.email);
+        const shared = tracked ? null : await renderMime(entry.email, entry.attachments, found.key);
+        const template = tracked ? await trackedTemplate(entry.email, plan) : null;
+        return { email: entry.email, domain: found.domain, key: found.key, attachments: entry.attachments, plan, shared, template, recipientCount: recipientCount(entry.email) };
+      })();
+      render.catch(() => undefined);
+      this.rendered.set(id, render);
+    }
+  }
+
+  /**
+   * A domain (read afresh for each claimed batch, so changed settings apply to the next emails) and
+   * its DKIM key, parsed once per key rather than per message.
+   */
+  private async domain(id: string): Promise<{ domain: DomainRow | undefined; key: DkimKey | null }> {
+    const domain = await getDomainById(this.store.db, id);
+    if (!domain) return { domain, key: null };
+    const cached = this.keys.get(id);
+    if (cached && cached.pem === domain.dkim_private_key && cached.selector === domain.dkim_selector) return { domain, key: cached };
+    const key = dkimKey(domain.name, domain.dkim_selector, domain.dkim_private_key);
+    this.keys.set(id, key);
+    return { domain, key };
+  }
+
+  /** One recipient's envelope sender (its VERP address) and signed message; throws when it cannot be rendered. */
+  async messageFor(r: RecipientRow): Promise<{ from: string; raw: Buffer; onlyRecipient: boolean }> {
+    const rendered = await (this.rendered.get(r.email_id) ?? Promise.reject(new Error('the email was not loaded')));
+    const raw = rendered.shared
+      ?? await renderMime(rendered.email, rendered.attachments, rendered.key, trackedBodies(rendered.email, rendered.plan, rendered.template!, this.opts.tokens, r.id));
+    return { from: `bounce+${r.verp_token}@${rendered.domain.return_path_host}`, raw, onlyRecipient: rendered.recipientCount === 1 };
+  }
+
+  /** One claimed recipient is done with (recorded, skipped or lost): the email's rendering is dropped after its last. */
+  settle(r: RecipientRow): void {
+    const left = (this.pendingByEmail.get(r.email_id) ?? 1) - 1;
+    if (left > 0) this.pendingByEmail.set(r.email_id, left);
+    else {
+      this.pendingByEmail.delete(r.email_id);
+      this.rendered.delete(r.email_id);
+    }
+  }
+}
