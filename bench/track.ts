@@ -1,40 +1,100 @@
 // bench/track: pixel and click throughput and latency under load from a second process, beside a
-// bare node:http server answering the same GIF in the same run; then counts that every hit the
-// load made was recorded. Usage: npx tsx bench/track.ts [--pg] [--duration 10] [--connections 50]
+// bare node:http server answering the same GIF in the same run; then checks that every hit the load
+// made was recorded, and exits non-zero if one is missing.
+// Usage: npx tsx bench/track.ts [--pg] [--duration 10] [--connections 50]
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
 import { parseArgs, promisify } from 'node:util';
-import { openStore } from '../src/store/database.js';
+import { sql } from 'kysely';
+import { openStore, type Store } from '../src/store/database.js';
 import { TrackingTokens } from '../src/tracking/tokens.js';
 import { api, freePort, machine, newBenchKey, runMain, spawnNode, startTaifa, tempDir, tempPostgres, waitHealthy } from './lib.js';
 
 const run = promisify(execFile);
-const { values } = parseArgs({ options: { pg: { type: 'boolean', default: false }, duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: {
+    pg: { type: 'boolean', default: false },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    // Internal: this script again, as the load generator in its own process.
+    load: { type: 'string' },
+  },
+});
 const SECRET = 'bench-tracking-secret';
 const BENCH_KEY = newBenchKey();
+/** Recipients the hits spread over (a multiple of 100, the batch size): a few hits each per run, as real mail gets. */
+const RECIPIENTS = 2_000;
+/** A person's browser: hits must take the human path (coalescing reads, counter updates), not the scanner shortcut. */
+const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
-interface Load { ok: number; rps: number; p50: number; p99: number; non2xx: number; errors: number }
+interface Load { ok: number; sent: number; rps: number; p50: number; p99: number; unexpected: number; errors: number }
 
-async function load(url: string, paths: string[]): Promise<Load> {
-  const arg = JSON.stringify({ url, paths, connections: Number(values.connections), duration: Number(values.duration) });
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/load-runner.ts', arg], { maxBuffer: 1 << 26 });
+/** The load generator (in the child process): autocannon over the paths with a browser's User-Agent; one JSON line out. */
+function generateLoad(file: string): void {
+  interface Result { requests: { sent: number }; latency: { p50: number; p99: number }; duration: number; errors: number; timeouts: number; [k: `${number}xx`]: number }
+  const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>, cb: (err: Error | null, r: Result) => void) => unknown;
+  const { url, paths, connections, duration } = JSON.parse(fs.readFileSync(file, 'utf8')) as { url: string; paths: string[]; connections: number; duration: number };
+  let next = 0;
+  autocannon({
+    url, connections, duration,
+    headers: { 'user-agent': BROWSER },
+    // One shared walk over the paths for all connections, so hits spread evenly over the recipients
+    // (a list per connection would send every connection to the same first few).
+    requests: [{ method: 'GET', setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[next++ % paths.length] }) }],
+  }, (err, r) => {
+    if (err) throw err;
+    const ok = r['2xx'] + r['3xx'];
+    const load: Load = { ok, sent: r.requests.sent, rps: ok / r.duration, p50: r.latency.p50, p99: r.latency.p99, unexpected: r['1xx'] + r['4xx'] + r['5xx'], errors: r.errors + r.timeouts };
+    process.stdout.write(JSON.stringify(load) + '\n');
+  });
+}
+
+async function load(dir: string, url: string, paths: string[]): Promise<Load> {
+  // The paths go through a file: thousands of tokens are more than one command-line argument may hold.
+  const file = path.join(dir, 'load.json');
+  fs.writeFileSync(file, JSON.stringify({ url, paths, connections: Number(values.connections), duration: Number(values.duration) }));
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/track.ts', '--load', file], { maxBuffer: 1 << 26 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as Load;
+}
+
+/** Engagement events stored so far, by what they are. */
+async function stored(store: Store): Promise<{ opens: number; clicks: number; backfilled: number; human: number; coalesced: number; bots: number }> {
+  const n = sql<number>`count(*)`;
+  const like = (flag: string) => sql<number>`sum(case when metadata like ${`%"${flag}":true%`} then 1 else 0 end)`;
+  const r = await store.db.selectFrom('email_events').where('event_type', 'in', ['open', 'click'])
+    .select([
+      sql<number>`sum(case when event_type = 'click' then 1 else 0 end)`.as('clicks'), n.as('all'),
+      like('backfilled').as('backfilled'), like('coalesced').as('coalesced'),
+      sql<number>`sum(case when bot = '' then 1 else 0 end)`.as('human'),
+    ]).executeTakeFirstOrThrow();
+  const num = (v: unknown) => Number(v ?? 0);
+  const backfilled = num(r.backfilled);
+  return { clicks: num(r.clicks), opens: num(r.all) - num(r.clicks) - backfilled, backfilled, human: num(r.human), coalesced: num(r.coalesced), bots: num(r.all) - num(r.human) };
 }
 
 async function main(): Promise<void> {
   const dir = tempDir('taifa-bench-track-');
   const databaseUrl = values.pg ? await tempPostgres() : `sqlite:${dir}/taifa.db`;
-  // API and tracking only: the emails stay queued, which is all a tracking token needs.
+  // API and tracking only: no worker, so the emails are marked delivered below, as the worker would.
   const taifa = await startTaifa('taifa', { TAIFA_DATA_DIR: dir, DATABASE_URL: databaseUrl, TAIFA_SANDBOX: 'true', TAIFA_BOOTSTRAP_API_KEY: BENCH_KEY, TAIFA_ROLES: 'api,tracking', TAIFA_SECRET: SECRET });
   const d = await api(taifa.url, BENCH_KEY, 'POST', '/v1/domains', { name: 'bench.example.com' });
   await api(taifa.url, BENCH_KEY, 'POST', `/v1/domains/${d.body.id}/verify`);
   await api(taifa.url, BENCH_KEY, 'POST', '/v1/senders', { email: 'news@bench.example.com' });
-  const batch = Array.from({ length: 100 }, (_, i) => ({ from_: { email: 'news@bench.example.com' }, to: [{ email: `reader${i}@recipient.example` }], subject: `Issue ${i}`, html: '<p>Hi</p>' }));
-  const accepted = await api(taifa.url, BENCH_KEY, 'POST', '/v1/emails/batch', batch);
-  const emailIds = (accepted.body.results as Array<{ id: string }>).map((r) => r.id);
+  const emailIds: string[] = [];
+  for (let b = 0; b < RECIPIENTS / 100; b++) {
+    const batch = Array.from({ length: 100 }, (_, i) => ({ from_: { email: 'news@bench.example.com' }, to: [{ email: `reader${b * 100 + i}@recipient.example` }], subject: `Issue ${i}`, html: '<p>Hi</p>' }));
+    const accepted = await api(taifa.url, BENCH_KEY, 'POST', '/v1/emails/batch', batch);
+    emailIds.push(...(accepted.body.results as Array<{ id: string }>).map((r) => r.id));
+  }
 
-  // Tokens for each recipient, signed with the server's secret (as the renderer would).
+  // Delivered an hour ago: past the prefetch window, so the hits count as a person's.
   const store = openStore(databaseUrl);
-  const recipients = await store.db.selectFrom('email_recipients').select(['id', 'email_id']).where('email_id', 'in', emailIds).execute();
+  await store.db.updateTable('email_recipients').set({ status: 'delivered', last_attempt_at: Date.now() - 3_600_000 }).execute();
+  // Tokens for each recipient, signed with the server's secret (as the renderer would).
+  const recipients = await store.db.selectFrom('email_recipients').select(['id', 'email_id']).execute();
+  if (recipients.length !== emailIds.length) throw new Error(`expected ${emailIds.length} recipients, found ${recipients.length}`);
   const tokens = new TrackingTokens(SECRET);
   const opens = recipients.map((r) => `/v1/track/open/${tokens.sign({ kind: 'open', emailId: r.email_id, recipientId: r.id })}`);
   const clicks = recipients.map((r, i) => `/v1/track/click/${tokens.sign({ kind: 'click', emailId: r.email_id, recipientId: r.id, url: `https://shop.example.com/item/${i}?utm_source=mail` })}`);
@@ -43,38 +103,40 @@ async function main(): Promise<void> {
   const bareChild = spawnNode('bare', ['bench/bare-gif-server.ts'], { PORT: String(barePort) });
   const bare = { url: `http://127.0.0.1:${barePort}` };
   await waitHealthy(bareChild, `${bare.url}/`);
-  await load(bare.url, ['/x']); // warm-up
-  const base = await load(bare.url, opens);
-  const pixel = await load(taifa.url, opens);
-  const click = await load(taifa.url, clicks);
+  await load(dir, bare.url, ['/x']); // warm-up
+  const base = await load(dir, bare.url, opens);
+  const pixel = await load(dir, taifa.url, opens);
+  const click = await load(dir, taifa.url, clicks);
 
-  // Every hit answered must be on disk once the group commits behind the answers have run.
-  const count = async (type: string) => Number((await store.db.selectFrom('email_events').where('event_type', '=', type)
-    .select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  const wantOpens = pixel.ok;
-  let opensStored = 0;
-  let clicksStored = 0;
-  for (let i = 0; i < 300; i++) {
-    opensStored = await count('open');
-    clicksStored = await count('click');
-    // Back-filled opens come on top of the pixel's: count the pixel's through their metadata later if needed.
-    if (opensStored >= wantOpens && clicksStored >= click.ok) break;
-    await new Promise((r) => setTimeout(r, 100));
+  // Every hit answered must be on disk once the group commits behind the answers have run; a hit cut
+  // off at the end of the run (sent, never answered) may or may not have been recorded.
+  let got = await stored(store);
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline && (got.opens < pixel.ok || got.clicks < click.ok); got = await stored(store)) {
+    await new Promise((r) => setTimeout(r, 200));
   }
   await store.close();
   const f = (n: number) => n.toFixed(0).padStart(8);
   process.stdout.write([
     '',
     `${values.connections} connections, ${values.duration} s each, ${recipients.length} recipients, database ${values.pg ? 'PostgreSQL' : 'SQLite'}`,
-    `                          req/s   p50 ms   p99 ms  non-2xx   errors`,
-    `bare node:http GIF     ${f(base.rps)} ${f(base.p50)} ${f(base.p99)} ${f(base.non2xx)} ${f(base.errors)}`,
-    `Taifa open pixel       ${f(pixel.rps)} ${f(pixel.p50)} ${f(pixel.p99)} ${f(pixel.non2xx)} ${f(pixel.errors)}`,
-    `Taifa click redirect   ${f(click.rps)} ${f(click.p50)} ${f(click.p99)} ${f(click.non2xx)} ${f(click.errors)}`,
+    `                          req/s   p50 ms   p99 ms  non-2/3xx  errors`,
+    `bare node:http GIF     ${f(base.rps)} ${f(base.p50)} ${f(base.p99)} ${f(base.unexpected)} ${f(base.errors)}`,
+    `Taifa open pixel       ${f(pixel.rps)} ${f(pixel.p50)} ${f(pixel.p99)} ${f(pixel.unexpected)} ${f(pixel.errors)}`,
+    `Taifa click redirect   ${f(click.rps)} ${f(click.p50)} ${f(click.p99)} ${f(click.unexpected)} ${f(click.errors)}`,
     `ratio pixel / bare: ${(pixel.rps / base.rps).toFixed(2)}, click / bare: ${(click.rps / base.rps).toFixed(2)} (target ≥ 0.60)`,
-    `recorded: ${clicksStored} of ${click.ok} clicks, ${opensStored} opens for ${pixel.ok} pixel hits (+ back-filled opens from clicks)`,
+    `recorded: ${got.opens} opens for ${pixel.ok} pixel hits answered (${pixel.sent} sent), ${got.clicks} clicks for ${click.ok} answered (${click.sent} sent), + ${got.backfilled} back-filled opens`,
+    `          ${got.human} by people (${got.coalesced} of them coalesced), ${got.bots} classified as machines`,
     `machine: ${machine()}`,
     '',
   ].join('\n'));
+  const problems = [
+    got.opens < pixel.ok || got.opens > pixel.sent ? `opens: ${got.opens} stored, ${pixel.ok} answered, ${pixel.sent} sent` : '',
+    got.clicks < click.ok || got.clicks > click.sent ? `clicks: ${got.clicks} stored, ${click.ok} answered, ${click.sent} sent` : '',
+    got.bots > 0 ? `${got.bots} hits classified as machines: the load was meant to take the human path` : '',
+    pixel.unexpected + click.unexpected > 0 ? `${pixel.unexpected + click.unexpected} answers were neither the GIF nor the redirect` : '',
+  ].filter(Boolean);
+  if (problems.length) throw new Error(`not every hit was recorded as a person's:\n  ${problems.join('\n  ')}`);
 }
 
-runMain(main);
+if (values.load !== undefined) generateLoad(values.load);
+else runMain(main);

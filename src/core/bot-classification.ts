@@ -19,7 +19,10 @@ export interface ScannerLists {
  * Classifies a hit by who made it: a user agent naming a known scanner or proxy, then a known address
  * range (Apple's proxy sends a bare "Mozilla/5.0", which the generic lists also flag, so the address
  * names it better), then a generic bot or library user agent, then timing (a hit within `prefetchMs`
- * of the message being sent is a prefetch: no person opens mail that fast).
+ * of the message being sent is a prefetch: no person opens mail that fast). `sentAt` null means we have
+ * not recorded the copy as sent: the worker records the send in a group commit after the receiving
+ * server said 250, and a gateway that scans at acceptance can hit us before that commit, so a hit on a
+ * copy not yet recorded as sent (or stamped before the recorded time) is a prefetch too.
  */
 export function classifyHit(
   lists: ScannerLists,
@@ -30,6 +33,6 @@ export function classifyHit(
   const byAddress = lists.address(h.ip);
   if (byAddress) return { bot: byAddress, reason: 'ip' };
   if (byAgent) return { bot: byAgent, reason: 'ua' };
-  if (h.sentAt !== null && h.at - h.sentAt >= 0 && h.at - h.sentAt < h.prefetchMs) return { bot: 'generic', reason: 'prefetch' };
+  if (h.sentAt === null || h.at - h.sentAt < h.prefetchMs) return { bot: 'generic', reason: 'prefetch' };
   return { bot: '', reason: '' };
 }

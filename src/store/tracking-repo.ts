@@ -3,6 +3,13 @@ import type { Database, EventRow, NewEvent } from './schema.js';
 
 type Trx = Transaction<Database>;
 
+/**
+ * Events stored but not counted carry `"coalesced":true` in their metadata, written by JSON.stringify;
+ * inside a JSON string value a quote is escaped, so only that flag can match. A text match works the
+ * same on both databases, where JSON operators differ.
+ */
+const COALESCED = '%"coalesced":true%';
+
 /** The recipient a tracking token names, with the time its copy went out. */
 export async function findTrackedRecipient(trx: Trx, emailId: string, recipientId: string): Promise<{ accountId: string; address: string; sentAt: number | null } | undefined> {
   const r = await trx.selectFrom('email_recipients').select(['account_id', 'address', 'status', 'last_attempt_at'])
@@ -17,10 +24,17 @@ export async function recentEvents(trx: Trx, recipientId: string, type: string, 
     .where('created_at', '>=', since).where('bot', human ? '=' : '<>', '').orderBy('created_at', 'desc').limit(limit).execute();
 }
 
-/** Whether a recipient has any open by a person (a coalesced one always follows a counted one). */
+/** A recipient's counted events by people (coalesced repeats left out) of one type since `since`, newest first. */
+export async function recentCountedEvents(trx: Trx, recipientId: string, type: string, since: number, limit: number): Promise<EventRow[]> {
+  return trx.selectFrom('email_events').selectAll().where('recipient_id', '=', recipientId).where('event_type', '=', type)
+    .where('created_at', '>=', since).where('bot', '=', '').where('metadata', 'not like', COALESCED)
+    .orderBy('created_at', 'desc').limit(limit).execute();
+}
+
+/** Whether a recipient has a counted open by a person. */
 export async function hasHumanOpen(trx: Trx, recipientId: string): Promise<boolean> {
   const r = await trx.selectFrom('email_events').select('id').where('recipient_id', '=', recipientId).where('event_type', '=', 'open')
-    .where('bot', '=', '').limit(1).execute();
+    .where('bot', '=', '').where('metadata', 'not like', COALESCED).limit(1).execute();
   return r.length > 0;
 }
 
@@ -43,4 +57,22 @@ export async function bumpEngagement(trx: Trx, emailId: string, kind: 'open' | '
     await trx.updateTable('emails').set((eb) => ({ updated_at: at, clicked_count: eb('clicked_count', '+', delta), ...(delta > 0 ? { clicked_at: eb.fn.coalesce('clicked_at', eb.val(at)) } : {}) }))
       .where('id', '=', emailId).execute();
   }
+}
+
+/** The time of an email's first counted event by a person of one type, or null. */
+async function firstCounted(trx: Trx, emailId: string, type: 'open' | 'click'): Promise<number | null> {
+  const r = await trx.selectFrom('email_events').select((eb) => eb.fn.min<number | null>('created_at').as('first'))
+    .where('email_id', '=', emailId).where('event_type', '=', type).where('bot', '=', '').where('metadata', 'not like', COALESCED)
+    .executeTakeFirst();
+  return r?.first ?? null;
+}
+
+/** Sets `opened_at`/`clicked_at` to the first counted open/click left (null when none is), after counted ones were taken back. */
+export async function recomputeFirstTimes(trx: Trx, emailId: string): Promise<void> {
+  const counts = await trx.selectFrom('emails').select(['opened_count', 'clicked_count']).where('id', '=', emailId).executeTakeFirst();
+  if (!counts) return;
+  await trx.updateTable('emails').set({
+    opened_at: counts.opened_count > 0 ? await firstCounted(trx, emailId, 'open') : null,
+    clicked_at: counts.clicked_count > 0 ? await firstCounted(trx, emailId, 'click') : null,
+  }).where('id', '=', emailId).execute();
 }

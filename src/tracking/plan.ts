@@ -1,7 +1,9 @@
 import type { TrackingOverride } from '../core/send-validation.js';
 import type { DomainRow, EmailRow } from '../store/schema.js';
-import { rewriteHtml, rewriteText } from './rewrite-html.js';
-import type { TrackingTokens } from './tokens.js';
+import { ownLinks } from './own-links.js';
+import { rewriteHtml } from './rewrite-html.js';
+import { rewriteText } from './rewrite-text.js';
+import { clickTokenChars, MAX_TOKEN_CHARS, type TrackingTokens } from './tokens.js';
 
 /** The URL a honeypot link carries inside its signed click token. */
 export const HONEYPOT_URL = 'taifa:honeypot';
@@ -13,17 +15,21 @@ export interface TrackingPlan {
   pixelPosition: 'top' | 'bottom';
   /** Base of the tracking URLs: the domain's tracking host, or TAIFA_PUBLIC_URL. */
   base: string;
+  /** Our unsubscribe endpoints under either base: links below them are never tracked. */
+  unsubscribeBases: string[];
 }
 
 /** Resolves an email's tracking against its domain. */
 export function trackingPlan(email: EmailRow, domain: DomainRow, publicUrl: string): TrackingPlan {
   const o = email.tracking_json ? (JSON.parse(email.tracking_json) as TrackingOverride) : {};
   const scheme = publicUrl.startsWith('https:') ? 'https' : 'http';
+  const base = domain.tracking_host ? `${scheme}://${domain.tracking_host}` : publicUrl;
   return {
     open: o.open ?? domain.open_tracking === 1,
     click: o.click ?? domain.click_tracking === 1,
     pixelPosition: o.pixel_position ?? (domain.pixel_position === 'top' ? 'top' : 'bottom'),
-    base: domain.tracking_host ? `${scheme}://${domain.tracking_host}` : publicUrl,
+    base,
+    unsubscribeBases: [...new Set([`${base}/v1/unsubscribe`, `${publicUrl}/v1/unsubscribe`])],
   };
 }
 
@@ -49,14 +55,17 @@ const SLOT = /\u0001(\d+|O)\u0002/g;
 /** Rewrites an email's bodies for tracking, leaving placeholders for the per-recipient URLs. */
 export async function trackedTemplate(email: EmailRow, plan: TrackingPlan): Promise<TrackedTemplate> {
   const links: string[] = [];
-  const slot = (url: string) => `\u0001${links.push(url) - 1}\u0002`;
+  // A link too long to sign within what the click endpoint accepts stays as written: better untracked than a 404.
+  const slot = (url: string) => clickTokenChars(url) > MAX_TOKEN_CHARS ? null : `\u0001${links.push(url) - 1}\u0002`;
+  const keep = ownLinks(plan.unsubscribeBases, email.headers_json ? (JSON.parse(email.headers_json) as Record<string, string>) : {});
   const html = email.html_body === null ? null : await rewriteHtml(email.html_body, {
     clickUrl: plan.click !== false ? slot : null,
     pixelUrl: plan.open ? '\u0001O\u0002' : null,
     pixelPosition: plan.pixelPosition,
+    keep,
     honeypotUrl: plan.click !== false ? slot(HONEYPOT_URL) : null,
   });
-  const text = email.text_body === null || plan.click !== true ? email.text_body : rewriteText(email.text_body, slot);
+  const text = email.text_body === null || plan.click !== true ? email.text_body : rewriteText(email.text_body, slot, keep);
   return { html, text, links };
 }
 

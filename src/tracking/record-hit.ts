@@ -2,8 +2,10 @@ import type { Transaction } from 'kysely';
 import { classifyHit, type BotVerdict, type ScannerLists } from '../core/bot-classification.js';
 import { newId } from '../core/ids.js';
 import type { TtlCache } from '../core/ttl-cache.js';
-import type { Database, EventRow } from '../store/schema.js';
-import { bumpEngagement, findTrackedRecipient, hasHumanOpen, insertEngagement, recentEvents, relabelAsBot } from '../store/tracking-repo.js';
+import type { Database } from '../store/schema.js';
+import { bumpEngagement, findTrackedRecipient, hasHumanOpen, insertEngagement, recentCountedEvents, recentEvents } from '../store/tracking-repo.js';
+import { engagementMeta as meta, sameVisitor, type EngagementMeta as Meta } from './event-meta.js';
+import { takeBackVisitor } from './honeypot.js';
 import { HONEYPOT_URL } from './plan.js';
 
 /** One pixel load or link click, as the endpoint saw it. */
@@ -29,24 +31,12 @@ export interface HitRules {
   honeypotWindowMs: number;
 }
 
-interface Meta {
-  ua?: string;
-  ip?: string;
-  url?: string | null;
-  bot?: string;
-  reason?: string;
-  coalesced?: boolean;
-  honeypot?: boolean;
-}
-
-const meta = (e: EventRow): Meta => JSON.parse(e.metadata ?? '{}') as Meta;
-const sameVisitor = (m: Meta, h: Hit) => m.ip === h.ip && m.ua === h.ua;
-
 /**
  * Records a hit in the caller's transaction: every hit is stored with `metadata.bot` and its reason;
- * only a person's first hit in a window moves the counters; following the honeypot marks that
- * visitor's clicks around it as a machine's; a counted click on a recipient with no counted open
- * back-fills the open. Returns the stored event's verdict (tests and logs use it).
+ * only a person's first hit in a window moves the counters (the window runs from the last counted hit,
+ * so a repeat does not stretch it); following the honeypot marks that visitor's clicks around it as a
+ * machine's; a counted click on a recipient with no counted open back-fills the open. Returns the
+ * stored event's verdict (tests and logs use it).
  */
 export async function recordHit(trx: Transaction<Database>, lists: ScannerLists, rules: HitRules, h: Hit, recipients?: RecipientCache): Promise<BotVerdict | null> {
   let recipient = recipients?.get(h.recipientId);
@@ -63,11 +53,7 @@ export async function recordHit(trx: Transaction<Database>, lists: ScannerLists,
   if (h.kind === 'click' && h.url === HONEYPOT_URL) {
     verdict = { bot: verdict.bot || 'generic', reason: 'honeypot' };
     await insertEngagement(trx, { ...base, id: newId(), event_type: 'click', bot: verdict.bot, metadata: JSON.stringify({ ...m, url: null, honeypot: true, bot: verdict.bot, reason: 'honeypot' }) });
-    // The same visitor's clicks just before were a machine's too: relabel them and take back what they counted.
-    const earlier = (await recentEvents(trx, h.recipientId, 'click', h.at - rules.honeypotWindowMs, true, 200)).filter((e) => sameVisitor(meta(e), h));
-    const counted = earlier.filter((e) => !meta(e).coalesced).length;
-    await relabelAsBot(trx, earlier.map((e) => ({ id: e.id, metadata: JSON.stringify({ ...meta(e), bot: verdict.bot, reason: 'honeypot' }) })), verdict.bot);
-    if (counted) await bumpEngagement(trx, h.emailId, 'click', -counted, h.at);
+    await takeBackVisitor(trx, h, h.at - rules.honeypotWindowMs, verdict.bot);
     return verdict;
   }
 
@@ -78,7 +64,7 @@ export async function recordHit(trx: Transaction<Database>, lists: ScannerLists,
   let coalesced = false;
   if (verdict.bot === '') {
     const windowMs = h.kind === 'open' ? rules.openCoalesceMs : rules.clickCoalesceMs;
-    const people = await recentEvents(trx, h.recipientId, h.kind, h.at - windowMs, true, h.kind === 'open' ? 1 : 50);
+    const people = await recentCountedEvents(trx, h.recipientId, h.kind, h.at - windowMs, h.kind === 'open' ? 1 : 50);
     coalesced = people.some((e) => h.kind === 'open' || meta(e).url === h.url);
   }
   await insertEngagement(trx, {

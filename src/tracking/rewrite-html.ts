@@ -2,13 +2,13 @@ import { RewritingStream } from 'parse5-html-rewriting-stream';
 
 /** How to track one recipient's copy. */
 export interface RewriteOptions {
-  /** The tracking URL for a link, or null to leave it alone. */
-  clickUrl: ((url: string) => string) | null;
+  /** The tracking URL for a link (null from it leaves that link alone), or null to track no link. */
+  clickUrl: ((url: string) => string | null) | null;
   /** The open pixel's URL, or null for no pixel. */
   pixelUrl: string | null;
   pixelPosition: 'bottom' | 'top';
-  /** Links starting with this are ours (unsubscribe) and never rewritten. */
-  skipPrefix?: string;
+  /** Links this claims are ours (unsubscribe) and never rewritten. */
+  keep?: (url: string) => boolean;
   /** A hidden link only machines follow, placed with the pixel. */
   honeypotUrl?: string | null;
 }
@@ -18,9 +18,24 @@ interface Location { startOffset: number; endOffset: number; attrs?: Record<stri
 interface Tag { tagName: string; attrs: Attr[]; sourceCodeLocation?: Location }
 
 const LINK_TAGS = new Set(['a', 'area']);
-/** Merge tags of other mailers (%unsubscribe_url%, |*UNSUB*|, *|UNSUB|*, {{url}}, [unsubscribe]): never links to resolve. */
+/** Merge tags of other mailers (%unsubscribe_url%, |*UNSUB*|, *|UNSUB|*, {{url}}, {{{url}}}, [unsubscribe]): never links to resolve. */
 const TEMPLATE_TAG = /%[\w.-]+%|\|\*|\*\||\{\{|\{%|^\[[^\]]*\]$/;
 const CONDITIONAL = /^(\[if [^\]]*\]>)([\s\S]*)(<!\[endif\])$/i;
+/** Marks where a top pixel goes when the document has no <body> tag: after the doctype, if any. */
+const TOP_MARK = '\u0000top\u0000';
+
+/** Whether a link is a merge tag another mailer fills in (the unsubscribe link, mostly): never ours to track. */
+export function isMergeTag(value: string): boolean {
+  return TEMPLATE_TAG.test(value);
+}
+
+/**
+ * `disable-tracking` switches tracking off when present with any value but "false": bare, empty and
+ * "true" all mean off, since that is how people write it (Mailgun documents `disable-tracking=true`).
+ */
+function disablesTracking(attr: Attr | undefined): boolean {
+  return attr !== undefined && attr.value.trim().toLowerCase() !== 'false';
+}
 
 function pixelTag(url: string): string {
   return `<img src="${url.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}" width="1" height="1" alt="" border="0" style="display:block;width:1px;height:1px;border:0;margin:0;padding:0" />`;
@@ -40,10 +55,10 @@ function escapeAttr(s: string): string {
 }
 
 /** The absolute http(s) URL a link goes to, or null when it is not one we track. */
-function trackable(href: string, base: string | null, skipPrefix: string | undefined): string | null {
+function trackable(href: string, base: string | null, keep: RewriteOptions['keep']): string | null {
   // Browsers drop tabs and line breaks inside URLs (WHATWG URL); so do we, before signing.
   const value = href.replace(/[\t\n\r]/g, '').trim();
-  if (!value || value.startsWith('#') || TEMPLATE_TAG.test(value)) return null;
+  if (!value || value.startsWith('#') || isMergeTag(value)) return null;
   let url: URL;
   try {
     url = base ? new URL(value, base) : new URL(value);
@@ -53,7 +68,7 @@ function trackable(href: string, base: string | null, skipPrefix: string | undef
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
   // Keep the sender's spelling of an absolute URL; resolve only relative ones against <base>.
   const absolute = /^https?:/i.test(value) ? value : url.toString();
-  if (skipPrefix && absolute.startsWith(skipPrefix)) return null;
+  if (keep?.(absolute)) return null;
   return absolute;
 }
 
@@ -82,15 +97,18 @@ function rewriteTag(raw: string, tag: Tag, newHref: string | null, dropAttr: str
 /**
  * Rewrites an HTML body for tracking over parse5's tokenizer, emitting every untouched token as it
  * was written: http(s) links in `<a>`/`<area>` (also inside Outlook conditional comments) go through
- * `clickUrl`; mailto:, tel:, anchors, our own links and links marked `disable-tracking` (the attribute
- * is removed) stay; relative links under a `<base href>` are resolved; the pixel goes at the end of
- * the body (or its top).
+ * `clickUrl`; mailto:, tel:, anchors, merge tags, our own links, links marked `data-unsubscribe` and
+ * links marked `disable-tracking` (the attribute is removed) stay; relative links under a `<base href>`
+ * are resolved; the pixel goes at the end of the body (or its top; without a <body> tag, the end or
+ * the start of the document, after its doctype).
  */
 export async function rewriteHtml(html: string, o: RewriteOptions): Promise<string> {
   const state = { base: null as string | null, pixelDone: insertion(o) === '' };
   const out = await rewriteFragment(html, o, state, true);
-  if (!state.pixelDone) return out + insertion(o);
-  return out;
+  const top = o.pixelPosition === 'top';
+  if (state.pixelDone) return top ? out.replace(TOP_MARK, '') : out;
+  if (!top) return out + insertion(o);
+  return out.includes(TOP_MARK) ? out.replace(TOP_MARK, insertion(o)) : insertion(o) + out;
 }
 
 async function rewriteFragment(html: string, o: RewriteOptions, state: { base: string | null; pixelDone: boolean }, top: boolean): Promise<string> {
@@ -99,6 +117,8 @@ async function rewriteFragment(html: string, o: RewriteOptions, state: { base: s
   rewriter.on('data', (c: string) => chunks.push(c));
   const pending: Array<Promise<void>> = [];
   const slots: string[] = [];
+
+  if (top && o.pixelPosition === 'top') rewriter.on('doctype', (_: unknown, raw: string) => void rewriter.emitRaw(raw + TOP_MARK));
 
   rewriter.on('startTag', (tag: Tag, raw: string) => {
     if (tag.tagName === 'base') {
@@ -110,13 +130,15 @@ async function rewriteFragment(html: string, o: RewriteOptions, state: { base: s
       rewriter.emitRaw(raw + insertion(o));
       return;
     }
-    const disable = tag.attrs.find((a) => a.name === 'disable-tracking');
+    const directive = tag.attrs.find((a) => a.name === 'disable-tracking');
     const href = tag.attrs.find((a) => a.name === 'href')?.value;
     const isLink = LINK_TAGS.has(tag.tagName) || tag.tagName.includes(':'); // VML shapes (v:roundrect) carry href too
-    if (!isLink || href === undefined || (!disable && !o.clickUrl)) return void rewriter.emitRaw(raw);
-    if (disable) return void rewriter.emitRaw(rewriteTag(raw, tag, null, 'disable-tracking'));
-    const target = trackable(href, state.base, o.skipPrefix);
-    rewriter.emitRaw(target ? rewriteTag(raw, tag, o.clickUrl!(target), null) : raw);
+    // A link the sender marks as the unsubscribe link must reach them untouched, marker and all.
+    if (!isLink || href === undefined || tag.attrs.some((a) => a.name === 'data-unsubscribe')) return void rewriter.emitRaw(raw);
+    const dropAttr = directive ? 'disable-tracking' : null;
+    const target = o.clickUrl && !disablesTracking(directive) ? trackable(href, state.base, o.keep) : null;
+    const tracked = target === null ? null : o.clickUrl!(target);
+    rewriter.emitRaw(tracked !== null || dropAttr ? rewriteTag(raw, tag, tracked, dropAttr) : raw);
   });
 
   rewriter.on('endTag', (tag: Tag, raw: string) => {
@@ -146,15 +168,4 @@ async function rewriteFragment(html: string, o: RewriteOptions, state: { base: s
   });
   await Promise.all(pending);
   return chunks.join('').replace(/\u0000slot(\d+)\u0000/g, (_, i: string) => slots[Number(i)]!);
-}
-
-const TEXT_URL = /\bhttps?:\/\/[^\s<>"')\]]+/gi;
-
-/** Rewrites the http(s) URLs of a plain-text part. */
-export function rewriteText(text: string, clickUrl: (url: string) => string, skipPrefix?: string): string {
-  return text.replace(TEXT_URL, (url) => {
-    const clean = url.replace(/[.,;:!?]+$/, '');
-    if (skipPrefix && clean.startsWith(skipPrefix)) return url;
-    return clickUrl(clean) + url.slice(clean.length);
-  });
 }

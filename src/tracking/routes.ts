@@ -15,7 +15,13 @@ const NO_STORE = 'no-store, no-cache, must-revalidate, private';
  * Past this many hits waiting for their group commit, an answer waits for its own hit to be written:
  * back-pressure instead of an unbounded queue, and no hit is ever dropped.
  */
-const HIGH_WATER = 2_000;
+const DEFAULT_MAX_PENDING = 2_000;
+/**
+ * The longest that back-pressure holds an answer, in ms. The GIF and the redirect must always come: a
+ * database that stopped answering (PostgreSQL unreachable, a connection attempt hanging) would
+ * otherwise hold every visitor until it came back. The hit still waits for its commit behind the answer.
+ */
+const MAX_WAIT_MS = 250;
 
 export interface TrackingDeps {
   tokens: TrackingTokens;
@@ -23,8 +29,19 @@ export interface TrackingDeps {
   lists: ScannerLists;
   rules: HitRules;
   log: Logger;
+  /** Hits waiting for their group commit before answers wait (up to MAX_WAIT_MS) for their own (default 2,000). */
+  maxPending?: number;
   /** Called after a hit was recorded (tests wait on it). */
   onRecorded?: () => void;
+}
+
+/** Resolves when `work` settles or after `ms`, whichever is first. */
+function atMost(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -34,13 +51,14 @@ export interface TrackingDeps {
  */
 export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
   let pending = 0;
+  const maxPending = deps.maxPending ?? DEFAULT_MAX_PENDING;
   const recipients: RecipientCache = new TtlCache(60_000, 50_000);
   const record = async (hit: Hit): Promise<void> => {
     pending++;
     const written = deps.committer.run((trx) => recordHit(trx, deps.lists, deps.rules, hit, recipients))
       .then(() => deps.onRecorded?.(), (error: unknown) => deps.log.error({ err: error, emailId: hit.emailId }, 'could not record a tracking hit'))
       .finally(() => pending--);
-    if (pending > HIGH_WATER) await written;
+    if (pending > maxPending) await atMost(written, MAX_WAIT_MS);
   };
 
   app.get<{ Params: { token: string } }>('/v1/track/open/:token', { schema: { tags: ['Tracking'], summary: 'The open pixel (always the GIF)', security: [] } }, async (request, reply) => {

@@ -1,26 +1,40 @@
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { isbot } from 'isbot';
 import type { BotKind, ScannerLists } from '../core/bot-classification.js';
 
-const DATA = new URL('./data/', import.meta.url);
+/** The lists shipped with Taifa Mail (the defaults of TAIFA_SCANNER_AGENTS_FILE and TAIFA_SCANNER_RANGES_FILE). */
+export const SHIPPED_SCANNER_AGENTS = fileURLToPath(new URL('./data/scanner-agents.txt', import.meta.url));
+export const SHIPPED_SCANNER_RANGES = fileURLToPath(new URL('./data/scanner-ranges.txt', import.meta.url));
 const KINDS = new Set<BotKind>(['apple', 'gmail', 'microsoft', 'proofpoint', 'mimecast', 'generic']);
 
-function rows(file: string): string[][] {
-  return fs.readFileSync(new URL(file, DATA), 'utf8').split('\n')
+/** The lines of list files, in order, with comments and blank lines dropped, split into columns. */
+function rows(files: readonly string[]): Array<{ file: string; cols: string[] }> {
+  return files.flatMap((file) => fs.readFileSync(file, 'utf8').split('\n')
     .map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean)
-    .map((l) => l.split(/\s{2,}|\t+/));
+    .map((l) => ({ file, cols: l.split(/\s{2,}|\t+/) })));
 }
 
-/** Loads the scanner user agents and address ranges from tracking/data (and the `isbot` list). */
-export function loadScannerLists(): ScannerLists {
-  const agents = rows('scanner-agents.txt').map(([needle, kind]) => {
-    if (!needle || !KINDS.has(kind as BotKind)) throw new Error(`scanner-agents.txt: bad line "${needle} ${kind}"`);
+/** Where the lists come from: each a list of files, read in order (configuration; the shipped files by default). */
+export interface ScannerListFiles {
+  agents: readonly string[];
+  ranges: readonly string[];
+}
+
+/** Loads the scanner user agents and address ranges from their files (and the `isbot` list). */
+export function loadScannerLists(files: ScannerListFiles = { agents: [SHIPPED_SCANNER_AGENTS], ranges: [SHIPPED_SCANNER_RANGES] }): ScannerLists {
+  const agents = rows(files.agents).map(({ file, cols: [needle, kind] }) => {
+    if (!needle || !KINDS.has(kind as BotKind)) throw new Error(`${file}: bad line "${needle} ${kind}"`);
     return { needle: needle.toLowerCase(), kind: kind as BotKind };
   });
-  const ranges = rows('scanner-ranges.txt').map(([cidr, kind]) => {
-    if (!cidr || !KINDS.has(kind as BotKind)) throw new Error(`scanner-ranges.txt: bad line "${cidr} ${kind}"`);
-    return { range: ipaddr.parseCIDR(cidr), kind: kind as BotKind };
+  const ranges = rows(files.ranges).map(({ file, cols: [cidr, kind] }) => {
+    if (!cidr || !KINDS.has(kind as BotKind)) throw new Error(`${file}: bad line "${cidr} ${kind}"`);
+    try {
+      return { range: ipaddr.parseCIDR(cidr), kind: kind as BotKind };
+    } catch {
+      throw new Error(`${file}: bad address range "${cidr}"`);
+    }
   });
   return {
     agent(ua: string): BotKind | null {

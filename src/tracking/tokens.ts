@@ -4,6 +4,16 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export type TrackingTarget = { kind: 'open'; emailId: string; recipientId: string } | { kind: 'click'; emailId: string; recipientId: string; url: string };
 
 const MAC_BYTES = 16;
+/** The longest token `verify` accepts; longer ones are refused unread, so nothing may be signed past it. */
+export const MAX_TOKEN_CHARS = 8192;
+/** Kind byte, email id and recipient id before a click token's URL. */
+const HEAD_BYTES = 33;
+
+/** Characters of a click token for `url`: base64url of the signed body, a dot, base64url of the MAC. */
+export function clickTokenChars(url: string): number {
+  const b64 = (bytes: number) => Math.ceil((bytes * 4) / 3);
+  return b64(HEAD_BYTES + Buffer.byteLength(url, 'utf8')) + 1 + b64(MAC_BYTES);
+}
 
 function uuidBytes(id: string): Buffer {
   const hex = id.replace(/-/g, '');
@@ -38,15 +48,15 @@ export class TrackingTokens {
   /** The target of a genuine token, or null for anything else (tampered, truncated, wrong kind). */
   verify(token: string, kind: 'open' | 'click'): TrackingTarget | null {
     const dot = token.indexOf('.');
-    if (dot <= 0 || token.length > 8192) return null;
+    if (dot <= 0 || token.length > MAX_TOKEN_CHARS) return null;
     const body = Buffer.from(token.slice(0, dot), 'base64url');
     const mac = Buffer.from(token.slice(dot + 1), 'base64url');
-    if (mac.length !== MAC_BYTES || body.length < 33 || !timingSafeEqual(mac, this.mac(body))) return null;
+    if (mac.length !== MAC_BYTES || body.length < HEAD_BYTES || !timingSafeEqual(mac, this.mac(body))) return null;
     const k = body.subarray(0, 1).toString();
     const emailId = uuidString(body.subarray(1, 17));
-    const recipientId = uuidString(body.subarray(17, 33));
-    if (kind === 'open' && k === 'o' && body.length === 33) return { kind, emailId, recipientId };
-    if (kind === 'click' && k === 'c' && body.length > 33) return { kind, emailId, recipientId, url: body.subarray(33).toString('utf8') };
+    const recipientId = uuidString(body.subarray(17, HEAD_BYTES));
+    if (kind === 'open' && k === 'o' && body.length === HEAD_BYTES) return { kind, emailId, recipientId };
+    if (kind === 'click' && k === 'c' && body.length > HEAD_BYTES) return { kind, emailId, recipientId, url: body.subarray(HEAD_BYTES).toString('utf8') };
     return null;
   }
 
