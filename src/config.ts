@@ -1,6 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './core/retry-policy.js';
+import { SHIPPED_SCANNER_AGENTS, SHIPPED_SCANNER_RANGES } from './tracking/scanner-lists.js';
 
 export type Role = 'api' | 'tracking' | 'worker' | 'inbound' | 'webhooks';
 export const ALL_ROLES: readonly Role[] = ['api', 'tracking', 'worker', 'inbound', 'webhooks'];
@@ -51,10 +53,12 @@ export interface Config {
   configFaultMaxAttempts: number;
   /** SMTP transactions in flight at once, per worker process. */
   workerConcurrency: number;
-  /** Cap on simultaneous connections to one destination (an MX host or the relay). */
+  /** Cap on simultaneous connections to one destination (an MX's IP address, whatever names point at it, or the relay). */
   maxConnectionsPerDestination: number;
-  /** How long a claimed recipient stays leased to one worker, in seconds. */
+  /** How long a claimed recipient stays leased to one worker, in seconds; the worker renews it every third of this while it holds the recipient. */
   leaseSeconds: number;
+  /** On SIGTERM, how long in-flight transactions may take to finish and be recorded, in milliseconds; after that their leases are left to expire. */
+  drainTimeoutMs: number;
   /** How often an idle worker looks for due work, in milliseconds. */
   pollIntervalMs: number;
   /** SMTP connect/greeting/socket timeout, in milliseconds. */
@@ -67,6 +71,18 @@ export interface Config {
   clickCoalesceSeconds: number;
   /** A visitor who follows the hidden honeypot link is a machine for this long around it, in seconds. */
   honeypotWindowSeconds: number;
+  /** Files of scanner user-agent substrings (`substring  category`), read in order; the shipped list by default. */
+  scannerAgentsFiles: string[];
+  /** Files of scanner address ranges (`CIDR  category`), read in order; the shipped list by default. */
+  scannerRangesFiles: string[];
+  /** Tracking hits waiting for their group commit before each answer waits (at most 250 ms) for its own. */
+  trackingMaxPending: number;
+  /**
+   * GET /v1/emails/updates only shows changes at least this old, in milliseconds, so that a write
+   * still in flight (stamped, not yet committed) cannot later appear behind a poller's `since`.
+   * Must exceed the longest write transaction plus the clock skew between processes.
+   */
+  updatesSettleMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -90,6 +106,13 @@ function bool(env: Env, name: string): boolean {
 
 function list(raw: string | undefined): string[] {
   return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** A comma list of files that must exist, or `fallback`. */
+function files(env: Env, name: string, fallback: string): string[] {
+  const paths = list(env[name]).map((f) => path.resolve(f));
+  for (const f of paths) if (!fs.existsSync(f)) throw new ConfigError(`${name}: no such file "${f}"`);
+  return paths.length ? paths : [fallback];
 }
 
 function trustProxy(raw: string | undefined): boolean | number | string {
@@ -146,13 +169,18 @@ export function loadConfig(env: Env): Readonly<Config> {
     configFaultMaxAttempts: int(env, 'TAIFA_CONFIG_FAULT_MAX_ATTEMPTS', 8, 1),
     workerConcurrency: int(env, 'TAIFA_WORKER_CONCURRENCY', 40, 1),
     maxConnectionsPerDestination: int(env, 'TAIFA_MAX_CONNECTIONS_PER_DESTINATION', 20, 1),
-    leaseSeconds: int(env, 'TAIFA_LEASE_SECONDS', 120, 5),
+    leaseSeconds: int(env, 'TAIFA_LEASE_SECONDS', 120, 1),
+    drainTimeoutMs: int(env, 'TAIFA_DRAIN_TIMEOUT_MS', 30_000),
     pollIntervalMs: int(env, 'TAIFA_POLL_INTERVAL_MS', 500, 10),
     smtpTimeoutMs: int(env, 'TAIFA_SMTP_TIMEOUT_MS', 60_000, 100),
     prefetchSeconds: int(env, 'TAIFA_PREFETCH_SECONDS', 10),
     openCoalesceSeconds: int(env, 'TAIFA_OPEN_COALESCE_SECONDS', 60),
     clickCoalesceSeconds: int(env, 'TAIFA_CLICK_COALESCE_SECONDS', 30),
     honeypotWindowSeconds: int(env, 'TAIFA_HONEYPOT_WINDOW_SECONDS', 300),
+    scannerAgentsFiles: files(env, 'TAIFA_SCANNER_AGENTS_FILE', SHIPPED_SCANNER_AGENTS),
+    scannerRangesFiles: files(env, 'TAIFA_SCANNER_RANGES_FILE', SHIPPED_SCANNER_RANGES),
+    trackingMaxPending: int(env, 'TAIFA_TRACKING_MAX_PENDING', 2000),
+    updatesSettleMs: int(env, 'TAIFA_UPDATES_SETTLE_MS', 5000),
   };
   return Object.freeze(config);
 }

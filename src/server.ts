@@ -78,7 +78,8 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     authCache: new TtlCache(AUTH_CACHE_MS), senderCache: new TtlCache(AUTH_CACHE_MS),
     tracking: config.roles.has('tracking') ? {
       tokens,
-      lists: loadScannerLists(),
+      lists: loadScannerLists({ agents: config.scannerAgentsFiles, ranges: config.scannerRangesFiles }),
+      maxPending: config.trackingMaxPending,
       rules: {
         prefetchMs: config.prefetchSeconds * 1000, openCoalesceMs: config.openCoalesceSeconds * 1000,
         clickCoalesceMs: config.clickCoalesceSeconds * 1000, honeypotWindowMs: config.honeypotWindowSeconds * 1000,
@@ -98,9 +99,11 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     bootstrapKey: boot?.generated ? boot.key : null,
     close: () => (closing ??= (async () => {
+      // The worker stops claiming at once, not after the HTTP side has finished its requests; its drain is bounded.
+      const workerStopped = worker?.stop(config.drainTimeoutMs);
       await app.close();
       await scheduler?.stop();
-      await worker?.stop();
+      await workerStopped;
       await acceptCommitter.drain();
       await committer.drain();
       await store.close();

@@ -1,5 +1,6 @@
 import { iso } from '../core/ids.js';
 import type { Address } from '../core/send-validation.js';
+import type { ScheduledRow } from '../store/schedule-repo.js';
 import type { AttachmentRow, EmailRow, EventRow, RecipientRow } from '../store/schema.js';
 
 function parse<T>(json: string | null): T | null {
@@ -35,6 +36,22 @@ export function emailSummary(e: EmailRow) {
     sent_at: iso(e.sent_at),
     delivered_at: iso(e.delivered_at),
     retry_of_id: e.retry_of_id,
+  };
+}
+
+/** The scheduled-list shape of seed 001, with the seconds left at `nowMs`. */
+export function scheduledView(e: ScheduledRow, nowMs: number) {
+  const at = e.scheduled_at ?? nowMs;
+  return {
+    id: e.id,
+    from_address: formatMailbox(e.from_email, e.from_name),
+    to_addresses: addresses(e.to_json) ?? [],
+    subject: e.subject,
+    status: e.status,
+    tags: parse<string[]>(e.tags_json),
+    scheduled_at: iso(at),
+    seconds_until_send: Math.max(0, Math.round((at - nowMs) / 1000)),
+    created_at: iso(e.created_at),
   };
 }
 

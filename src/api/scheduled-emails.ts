@@ -1,31 +1,74 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../core/errors.js';
-import { iso } from '../core/ids.js';
+import { usagePeriods } from '../core/plans.js';
+import type { Store } from '../store/database.js';
 import { cancelScheduled, listScheduled, promoteScheduled } from '../store/schedule-repo.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
-import { emailSummary } from './email-views.js';
+import { scheduledView } from './email-views.js';
+import { paging, type PageQuery } from './paging.js';
 import { idParams, scheduledEmail, statusBody, withErrors } from './schemas.js';
 
 const tags = ['Scheduled emails'];
+/** Rows read per query while streaming the whole list; also the largest `limit` a caller may ask for. */
+const CHUNK = 1000;
+// Query strings arrive as text and paging() checks them, so the schema documents without validating.
+const documentOnly = { validatorCompiler: () => () => true };
+
+/**
+ * Every scheduled email of an account as one JSON array, read a chunk at a time by key (scheduled_at,
+ * id), so the list is complete however long it is, and memory stays at one chunk.
+ */
+async function* allScheduled(store: Store, accountId: string, nowMs: number): AsyncGenerator<string> {
+  yield '[';
+  let after: { scheduledAt: number; id: string } | undefined;
+  let first = true;
+  for (;;) {
+    const rows = await listScheduled(store.db, accountId, { limit: CHUNK, after });
+    for (const e of rows) {
+      yield (first ? '' : ',') + JSON.stringify(scheduledView(e, nowMs));
+      first = false;
+    }
+    if (rows.length < CHUNK) break;
+    const last = rows[rows.length - 1]!;
+    after = { scheduledAt: last.scheduled_at!, id: last.id };
+  }
+  yield ']';
+}
 
 /** GET /v1/emails/scheduled, DELETE /v1/emails/scheduled/{id}, POST /v1/emails/scheduled/{id}/send-now. */
 export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/v1/emails/scheduled', { schema: { tags, summary: 'List scheduled emails', response: withErrors({ 200: { type: 'array', items: scheduledEmail } }) } }, async (request) => {
+  app.get<{ Querystring: PageQuery }>('/v1/emails/scheduled', {
+    ...documentOnly,
+    schema: {
+      tags,
+      summary: 'List scheduled emails, soonest first',
+      description: `Without \`page\` and \`limit\`: all of them (seed 001), streamed. With either: one zero-based page of \`limit\` (1–${CHUNK}, default 20).`,
+      querystring: {
+        type: 'object',
+        properties: {
+          page: { type: 'integer', minimum: 0, description: 'Zero-based page (only when paging).' },
+          limit: { type: 'integer', minimum: 1, maximum: CHUNK, description: `Results per page, 1–${CHUNK} (only when paging; default 20).` },
+        },
+      },
+      response: withErrors({ 200: { type: 'array', items: scheduledEmail } }, 422),
+    },
+  }, async (request, reply) => {
     const auth = requireAuth(request);
     const now = Date.now();
-    return (await listScheduled(ctx.store.db, auth.accountId)).map((e) => {
-      const s = emailSummary(e);
-      return {
-        id: s.id, from_address: s.from_address, to_addresses: s.to_addresses, subject: s.subject, status: s.status, tags: s.tags,
-        scheduled_at: iso(e.scheduled_at), seconds_until_send: Math.max(0, Math.round(((e.scheduled_at ?? now) - now) / 1000)), created_at: s.created_at,
-      };
-    });
+    const { page, limit } = request.query;
+    if (page !== undefined || limit !== undefined) {
+      const p = paging({ page, limit }, CHUNK);
+      return (await listScheduled(ctx.store.db, auth.accountId, { limit: p.limit, offset: p.offset })).map((e) => scheduledView(e, now));
+    }
+    return reply.type('application/json; charset=utf-8').send(Readable.from(allScheduled(ctx.store, auth.accountId, now)));
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/emails/scheduled/:id', { schema: { tags, summary: 'Cancel a scheduled email', params: idParams, response: withErrors({ 200: statusBody }, 404) } }, async (request) => {
+  app.delete<{ Params: { id: string } }>('/v1/emails/scheduled/:id', { schema: { tags, summary: 'Cancel a scheduled email (its recipients go back to the quota)', params: idParams, response: withErrors({ 200: statusBody }, 404) } }, async (request) => {
     const auth = requireAuth(request);
-    if (!(await cancelScheduled(ctx.store.db, auth.accountId, request.params.id, Date.now()))) throw errors.notFound('Scheduled email');
+    const quotaPeriods = (acceptedAt: number) => Object.values(usagePeriods(acceptedAt));
+    if (!(await cancelScheduled(ctx.store.db, auth.accountId, request.params.id, quotaPeriods))) throw errors.notFound('Scheduled email');
     return { id: request.params.id, status: 'cancelled' };
   });
 

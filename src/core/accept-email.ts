@@ -136,6 +136,8 @@ export async function commitEmails(
   return deps.committer.run(async (trx, batch): Promise<CommitResult> => {
     const idem = opts.idempotency;
     if (idem && !(await claimIdempotencyKey(trx, { accountId: who.accountId, ...idem, now: opts.now }))) return { kind: 'replay' };
+    // A batch whose every email failed validation takes nothing (it only records its idempotent answer).
+    if (n === 0) return { kind: 'committed' };
     if (!(await takeQuota(trx, who.accountId, day, n, limits.dailyLimit))) {
       if (idem) await releaseIdempotencyKey(trx, who.accountId, idem.key);
       return { kind: 'over_quota', limit: 'daily', max: limits.dailyLimit };

@@ -34,9 +34,14 @@ export function openStore(databaseUrl: string, options: { poolSize?: number } = 
       max: options.poolSize ?? 10,
       types: types as pg.CustomTypesConfig,
       options: '-c synchronous_commit=on',
+      // An unreachable server fails a query after this, rather than leaving it (and its caller) waiting forever.
+      connectionTimeoutMillis: 5_000,
     });
     // An idle client losing its connection must not crash the process.
     pool.on('error', () => undefined);
+    // Nor one checked out (the pool listens only while a client is idle): its query fails with the
+    // error, and the client's own 'error' event would otherwise be an uncaught exception.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }

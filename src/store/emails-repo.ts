@@ -27,9 +27,14 @@ function chunks<T>(rows: T[]): T[][] {
 /**
  * Writes accepted emails with their recipients, attachments, first events and search tokens, a table
  * at a time in multi-row statements (a whole group commit's emails in a handful of round trips).
+ * `updated_at` is stamped here, inside the transaction and just before the write, rather than when
+ * the request arrived: the later the stamp, the sooner the change is visible after it (see listUpdates).
  */
 export async function insertAcceptedEmails(trx: Db, list: AcceptedRows[]): Promise<void> {
-  for (const rows of chunks(list.map((e) => e.email))) await trx.insertInto('emails').values(rows).execute();
+  const stampedAt = Date.now();
+  for (const rows of chunks(list.map((e) => ({ ...e.email, updated_at: Math.max(stampedAt, e.email.created_at) })))) {
+    await trx.insertInto('emails').values(rows).execute();
+  }
   for (const rows of chunks(list.flatMap((e) => e.recipients))) await trx.insertInto('email_recipients').values(rows).execute();
   // One attachment per statement: a multi-row insert of large blobs would hit size limits.
   for (const a of list.flatMap((e) => e.attachments)) await trx.insertInto('email_attachments').values(a).execute();
@@ -77,14 +82,24 @@ export async function listEmails(db: Db, accountId: string, o: { statuses: strin
 }
 
 /**
- * An account's emails changed after (`since`, `afterId`), oldest change first. With `afterId`, emails
- * changed in the same millisecond as `since` but ordered after that id are included, so a client that
- * passes back the last `updated_at` and `id` it saw misses nothing and sees nothing twice.
+ * An account's emails changed after `since` (or after (`since`, `afterId`)) and no later than
+ * `until`, oldest change first. `until` lies a settle window in the past, beyond which no write still
+ * in flight can commit, so a poller that passes back the last `updated_at` it saw misses nothing.
+ * With `afterId` the page is cut at exactly `limit` rows (the id orders rows of one millisecond).
+ * Without it the page never ends inside a millisecond: it stops before a millisecond that `limit`
+ * would split, or, when that millisecond fills the page, holds all of its rows, so that `since`
+ * alone is lossless too.
  */
-export async function listUpdates(db: Db, accountId: string, o: { since: number; afterId?: string; limit: number }): Promise<EmailRow[]> {
-  return db.selectFrom('emails').selectAll().where('account_id', '=', accountId)
+export async function listUpdates(db: Db, accountId: string, o: { since: number; afterId?: string; until: number; limit: number }): Promise<EmailRow[]> {
+  const changed = () => db.selectFrom('emails').selectAll().where('account_id', '=', accountId).where('updated_at', '<=', o.until);
+  const rows = await changed()
     .where((eb) => (o.afterId
       ? eb.or([eb('updated_at', '>', o.since), eb.and([eb('updated_at', '=', o.since), eb('id', '>', o.afterId)])])
       : eb('updated_at', '>', o.since)))
-    .orderBy('updated_at').orderBy('id').limit(o.limit).execute();
+    .orderBy('updated_at').orderBy('id').limit(o.limit + 1).execute();
+  if (o.afterId || rows.length <= o.limit || rows[o.limit]!.updated_at !== rows[o.limit - 1]!.updated_at) return rows.slice(0, o.limit);
+  const split = rows[o.limit]!.updated_at;
+  const first = rows.findIndex((r) => r.updated_at === split);
+  if (first > 0) return rows.slice(0, first);
+  return changed().where('updated_at', '=', split).orderBy('id').execute();
 }

@@ -66,15 +66,16 @@ function tsQuery(gs: ReturnType<typeof groups>): string {
 }
 
 /**
- * Whether a word is a whole token somewhere in the index. The last word of a query matches as a
- * prefix only when it is not (someone still typing "recei"): a prefix query must merge every
+ * Whether a word is a whole token of one of the account's emails. The last word of a query matches
+ * as a prefix only when it is not (someone still typing "recei"): a prefix query must merge every
  * matching term's list, which on a common word ("receipt" also prefixes "receipts@…") cost 60 ms at
- * a million emails, while the exact term walks newest first and stops at the page.
+ * a million emails, while the exact term walks newest first and stops at the page. Asked of the
+ * caller's own emails only, so that another account's data cannot change what a search finds.
  */
-async function isIndexedWord(db: Db, word: string): Promise<boolean> {
+async function isIndexedWord(db: Db, accountId: string, word: string): Promise<boolean> {
   const r = isPostgres(db)
-    ? await sql`SELECT 1 FROM email_search WHERE doc @@ ${tsLexeme(word)}::tsquery LIMIT 1`.execute(db)
-    : await sql`SELECT 1 FROM email_search WHERE email_search MATCH ${`doc : ${ftsString(word)}`} LIMIT 1`.execute(db);
+    ? await sql`SELECT 1 FROM email_search WHERE account_id = ${accountId} AND doc @@ ${tsLexeme(word)}::tsquery LIMIT 1`.execute(db)
+    : await sql`SELECT 1 FROM email_search WHERE email_search MATCH ${`account : ${ftsString(accountId)} AND doc : ${ftsString(word)}`} LIMIT 1`.execute(db);
   return r.rows.length > 0;
 }
 
@@ -87,7 +88,7 @@ export async function searchEmails(
 ): Promise<EmailRow[]> {
   const gs = groups(q, opts.tag);
   const last = gs[gs.length - 1]?.[0];
-  if (last?.prefix && (await isIndexedWord(db, last.token))) last.prefix = false;
+  if (last?.prefix && (await isIndexedWord(db, accountId, last.token))) last.prefix = false;
   const statusFilter = opts.statuses.length ? sql`AND e.status IN (${sql.join(opts.statuses)})` : sql``;
   if (gs.length === 0) {
     let query = db.selectFrom('emails').selectAll().where('account_id', '=', accountId);

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -26,8 +26,12 @@ export async function readUsage(db: Db, accountId: string, periods: string[]): P
   return out;
 }
 
-/** Returns units taken in the same transaction (when a later check refused the request). */
+/**
+ * Returns units: taken in the same transaction (when a later check refused the request), or taken
+ * earlier for an email that will now never be sent (a cancelled scheduled email). Never below zero.
+ */
 export async function giveBackQuota(trx: Db, accountId: string, period: string, n: number): Promise<void> {
-  await trx.updateTable('usage_counters').set((eb) => ({ count: eb('count', '-', n) }))
+  if (n <= 0) return;
+  await trx.updateTable('usage_counters').set({ count: sql<number>`CASE WHEN count > ${n} THEN count - ${n} ELSE 0 END` })
     .where('account_id', '=', accountId).where('period', '=', period).execute();
 }

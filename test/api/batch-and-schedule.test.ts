@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, type Plan } from '../../src/core/accounts.js';
+import { updateAccountLimits } from '../../src/store/accounts-repo.js';
 import { promoteScheduled } from '../../src/store/schedule-repo.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sandboxSender, sendBody } from '../helpers/fixtures.js';
@@ -13,7 +14,7 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
   beforeAll(async () => {
     t = await startTestServer(kind, { TAIFA_SANDBOX: 'true' });
     await sandboxSender(t);
-    for (const plan of ['free', 'starter'] as const) {
+    for (const plan of ['free', 'starter', 'pro', 'business'] as const) {
       const a = await createAccount(t.server.store, { name: plan, plan });
       keys[plan] = a.key;
       const as = { key: a.key };
@@ -51,11 +52,45 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     expect((await t.call('POST', '/v1/emails/batch', body.slice(0, 25), { key: keys.starter })).status).toBe(202);
   });
 
-  it('answers 422 when no email of a batch is valid, and writes nothing', async () => {
+  it('answers 202 when no email of a batch is valid, each result an error, and writes nothing', async () => {
+    const count = async () => Number((await t.server.store.db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await count();
     const r = await t.call('POST', '/v1/emails/batch', [sendBody({ subject: '' }), { nope: true }]);
-    expect(r.status).toBe(422);
-    expect(r.body.errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(['[0].subject', '[1].nope']));
-    expect((await t.call('POST', '/v1/emails/batch', { not: 'an array' })).status).toBe(422);
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ total: 2, sent: 0, failed: 2 });
+    expect(r.body.results).toEqual([
+      { id: null, status: 'error', rejection_reason: expect.stringContaining('subject') },
+      { id: null, status: 'error', rejection_reason: expect.stringContaining('nope') },
+    ]);
+    // The same with an Idempotency-Key: replayed, still nothing written.
+    const headers = { 'Idempotency-Key': 'all-invalid' };
+    const first = await t.call('POST', '/v1/emails/batch', [sendBody({ to: [] })], { headers });
+    expect(first.status).toBe(202);
+    expect(await t.call('POST', '/v1/emails/batch', [sendBody({ to: [] })], { headers })).toMatchObject({ status: 202, body: first.body });
+    expect(await count()).toBe(before);
+    // A body that is not a non-empty array is still refused as a whole.
+    for (const body of [{ not: 'an array' }, []]) {
+      const bad = await t.call('POST', '/v1/emails/batch', body);
+      expect(bad.status).toBe(422);
+      expect(bad.body.errors[0].field).toBe('body');
+    }
+  });
+
+  it('caps batches at 50 on pro and 100 on business, or at the operator override', async () => {
+    for (const [plan, cap] of [['pro', 50], ['business', 100]] as const) {
+      const as = { key: keys[plan]! };
+      const body = Array.from({ length: cap + 1 }, (_, i) => sendBody({ from_: { email: `hello@${plan}.test` }, subject: `cap ${i}` }));
+      const over = await t.call('POST', '/v1/emails/batch', body, as);
+      expect([plan, over.status]).toEqual([plan, 422]);
+      expect(over.body.detail).toContain(String(cap));
+      const full = await t.call('POST', '/v1/emails/batch', body.slice(0, cap), as);
+      expect([plan, full.status, full.body.sent]).toEqual([plan, 202, cap]);
+    }
+    const a = await createAccount(t.server.store, { name: 'override', plan: 'business' });
+    await updateAccountLimits(t.server.store.db, a.accountId, { limits: JSON.stringify({ batch_max: 3 }) });
+    const over = await t.call('POST', '/v1/emails/batch', Array.from({ length: 4 }, () => sendBody()), { key: a.key });
+    expect(over.status).toBe(422);
+    expect(over.body.detail).toContain('at most 3');
   });
 
   it('schedules with send_at: scheduled event, listed with seconds_until_send, sent at its time', async () => {
@@ -99,6 +134,57 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     expect(now.body).toEqual({ id: b.body.id, status: 'queued' });
     await eventually('sent now', async () => ((await t.call('GET', `/v1/emails/${b.body.id}`)).body.status === 'delivered' ? true : undefined));
     expect((await t.call('POST', `/v1/emails/scheduled/${b.body.id}/send-now`)).status).toBe(404);
+  });
+
+  it("gives a cancelled email's recipients back to the quota of the day and month they were taken from", async () => {
+    const a = await createAccount(t.server.store, { name: 'refund', plan: 'starter' });
+    await updateAccountLimits(t.server.store.db, a.accountId, { limits: JSON.stringify({ daily_limit: 3 }) });
+    const as = { key: a.key };
+    const d = await t.call('POST', '/v1/domains', { name: 'refund.test' }, as);
+    await t.call('POST', `/v1/domains/${d.body.id}/verify`, undefined, as);
+    await t.call('POST', '/v1/senders', { email: 'hello@refund.test' }, as);
+    const from = { from_: { email: 'hello@refund.test' } };
+    const two = [{ email: 'a@recipient.test' }, { email: 'b@recipient.test' }];
+    const scheduled = await t.call('POST', '/v1/emails/', sendBody({ ...from, to: two, send_at: inMinutes(30) }), as);
+    expect(scheduled.status).toBe(202);
+    const usage = async () => (await t.call('POST', '/v1/emails/validate', sendBody(from), as)).body.usage;
+    expect(await usage()).toMatchObject({ daily: 2, monthly: 2 });
+    expect((await t.call('POST', '/v1/emails/', sendBody({ ...from, to: [...two, { email: 'c@recipient.test' }] }), as)).status).toBe(429);
+
+    expect((await t.call('DELETE', `/v1/emails/scheduled/${scheduled.body.id}`, undefined, as)).status).toBe(200);
+    expect(await usage()).toMatchObject({ daily: 0, monthly: 0 });
+    expect((await t.call('POST', '/v1/emails/', sendBody({ ...from, to: [...two, { email: 'c@recipient.test' }] }), as)).status).toBe(202);
+    // Cancelling again gives nothing back twice.
+    expect((await t.call('DELETE', `/v1/emails/scheduled/${scheduled.body.id}`, undefined, as)).status).toBe(404);
+    expect(await usage()).toMatchObject({ daily: 3, monthly: 3 });
+  });
+
+  it('lists every scheduled email, past a thousand, and pages them on request', async () => {
+    const a = await createAccount(t.server.store, { name: 'many', plan: 'business' });
+    const as = { key: a.key };
+    const d = await t.call('POST', '/v1/domains', { name: 'many.test' }, as);
+    await t.call('POST', `/v1/domains/${d.body.id}/verify`, undefined, as);
+    await t.call('POST', '/v1/senders', { email: 'hello@many.test' }, as);
+    const ids: string[] = [];
+    for (let b = 0; b < 11; b++) {
+      const body = Array.from({ length: 100 }, (_, i) => sendBody({ from_: { email: 'hello@many.test' }, send_at: inMinutes(60 + b * 100 + i) }));
+      const r = await t.call('POST', '/v1/emails/batch', body, as);
+      expect(r.body.sent).toBe(100);
+      ids.push(...r.body.results.map((x: { id: string }) => x.id));
+    }
+    const all = await t.call('GET', '/v1/emails/scheduled', undefined, as);
+    expect(all.status).toBe(200);
+    expect(all.headers.get('content-type')).toContain('application/json');
+    expect(all.body.map((e: { id: string }) => e.id)).toEqual(ids); // soonest first
+    expect(all.body[1099]).toMatchObject({ status: 'scheduled', subject: 'Hello', to_addresses: ['jane@recipient.test'], tags: null });
+    const page = await t.call('GET', '/v1/emails/scheduled?page=2&limit=500', undefined, as);
+    expect(page.body.map((e: { id: string }) => e.id)).toEqual(ids.slice(1000));
+    expect((await t.call('GET', '/v1/emails/scheduled?limit=20', undefined, as)).body).toHaveLength(20);
+    for (const bad of ['limit=0', 'limit=1001', 'page=x']) {
+      const r = await t.call('GET', `/v1/emails/scheduled?${bad}`, undefined, as);
+      expect([bad, r.status]).toEqual([bad, 422]);
+      expect(r.body.errors[0].field).toBe(bad.split('=')[0]);
+    }
   });
 
   it('two schedulers racing for the same due email send it once', async () => {

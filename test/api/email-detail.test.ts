@@ -79,7 +79,7 @@ describe.each(testDatabases())('email detail and events on %s', (kind) => {
     const paged: unknown[] = [];
     let cursor: string | null = null;
     for (let i = 0; i < 20; i++) {
-      const page = await t.call('GET', `/v1/emails/${sent.body.id}/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { status: number; body: unknown[]; headers: Headers } = await t.call('GET', `/v1/emails/${sent.body.id}/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       expect(page.status).toBe(200);
       expect(page.body.length).toBeLessThanOrEqual(2);
       paged.push(...page.body);

@@ -22,9 +22,28 @@ describe('the OpenAPI document', () => {
     expect(routes.length).toBeGreaterThan(20);
     const missing = routes.filter((r) => !documented.has(r));
     expect(missing).toEqual([]);
-    const send = doc.body.paths['/v1/emails']?.post ?? doc.body.paths['/v1/emails/']?.post;
+    // The paths of seed 001, with its trailing slash.
+    const send = doc.body.paths['/v1/emails/']?.post;
     expect(send.requestBody.content['application/json'].schema.required).toEqual(['from_', 'to', 'subject']);
     expect(Object.keys(send.responses)).toEqual(expect.arrayContaining(['202', '413', '422', '429']));
+    expect(doc.body.paths['/v1/emails/']?.get).toBeDefined();
+    expect(doc.body.paths['/v1/emails']).toBeUndefined();
+  });
+
+  it('documents page and limit as integers', async () => {
+    const doc = await t.call('GET', '/v1/openapi.json', undefined, { key: null });
+    for (const path of ['/v1/emails/', '/v1/emails/search', '/v1/emails/scheduled']) {
+      const params = doc.body.paths[path].get.parameters as Array<{ name: string; in: string; schema: { type: string; minimum?: number; maximum?: number } }>;
+      const byName = Object.fromEntries(params.filter((p) => p.in === 'query').map((p) => [p.name, p.schema]));
+      expect([path, byName.page?.type, byName.limit?.type]).toEqual([path, 'integer', 'integer']);
+      expect(byName.limit?.minimum).toBe(1);
+    }
+    const list = doc.body.paths['/v1/emails/'].get.parameters as Array<{ name: string; schema: { default?: number; maximum?: number } }>;
+    expect(list.find((p) => p.name === 'limit')?.schema).toMatchObject({ default: 20, maximum: 100 });
+    // Both spellings of the path still answer.
+    expect((await t.call('GET', '/v1/emails')).status).toBe(200);
+    expect((await t.call('GET', '/v1/emails/')).status).toBe(200);
+    expect((await t.call('POST', '/v1/emails', {})).status).toBe(422);
   });
 
   it('renders a reference at /docs', async () => {

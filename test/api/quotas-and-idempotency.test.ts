@@ -54,6 +54,47 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
     expect((await t.call('POST', '/v1/emails/', sendBody({ ...from('monthly.test'), to: four.slice(0, 3) }), as)).status).toBe(202);
   });
 
+  /** Rows an accepted email writes, and the quota it takes: what must not move when nothing is sent. */
+  async function footprint() {
+    const db = t.server.store.db;
+    const rows = async (table: 'emails' | 'email_recipients' | 'email_events' | 'usage_counters' | 'idempotency_keys') =>
+      Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const units = (await db.selectFrom('usage_counters').select('count').execute()).reduce((sum, r) => sum + Number(r.count), 0);
+    return {
+      emails: await rows('emails'), recipients: await rows('email_recipients'), events: await rows('email_events'),
+      counters: await rows('usage_counters'), units, idempotency: await rows('idempotency_keys'),
+    };
+  }
+
+  it('validates without writing anything: no email, recipient, event or quota unit', async () => {
+    const as = await account('pro', 'dry.test', { requests_per_second: 1000 });
+    const before = await footprint();
+    const bodies = [
+      sendBody({ ...from('dry.test'), to: [{ email: 'a@recipient.test' }, { email: 'b@recipient.test' }] }),
+      sendBody({ ...from('dry.test'), send_at: new Date(Date.now() + 3_600_000).toISOString() }),
+      sendBody({ ...from('dry.test'), subject: '' }),
+      sendBody({ from_: { email: 'nobody@dry.test' } }),
+    ];
+    for (const body of bodies) {
+      const r = await t.call('POST', '/v1/emails/validate', body, { ...as, headers: { 'Idempotency-Key': 'not-for-validate' } });
+      expect(r.status).toBe(200);
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('refuses a batch over the quota with 429 and writes nothing', async () => {
+    const as = await account('starter', 'batchquota.test', { daily_limit: 3, requests_per_second: 1000 });
+    const two = [{ email: 'a@recipient.test' }, { email: 'b@recipient.test' }];
+    const before = await footprint();
+    const r = await t.call('POST', '/v1/emails/batch', [sendBody({ ...from('batchquota.test'), to: two }), sendBody({ ...from('batchquota.test'), to: two })], as);
+    expect(r.status).toBe(429);
+    expect(r.body).toMatchObject({ code: 'quota_exceeded' });
+    expect(r.body.detail).toContain('daily send limit of 3');
+    expect(await footprint()).toEqual(before);
+    // Within the quota, the same sender goes through.
+    expect((await t.call('POST', '/v1/emails/batch', [sendBody({ ...from('batchquota.test'), to: two })], as)).status).toBe(202);
+  });
+
   it('replays the first answer for a repeated Idempotency-Key and refuses it with another body', async () => {
     const as = await account('pro', 'idem.test', { requests_per_second: 1000 });
     const body = sendBody({ ...from('idem.test'), subject: 'Once' });

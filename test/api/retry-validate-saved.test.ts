@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/core/accounts.js';
+import { apiKeyPrefix, hashApiKey, newApiKey, newId } from '../../src/core/ids.js';
+import { findKeyOwner } from '../../src/store/accounts-repo.js';
+import { insertApiKey } from '../../src/store/api-keys-repo.js';
 import { testDatabases } from '../helpers/databases.js';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.js';
 import { sendBody } from '../helpers/fixtures.js';
@@ -90,5 +93,35 @@ describe.each(testDatabases())('retry, validate and saved searches on %s', (kind
     const noName = await t.call('PUT', '/v1/emails/saved-searches', { searches: [{ query: 'x' }] });
     expect(noName.body.errors[0].field).toBe('searches[0].name');
     expect((await t.call('PUT', '/v1/emails/saved-searches', { searches: [] })).body).toEqual({ searches: [] });
+  });
+
+  it('keeps saved searches per user: two users of one account each see their own, on any of their keys', async () => {
+    const db = t.server.store.db;
+    const owner = (await findKeyOwner(db, hashApiKey(t.key)))!;
+    /** A new user of the bootstrap account with `n` API keys of their own. */
+    const userWithKeys = async (name: string, n: number): Promise<string[]> => {
+      const userId = newId();
+      await db.insertInto('users').values({ id: userId, account_id: owner.accountId, email: `${name}@example.com`, name, created_at: Date.now() }).execute();
+      const keys = Array.from({ length: n }, () => newApiKey());
+      for (const key of keys) {
+        await insertApiKey(db, { id: newId(), accountId: owner.accountId, userId, name: `${name}'s key`, prefix: apiKeyPrefix(key), keyHash: hashApiKey(key), now: Date.now() });
+      }
+      return keys;
+    };
+    const [amina1, amina2] = await userWithKeys('amina', 2);
+    const [baraka] = await userWithKeys('baraka', 1);
+    const put = await t.call('PUT', '/v1/emails/saved-searches', { searches: [{ id: 'a1', name: 'Amina: bounces', query: 'status:bounced' }] }, { key: amina1 });
+    expect(put.status).toBe(200);
+    expect((await t.call('PUT', '/v1/emails/saved-searches', { searches: [{ id: 'b1', name: 'Baraka: receipts', query: 'tag:receipt' }] }, { key: baraka })).status).toBe(200);
+
+    const names = async (key: string) => (await t.call('GET', '/v1/emails/saved-searches', undefined, { key })).body.searches.map((x: { name: string }) => x.name);
+    expect(await names(amina1!)).toEqual(['Amina: bounces']);
+    expect(await names(amina2!)).toEqual(['Amina: bounces']); // another key of the same user
+    expect(await names(baraka!)).toEqual(['Baraka: receipts']);
+    expect(await names(t.key)).not.toContain('Amina: bounces'); // the account's first user
+    // Replacing one user's list leaves the other's alone.
+    await t.call('PUT', '/v1/emails/saved-searches', { searches: [] }, { key: amina2 });
+    expect(await names(amina1!)).toEqual([]);
+    expect(await names(baraka!)).toEqual(['Baraka: receipts']);
   });
 });
