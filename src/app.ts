@@ -74,11 +74,13 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   await serveOpenApi(app);
   if (!ctx.config.roles.has('api')) return app;
   await app.register(async (v1) => {
-    v1.addHook('preHandler', apiKeyAuth(ctx));
-    // Per-key request rate, after authentication (route-level preHandlers run after the hook above).
+    // Authentication and the rate limit run first, on the request line and headers alone: a caller
+    // without a key gets 401 (and one over its rate 429) before its body is read or validated.
+    v1.addHook('onRequest', apiKeyAuth(ctx));
+    // Per-key request rate, after authentication (the plugin's hook is added after the one above).
     // Counted in this process's memory: with several API processes, each enforces the limit on its own.
     await v1.register(rateLimit, {
-      hook: 'preHandler',
+      hook: 'onRequest',
       timeWindow: 1000,
       enableDraftSpec: true,
       keyGenerator: (request) => request.auth?.keyId ?? request.ip,

@@ -14,7 +14,7 @@ export function requireAuth(request: FastifyRequest): AuthContext {
 }
 
 /**
- * A preHandler that authenticates `Authorization: Bearer tfm_k_…`. `last_used_at` is written at most
+ * An onRequest hook that authenticates `Authorization: Bearer tfm_k_…`. `last_used_at` is written at most
  * once a minute per key, so authentication adds a write to at most one request per key per minute.
  */
 export function apiKeyAuth(ctx: ApiContext) {

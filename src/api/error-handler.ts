@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errors } from '../core/errors.js';
+import { schemaFieldErrors } from './schema-errors.js';
 
-function fromFastify(error: FastifyError): AppError | null {
+function fromFastify(error: FastifyError, request: FastifyRequest): AppError | null {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errors.payloadTooLarge('The request body is too large: attachments are capped at 24 MiB each and combined.');
@@ -15,13 +16,9 @@ function fromFastify(error: FastifyError): AppError | null {
       break;
   }
   if (error.validation) {
-    return errors.validation(error.validation.map((v) => {
-      const params = v.params as { missingProperty?: string; additionalProperty?: string };
-      const extra = params.missingProperty ?? params.additionalProperty;
-      const segments = [...v.instancePath.split('/').slice(1), ...(extra ? [extra] : [])];
-      const field = segments.reduce((path, s) => (/^\d+$/.test(s) ? `${path}[${s}]` : path ? `${path}.${s}` : s), '');
-      return { field: field || (error.validationContext ?? 'body'), error: params.additionalProperty ? 'is not a known field' : v.message ?? 'is invalid' };
-    }));
+    const context = error.validationContext ?? 'body';
+    const data = { body: request.body, querystring: request.query, params: request.params, headers: request.headers }[context];
+    return errors.validation(schemaFieldErrors(error.validation, data, context));
   }
   if (error instanceof SyntaxError || error.statusCode === 400) return errors.invalidJson(error.message);
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return new AppError('bad_request', error.statusCode, error.message);
@@ -30,7 +27,7 @@ function fromFastify(error: FastifyError): AppError | null {
 
 /** The one place errors become responses: the DESIGN.md error body, never a driver message. */
 export function errorHandler(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const appError = error instanceof AppError ? error : fromFastify(error as FastifyError);
+  const appError = error instanceof AppError ? error : fromFastify(error as FastifyError, request);
   if (!appError) {
     request.log.error({ err: error }, 'unexpected error');
     const internal = errors.internal();

@@ -1,10 +1,13 @@
 /**
- * JSON Schemas of the API: Fastify validates params, query strings and the simple bodies with them,
- * and the OpenAPI document (/v1/openapi.json) is generated from them. Send bodies are documented here
- * but checked by core/send-validation.ts, whose rules (header injection, base64 sizes, 413 vs 422,
- * per-item batch results) go beyond what a schema can say. Response schemas allow extra properties
- * so that serialisation can never drop a field.
+ * JSON Schemas of the API: Fastify's Ajv validates params, query strings and bodies with them, and the
+ * OpenAPI document (/v1/openapi.json) is generated from them. The send body lives in
+ * core/send-body-schema.ts, beside the rules a schema cannot express. Response schemas allow extra
+ * properties so that serialisation can never drop a field.
  */
+import { sendEmailBody } from '../core/send-body-schema.js';
+
+export { sendEmailBody };
+
 const str = { type: 'string' } as const;
 const nullableStr = { type: ['string', 'null'] } as const;
 const time = { type: 'string', format: 'date-time' } as const;
@@ -21,36 +24,10 @@ export const errorBody = {
   },
 } as const;
 
-const address = { type: 'object', required: ['email'], properties: { email: { type: 'string', format: 'email' }, name: str } } as const;
-
-export const sendEmailBody = {
-  type: 'object',
-  required: ['from_', 'to', 'subject'],
-  description: 'At least one of html or text. Headers must not contain CR/LF nor override From, To, Subject, Message-ID or DKIM headers. Attachments: 24 MiB each and combined (413 beyond).',
-  properties: {
-    from_: { ...address, description: 'A registered sender on a verified domain.' },
-    to: { type: 'array', minItems: 1, items: address },
-    subject: str,
-    html: str,
-    text: str,
-    cc: { type: 'array', items: address },
-    bcc: { type: 'array', items: address },
-    reply_to: address,
-    headers: { type: 'object', additionalProperties: str },
-    tags: { type: 'array', items: str },
-    send_at: { ...time, description: '1 minute to 30 days ahead; Starter plan and above.' },
-    tracking: {
-      type: 'object', description: "Defaults to the sending domain's settings.",
-      properties: { open: { type: 'boolean' }, click: { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['htmlonly'] }] }, pixel_position: { type: 'string', enum: ['top', 'bottom'] } },
-    },
-    attachments: {
-      type: 'array',
-      items: {
-        type: 'object', required: ['filename', 'content_base64'],
-        properties: { filename: str, content_base64: { type: 'string', contentEncoding: 'base64' }, content_type: str },
-      },
-    },
-  },
+/** POST /v1/emails/batch: the array is refused as a whole only when it is not a non-empty array. */
+export const batchBody = {
+  type: 'array', minItems: 1, items: sendEmailBody,
+  description: 'Each element is a send body, validated and accepted on its own: a faulty one gets {id: null, status: "error", rejection_reason} in results, the others go out. At most the plan\'s batch cap.',
 } as const;
 
 export const acceptedBody = {

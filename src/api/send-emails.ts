@@ -1,14 +1,22 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sendBatch, sendOne, type Caller } from '../core/send-emails.js';
+import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import { sendBodyPatternMessages, sendBodyUnknownFieldHints } from '../core/send-body-schema.js';
+import { sendBatch, sendOne, type Caller, type CheckedBatch } from '../core/send-emails.js';
+import type { CheckedBody } from '../core/send-validation.js';
 import { validateEmail } from '../core/validate-email.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
-import { acceptedBody, batchAnswer, sendEmailBody, validateAnswer, withErrors } from './schemas.js';
+import { schemaFieldErrors, splitByElement } from './schema-errors.js';
+import { acceptedBody, batchAnswer, batchBody, sendEmailBody, validateAnswer, withErrors } from './schemas.js';
 
 const tags = ['Emails'];
-// Send bodies are checked by core/send-validation.ts (see schemas.ts); the schema documents them.
-const documentOnly = { validatorCompiler: () => () => true };
 const idempotencyHeader = { type: 'object', properties: { 'idempotency-key': { type: 'string', description: 'Same key and body within 24 h: the first answer again, nothing created.' } } } as const;
+const messages = { patterns: sendBodyPatternMessages, unknownFields: sendBodyUnknownFieldHints };
+
+// Fastify's Ajv validates every send body against its route schema; `attachValidation` hands the
+// verdict to the handler instead of answering at once, so that authentication and the rate limit
+// (preHandler hooks) still answer first, a batch keeps each email's errors to that email, the dry run
+// reports them as issues, and core adds the rules a schema cannot express to the same error list.
+const schemaVerdict = { attachValidation: true } as const;
 
 function caller(request: FastifyRequest): Caller {
   const a = requireAuth(request);
@@ -20,20 +28,41 @@ function idempotencyKey(request: FastifyRequest): string | null {
   return typeof v === 'string' ? v : null;
 }
 
+/** The schema's errors in the body; a failure in another part (headers) is answered as usual. */
+function bodySchemaErrors(request: FastifyRequest): FastifySchemaValidationError[] {
+  const failure = request.validationError;
+  if (!failure) return [];
+  if (failure.validationContext !== 'body') throw failure;
+  return failure.validation as FastifySchemaValidationError[];
+}
+
+function checkedBody(request: FastifyRequest): CheckedBody {
+  return { body: request.body, schemaErrors: schemaFieldErrors(bodySchemaErrors(request), request.body, 'body', messages) };
+}
+
+function checkedBatch(request: FastifyRequest): CheckedBatch {
+  const { envelope, elements } = splitByElement(bodySchemaErrors(request));
+  const body = request.body;
+  return {
+    envelopeErrors: schemaFieldErrors(envelope, body, 'body', messages),
+    items: Array.isArray(body) ? body.map((item: unknown, i) => ({ body: item, schemaErrors: schemaFieldErrors(elements.get(i) ?? [], item, 'body', messages) })) : [],
+  };
+}
+
 /** POST /v1/emails/, /v1/emails/batch and the /v1/emails/validate dry run. */
 export function sendEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const deps = { store: ctx.store, committer: ctx.acceptCommitter, senderCache: ctx.senderCache };
-  app.post('/v1/emails', { ...documentOnly, schema: { tags, summary: 'Send an email', headers: idempotencyHeader, body: sendEmailBody, response: withErrors({ 202: acceptedBody }, 403, 409, 413, 422, 429) } }, async (request, reply) => {
-    const answer = await sendOne(deps, caller(request), request.body, idempotencyKey(request));
+  app.post('/v1/emails/', { ...schemaVerdict, schema: { tags, summary: 'Send an email', headers: idempotencyHeader, body: sendEmailBody, response: withErrors({ 202: acceptedBody }, 403, 409, 413, 422, 429) } }, async (request, reply) => {
+    const answer = await sendOne(deps, caller(request), checkedBody(request), idempotencyKey(request));
     ctx.onQueued();
     return reply.status(answer.status).send(answer.body);
   });
 
-  app.post('/v1/emails/batch', { ...documentOnly, schema: { tags, summary: 'Send a batch of emails', headers: idempotencyHeader, body: { type: 'array', items: sendEmailBody }, response: withErrors({ 202: batchAnswer }, 403, 409, 422, 429) } }, async (request, reply) => {
-    const answer = await sendBatch(deps, caller(request), request.body, idempotencyKey(request));
+  app.post('/v1/emails/batch', { ...schemaVerdict, schema: { tags, summary: 'Send a batch of emails', headers: idempotencyHeader, body: batchBody, response: withErrors({ 202: batchAnswer }, 403, 409, 422, 429) } }, async (request, reply) => {
+    const answer = await sendBatch(deps, caller(request), checkedBatch(request), idempotencyKey(request));
     ctx.onQueued();
     return reply.status(answer.status).send(answer.body);
   });
 
-  app.post('/v1/emails/validate', { ...documentOnly, schema: { tags, summary: 'Dry run: would this email send?', body: sendEmailBody, response: withErrors({ 200: validateAnswer }) } }, async (request) => validateEmail(deps, caller(request), request.body));
+  app.post('/v1/emails/validate', { ...schemaVerdict, schema: { tags, summary: 'Dry run: would this email send?', body: sendEmailBody, response: withErrors({ 200: validateAnswer }) } }, async (request) => validateEmail(deps, caller(request), checkedBody(request)));
 }

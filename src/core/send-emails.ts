@@ -5,7 +5,7 @@ import { findIdempotentResponse } from '../store/idempotency-repo.js';
 import { commitEmails, prepareEmail, type Accepted, type CommitResult, type PreparedEmail, type SenderCache } from './accept-email.js';
 import { AppError, errors, type FieldError } from './errors.js';
 import { limitsFor, type PlanLimits } from './plans.js';
-import { validateSendBody, type SendRequest } from './send-validation.js';
+import { validateSendBody, type CheckedBody, type SendRequest } from './send-validation.js';
 
 /** What the send services need. */
 export interface SendDeps {
@@ -79,12 +79,12 @@ function validationError(errs: FieldError[], status: 413 | 422): AppError {
 }
 
 /** POST /v1/emails/: validate, check sender, plan and quota, write, answer 202. */
-export async function sendOne(deps: SendDeps, caller: Caller, body: unknown, idempotencyKey: string | null): Promise<Answer> {
+export async function sendOne(deps: SendDeps, caller: Caller, input: CheckedBody, idempotencyKey: string | null): Promise<Answer> {
   const now = Date.now();
-  const hash = idempotencyKey === null ? '' : requestHash('send', body);
+  const hash = idempotencyKey === null ? '' : requestHash('send', input.body);
   const replay = await replayIdempotent(deps, caller, idempotencyKey, hash, now);
   if (replay) return replay;
-  const checked = validateSendBody(body, now);
+  const checked = validateSendBody(input, now);
   if (!checked.ok) throw validationError(checked.errors, checked.status);
   const limits = limitsFor(caller.plan, caller.limits);
   checkPlan(checked.value, limits, caller.plan);
@@ -99,25 +99,31 @@ function describe(errs: FieldError[]): string {
   return errs.map((e) => `${e.field}: ${e.error}`).join('; ');
 }
 
+/** A batch body as it arrived: what the route's schema found wrong with the array itself, and each element with its own errors. */
+export interface CheckedBatch {
+  envelopeErrors: FieldError[];
+  items: CheckedBody[];
+}
+
 /** POST /v1/emails/batch: each email validated on its own; all accepted ones commit together. */
-export async function sendBatch(deps: SendDeps, caller: Caller, body: unknown, idempotencyKey: string | null): Promise<Answer> {
+export async function sendBatch(deps: SendDeps, caller: Caller, batch: CheckedBatch, idempotencyKey: string | null): Promise<Answer> {
   const now = Date.now();
   const limits = limitsFor(caller.plan, caller.limits);
   if (limits.batchMax === null) throw errors.planFeature(`Batch sending is not available on the ${caller.plan} plan; it needs Starter or above.`);
-  if (!Array.isArray(body)) throw errors.validation([{ field: 'body', error: 'must be a JSON array of emails' }]);
-  if (body.length === 0) throw errors.validation([{ field: 'body', error: 'must contain at least one email' }]);
-  if (body.length > limits.batchMax) {
-    throw errors.validation([{ field: 'body', error: `has ${body.length} emails; the ${caller.plan} plan allows at most ${limits.batchMax} per batch` }],
-      `A batch on the ${caller.plan} plan holds at most ${limits.batchMax} emails (batch cap ${limits.batchMax}); this one has ${body.length}.`);
+  if (batch.envelopeErrors.length > 0) throw errors.validation(batch.envelopeErrors);
+  const n = batch.items.length;
+  if (n === 0) throw errors.validation([{ field: 'body', error: 'must contain at least one email' }]);
+  if (n > limits.batchMax) {
+    throw errors.validation([{ field: 'body', error: `has ${n} emails; the ${caller.plan} plan allows at most ${limits.batchMax} per batch` }],
+      `A batch on the ${caller.plan} plan holds at most ${limits.batchMax} emails (batch cap ${limits.batchMax}); this one has ${n}.`);
   }
-  const hash = idempotencyKey === null ? '' : requestHash('batch', body);
+  const hash = idempotencyKey === null ? '' : requestHash('batch', batch.items.map((item) => item.body));
   const replay = await replayIdempotent(deps, caller, idempotencyKey, hash, now);
   if (replay) return replay;
 
   const results: BatchResult[] = [];
   const prepared: PreparedEmail[] = [];
-  const failures: FieldError[] = [];
-  for (const [i, item] of body.entries()) {
+  for (const item of batch.items) {
     const checked = validateSendBody(item, now);
     let failure: FieldError[] | null = null;
     if (!checked.ok) failure = checked.errors;
@@ -132,13 +138,12 @@ export async function sendBatch(deps: SendDeps, caller: Caller, body: unknown, i
         failure = error.errors ?? [{ field: 'body', error: error.message }];
       }
     }
-    if (failure) {
-      results.push({ id: null, status: 'error', rejection_reason: describe(failure) });
-      failures.push(...failure.map((f) => ({ field: `[${i}].${f.field}`, error: f.error })));
-    }
+    if (failure) results.push({ id: null, status: 'error', rejection_reason: describe(failure) });
   }
-  if (prepared.length === 0) throw errors.validation(failures, `No email of the batch could be accepted: ${describe(failures)}.`);
-  const answer = { status: 202, body: { total: body.length, sent: prepared.length, failed: body.length - prepared.length, results } };
+  // Each email stands on its own (seed 001), so a batch of only failures is still answered 202 with
+  // its per-email results; it writes nothing but its Idempotency-Key's record.
+  const answer = { status: 202, body: { total: n, sent: prepared.length, failed: n - prepared.length, results } };
+  if (prepared.length === 0 && idempotencyKey === null) return answer;
   return commitAnswer(deps, caller, prepared, limits, answer, { key: idempotencyKey, hash }, now);
 }
 

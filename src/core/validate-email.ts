@@ -3,7 +3,7 @@ import { readUsage } from '../store/usage-repo.js';
 import type { Caller, SendDeps } from './send-emails.js';
 import { limitsFor, usagePeriods } from './plans.js';
 import { distinctRecipients } from './recipients.js';
-import { validateSendBody } from './send-validation.js';
+import { validateSendBody, type CheckedBody } from './send-validation.js';
 
 /** A problem found by the dry run; `field` is one of account, from, limits, to, content. */
 export interface Issue {
@@ -21,13 +21,13 @@ function area(field: string): Issue['field'] {
  * POST /v1/emails/validate: everything send would check — body, sender, plan features and the same
  * quota numbers send enforces — with nothing written and nothing sent.
  */
-export async function validateEmail(deps: SendDeps, caller: Caller, body: unknown) {
+export async function validateEmail(deps: SendDeps, caller: Caller, input: CheckedBody) {
   const now = Date.now();
   const limits = limitsFor(caller.plan, caller.limits);
   const { day, month } = usagePeriods(now);
   const usage = await readUsage(deps.store.db, caller.accountId, [day, month]);
   const issues: Issue[] = [];
-  const checked = validateSendBody(body, now);
+  const checked = validateSendBody(input, now);
   let needed = 0;
   if (!checked.ok) {
     for (const e of checked.errors) issues.push({ field: area(e.field), error: `${e.field} ${e.error}` });

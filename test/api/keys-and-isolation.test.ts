@@ -35,7 +35,15 @@ describe.each(testDatabases())('API keys and account isolation on %s', (kind) =>
     expect((await t.call('DELETE', `/v1/api-keys/${created.body.id}`)).status).toBe(404);
   });
 
-  it('refuses a key name that is not a string', async () => {
+  it('answers 401 before looking at the body: no key and a bad body is 401, not 422', async () => {
+    for (const [method, path, body] of [['POST', '/v1/domains', { name: 42 }], ['POST', '/v1/api-keys', { name: 42 }], ['GET', '/v1/emails/?limit=0', undefined]] as const) {
+      const r = await t.call(method, path, body, { key: null });
+      expect(r.status, `${method} ${path}`).toBe(401);
+      expect(r.body.code).toBe('unauthorized');
+    }
+  });
+
+    it('refuses a key name that is not a string', async () => {
     const r = await t.call('POST', '/v1/api-keys', { name: 42 });
     expect(r.status).toBe(422);
     expect(r.body.errors[0].field).toBe('name');

@@ -52,6 +52,23 @@ const cases: Array<[string, Record<string, unknown>, number, string]> = [
     ],
   }), 413, 'attachments'],
   ['send_at more than 30 days ahead', sendBody({ send_at: '2030-01-01T00:00:00Z' }), 422, 'send_at'],
+  // Limits the schema states (and /v1/openapi.json documents) and the rules core adds to them.
+  ['an unknown field', { ...sendBody(), colour: 'red' }, 422, 'colour'],
+  ['subject over 998 characters', sendBody({ subject: 'x'.repeat(999) }), 422, 'subject'],
+  ['subject only white space', sendBody({ subject: '   ' }), 422, 'subject'],
+  ['to[0].name with a line break', sendBody({ to: [{ email: 'a@b.test', name: 'A\nB' }] }), 422, 'to[0].name'],
+  ['to and cc together over 50 recipients', sendBody({ to: Array.from({ length: 30 }, (_, i) => ({ email: `t${i}@recipient.test` })), cc: Array.from({ length: 30 }, (_, i) => ({ email: `c${i}@recipient.test` })) }), 422, 'to'],
+  ['more than 20 tags', sendBody({ tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }), 422, 'tags'],
+  ['tag over 256 characters', sendBody({ tags: ['x'.repeat(257)] }), 422, 'tags[0]'],
+  ['header value over 2000 characters', sendBody({ headers: { 'X-Long': 'x'.repeat(2001) } }), 422, 'headers.X-Long'],
+  ['header overrides dkim-signature in lower case', sendBody({ headers: { 'dkim-signature': 'v=1' } }), 422, 'headers.dkim-signature'],
+  ['header sets an ARC header', sendBody({ headers: { 'ARC-Seal': 'i=1' } }), 422, 'headers.ARC-Seal'],
+  ['header named with a slash keeps its name', sendBody({ headers: { 'X-A/B': 'a\rb' } }), 422, 'headers.X-A/B'],
+  ['attachment named ..', sendBody({ attachments: [{ filename: '..', content_base64: b64('x') }] }), 422, 'attachments[0].filename'],
+  ['attachment content not padded base64', sendBody({ attachments: [{ filename: 'a.txt', content_base64: 'QQ=' }] }), 422, 'attachments[0].content_base64'],
+  ['tracking.click not one of its values', sendBody({ tracking: { click: 'always' } }), 422, 'tracking.click'],
+  ['tracking with an unknown key', sendBody({ tracking: { opens: true } }), 422, 'tracking.opens'],
+  ['send_at not a real date', sendBody({ send_at: '2026-13-45T09:00:00Z' }), 422, 'send_at'],
 ];
 
 describe.each(testDatabases())('send validation on %s', (kind) => {
@@ -96,5 +113,60 @@ describe.each(testDatabases())('send validation on %s', (kind) => {
     const ok = await t.call('POST', '/v1/emails', sendBody({ headers: { 'X-Campaign': 'spring' }, tags: ['welcome'] }));
     expect(ok.status).toBe(202);
     expect(await count()).toBe(1);
+  });
+
+  it('accepts null for every optional field, as "not given"', async () => {
+    const nulls = { cc: null, bcc: null, reply_to: null, html: null, headers: null, tags: null, send_at: null, tracking: null, attachments: null };
+    const r = await t.call('POST', '/v1/emails/', sendBody({ ...nulls, from_: { email: 'hello@example.com', name: null }, to: [{ email: 'jane@recipient.test', name: null }] }));
+    expect(r.status).toBe(202);
+  });
+
+  it('authenticates before it validates: a bad body without a key is 401', async () => {
+    const r = await t.call('POST', '/v1/emails/', { nope: true }, { key: null });
+    expect(r.status).toBe(401);
+  });
+
+  it('enforces what /v1/openapi.json documents for the send body, with the schema as the validator', async () => {
+    const doc = (await t.call('GET', '/v1/openapi.json', undefined, { key: null })).body;
+    const body = doc.paths['/v1/emails/'].post.requestBody.content['application/json'].schema;
+    expect(body.additionalProperties).toBe(false);
+    expect(body.properties.tracking.additionalProperties).toBe(false);
+    // The same schema is documented for the dry run and for each element of a batch.
+    expect(doc.paths['/v1/emails/validate'].post.requestBody.content['application/json'].schema).toEqual(body);
+    expect(doc.paths['/v1/emails/batch'].post.requestBody.content['application/json'].schema.items).toEqual(body);
+
+    const maxSubject: number = body.properties.subject.maxLength;
+    const tooLong = await t.call('POST', '/v1/emails/', sendBody({ subject: 'x'.repeat(maxSubject + 1) }));
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.errors).toEqual([{ field: 'subject', error: `must be at most ${maxSubject} characters` }]);
+    expect((await t.call('POST', '/v1/emails/', sendBody({ subject: 'x'.repeat(maxSubject) }))).status).toBe(202);
+
+    const positions: string[] = body.properties.tracking.properties.pixel_position.enum;
+    const middle = await t.call('POST', '/v1/emails/', sendBody({ tracking: { pixel_position: 'middle' } }));
+    expect(middle.status).toBe(422);
+    expect(middle.body.errors).toEqual([{ field: 'tracking.pixel_position', error: `must be one of ${positions.map((p) => JSON.stringify(p)).join(', ')}` }]);
+
+    const maxTags: number = body.properties.tags.maxItems;
+    const tags = await t.call('POST', '/v1/emails/', sendBody({ tags: Array.from({ length: maxTags + 1 }, (_, i) => `t${i}`) }));
+    expect(tags.body.errors).toEqual([{ field: 'tags', error: `must have at most ${maxTags} items` }]);
+
+    const slip = await t.call('POST', '/v1/emails/', { ...sendBody({ from_: undefined }), from: { email: 'hello@example.com' } });
+    expect(slip.body.errors).toEqual(expect.arrayContaining([{ field: 'from', error: expect.stringContaining('from_') }, { field: 'from_', error: 'is required' }]));
+  });
+
+  it('holds each email of a batch and the dry run to the same schema, without refusing the rest', async () => {
+    const batch = await t.call('POST', '/v1/emails/batch', [sendBody({ subject: 'kept' }), sendBody({ tracking: { pixel_position: 'middle' } }), sendBody({ headers: { 'X-Evil': 'a\r\nBcc: x@y.test' } })]);
+    expect(batch.status).toBe(202);
+    expect(batch.body).toMatchObject({ total: 3, sent: 1, failed: 2 });
+    expect(batch.body.results[1]).toEqual({ id: null, status: 'error', rejection_reason: expect.stringContaining('tracking.pixel_position: must be one of') });
+    expect(batch.body.results[2].rejection_reason).toContain('headers.X-Evil');
+
+    const dry = await t.call('POST', '/v1/emails/validate', sendBody({ tracking: { pixel_position: 'middle' }, headers: { From: 'x@y.test' } }));
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ valid: false, can_send: false });
+    expect(dry.body.issues).toEqual([
+      { field: 'content', error: expect.stringContaining('tracking.pixel_position must be one of') },
+      { field: 'content', error: expect.stringContaining('headers.From cannot be set') },
+    ]);
   });
 });

@@ -1,0 +1,117 @@
+import type { FromSchema } from 'json-schema-to-ts';
+
+/**
+ * The send body of seed 001 as a JSON Schema: the one definition that Fastify's Ajv enforces on
+ * POST /v1/emails/, on each element of /v1/emails/batch and on the /v1/emails/validate dry run, that
+ * /v1/openapi.json documents, and that the TypeScript type below is derived from. What a schema cannot
+ * say well (decoded attachment sizes and 413, base64 itself, reserved header names, the send_at window,
+ * html or text, recipients across to/cc/bcc) is checked by core/send-validation.ts.
+ *
+ * Optional fields accept null as "not given", as they always have. Patterns run over request bodies of
+ * up to 40 MiB, so each is linear: a length look-ahead first, no nested repetition that can backtrack.
+ */
+
+/** 24 MiB, per file and for all attachments together (seed 001). */
+export const MAX_ATTACHMENT_BYTES = 24 * 1024 * 1024;
+/** to, cc and bcc, each and all together. */
+export const MAX_RECIPIENTS = 50;
+export const MAX_TAGS = 20;
+export const MAX_TAG_LENGTH = 256;
+/** RFC 5322's line limit. */
+export const MAX_SUBJECT_LENGTH = 998;
+export const MAX_NAME_LENGTH = 256;
+export const MAX_HEADER_NAME_LENGTH = 76;
+export const MAX_HEADER_VALUE_LENGTH = 2000;
+export const MAX_FILENAME_LENGTH = 255;
+
+// Written with \x escapes for non-ASCII so that a client's regex engine reads them the same with or
+// without the u flag. Practical RFC 5321 mailbox: no spaces, controls or specials; dotted domain labels.
+const NON_ASCII = '[^\\x00-\\x7F]';
+const ATEXT = `(?:[A-Za-z0-9!#$%&'*+/=?^_\`{|}~-]|${NON_ASCII})`;
+const LABEL_EDGE = `(?:[A-Za-z0-9]|${NON_ASCII})`;
+const LABEL_INNER = `(?:[A-Za-z0-9-]|${NON_ASCII})`;
+const TLD = `(?:[A-Za-z]|${NON_ASCII}){2,63}`;
+
+/** A mailbox address: at most 254 characters, a local part of at most 64, a domain of at most 253. */
+export const EMAIL_PATTERN = `^(?=.{1,254}$)(?=[^@]{1,64}@)${ATEXT}+(?:\\.${ATEXT}+)*@(?=.{1,253}$)(?:${LABEL_EDGE}(?:${LABEL_INNER}{0,61}${LABEL_EDGE})?\\.)+${TLD}$`;
+/** No CR or LF: what keeps a value from starting a new header line. */
+export const ONE_LINE_PATTERN = '^[^\\r\\n]*$';
+/** One line with something other than white space on it. */
+export const NON_BLANK_LINE_PATTERN = '^(?=[^\\r\\n]*\\S)[^\\r\\n]*$';
+/** RFC 5322 field name: printable ASCII except ':'. */
+export const HEADER_NAME_PATTERN = '^[!-9;-~]+$';
+/** A plain file name: not blank, not . or .., no path separators, no control characters. */
+export const FILENAME_PATTERN = '^(?!\\.\\.?$)(?!\\s*$)[^\\x00-\\x1F\\x7F/\\\\]*$';
+export const MIME_TYPE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$';
+/** ISO 8601 date-time with a time zone; seconds and fractions optional (2026-06-01T09:00Z). */
+export const ISO_8601_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d{1,9})?)?(?:Z|[+-]\\d{2}:?\\d{2})$';
+
+/** The sentence an API error gives for each pattern above (Ajv reports only the pattern). */
+export const sendBodyPatternMessages: Readonly<Record<string, string>> = {
+  [EMAIL_PATTERN]: 'is not a valid email address',
+  [ONE_LINE_PATTERN]: 'must not contain CR or LF characters',
+  [NON_BLANK_LINE_PATTERN]: 'must be one non-blank line (no CR or LF)',
+  [HEADER_NAME_PATTERN]: 'is not a valid header name (printable ASCII without ":" or spaces)',
+  [FILENAME_PATTERN]: 'must be a plain file name: not blank, no path separators (/ or \\), no control characters',
+  [MIME_TYPE_PATTERN]: 'must be a MIME type such as application/pdf',
+  [ISO_8601_PATTERN]: 'must be an ISO 8601 date-time with a time zone, such as 2026-06-01T09:00:00Z',
+};
+
+/** The sentence for an unknown field that is a likely slip. */
+export const sendBodyUnknownFieldHints: Readonly<Record<string, string>> = {
+  from: 'is not a field: the sender goes in "from_"',
+};
+
+const name = { type: ['string', 'null'], maxLength: MAX_NAME_LENGTH, pattern: ONE_LINE_PATTERN, description: 'Display name.' } as const;
+const email = { type: 'string', maxLength: 254, pattern: EMAIL_PATTERN } as const;
+const address = { type: 'object', required: ['email'], properties: { email, name } } as const;
+const nullableAddress = { ...address, type: ['object', 'null'] } as const;
+const recipients = { type: ['array', 'null'], maxItems: MAX_RECIPIENTS, items: address } as const;
+
+const attachment = {
+  type: 'object',
+  required: ['filename', 'content_base64'],
+  properties: {
+    filename: { type: 'string', maxLength: MAX_FILENAME_LENGTH, pattern: FILENAME_PATTERN },
+    content_base64: {
+      type: 'string', minLength: 1, contentEncoding: 'base64',
+      description: 'Plain base64, no data: prefix. At most 24 MiB decoded, and 24 MiB for all attachments together (413 beyond).',
+    },
+    content_type: { type: ['string', 'null'], pattern: MIME_TYPE_PATTERN, description: 'Defaults to application/octet-stream.' },
+  },
+} as const;
+
+export const sendEmailBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from_', 'to', 'subject'],
+  description: `At least one of html or text. to, cc and bcc together hold at most ${MAX_RECIPIENTS} recipients. Optional fields may be null.`,
+  properties: {
+    from_: { ...address, description: 'A registered sender on a verified domain.' },
+    to: { ...recipients, type: 'array', minItems: 1 },
+    cc: recipients,
+    bcc: recipients,
+    reply_to: nullableAddress,
+    subject: { type: 'string', maxLength: MAX_SUBJECT_LENGTH, pattern: NON_BLANK_LINE_PATTERN },
+    html: { type: ['string', 'null'] },
+    text: { type: ['string', 'null'] },
+    headers: {
+      type: ['object', 'null'],
+      description: 'Custom headers. From, To, Cc, Bcc, Subject, Reply-To, Sender, Return-Path, Date, Message-ID, MIME-Version, Content-Type, Content-Transfer-Encoding, DKIM-* and ARC-* are written by Taifa Mail and cannot be set (in any letter case).',
+      propertyNames: { maxLength: MAX_HEADER_NAME_LENGTH, pattern: HEADER_NAME_PATTERN },
+      additionalProperties: { type: 'string', maxLength: MAX_HEADER_VALUE_LENGTH, pattern: ONE_LINE_PATTERN },
+    },
+    tags: { type: ['array', 'null'], maxItems: MAX_TAGS, items: { type: 'string', maxLength: MAX_TAG_LENGTH, pattern: NON_BLANK_LINE_PATTERN } },
+    send_at: { type: ['string', 'null'], pattern: ISO_8601_PATTERN, description: '1 minute to 30 days ahead; Starter plan and above.' },
+    tracking: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      description: "Defaults to the sending domain's settings.",
+      properties: { open: { type: 'boolean' }, click: { enum: [true, false, 'htmlonly'] }, pixel_position: { enum: ['top', 'bottom'] } },
+    },
+    attachments: { type: ['array', 'null'], items: attachment },
+  },
+} as const;
+
+/** A send body that matched `sendEmailBody`. */
+export type SendEmailBody = FromSchema<typeof sendEmailBody>;
