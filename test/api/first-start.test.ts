@@ -1,9 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startChildServer as startTaifa } from '../helpers/child-server.js';
 import { createTestDatabase, testDatabases, type TestDatabase } from '../helpers/databases.js';
 
 const run = promisify(execFile);
@@ -64,31 +65,3 @@ describe.each(testDatabases())('the first start on %s', (kind) => {
     }
   });
 });
-
-/** Runs `taifa start` as a child process until `stop()`; `stdout` is what it printed until it was ready. */
-async function startTaifa(env: Record<string, string>): Promise<{ stdout: string; url: string; stop(): Promise<void> }> {
-  const proc = spawn(process.execPath, ['bin/taifa.js', 'start'], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
-    proc.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const m = /"url":"(http:\/\/[^"]+)".*"msg":"Taifa Mail is ready"/.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then(() => reject(new Error(`server exited before it was ready: ${stderr}`)));
-  });
-  return {
-    stdout, url,
-    stop: async () => {
-      proc.kill('SIGTERM');
-      await exited;
-    },
-  };
-}

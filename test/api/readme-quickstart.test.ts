@@ -1,9 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChildServer, type ChildServer } from '../helpers/child-server.js';
 
 const run = promisify(execFile);
 
@@ -34,44 +35,21 @@ function quickstartCommands(): string[] {
 
 describe('the README quickstart, run as written', () => {
   let dir: string;
-  let proc: ChildProcess;
-  let url = '';
+  let server: ChildServer;
   let key = '';
-  let banner = '';
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taifa-readme-'));
-    proc = spawn(process.execPath, ['bin/taifa.js', 'start'], {
-      env: { ...process.env, PORT: '0', TAIFA_SANDBOX: 'true', TAIFA_DATA_DIR: dir, TAIFA_BOOTSTRAP_API_KEY: '', DATABASE_URL: '', LOG_LEVEL: 'info', TAIFA_POLL_INTERVAL_MS: '50' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`did not start: ${out}`)), 30_000);
-      proc.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)".*"msg":"Taifa Mail is ready"/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          url = m[1]!;
-          resolve();
-        }
-      });
-    });
-    banner = out;
-    key = /only this once:\s+(tfm_k_[A-Za-z0-9]{32})/.exec(out)?.[1] ?? '';
+    server = await startChildServer({ PORT: '0', TAIFA_SANDBOX: 'true', TAIFA_DATA_DIR: dir, TAIFA_BOOTSTRAP_API_KEY: '', DATABASE_URL: '', TAIFA_POLL_INTERVAL_MS: '50' });
+    key = /only this once:\s+(tfm_k_[A-Za-z0-9]{32})/.exec(server.stdout)?.[1] ?? '';
   });
   afterAll(async () => {
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('goes from a new domain to a delivered, readable, DKIM-signed email with the curl lines of the README', async () => {
-    expect(banner).toContain('SANDBOX MODE');
+    expect(server.stdout).toContain('SANDBOX MODE');
     expect(key).toMatch(/^tfm_k_/);
     const commands = quickstartCommands();
     expect(commands).toHaveLength(6);
@@ -79,7 +57,7 @@ describe('the README quickstart, run as written', () => {
     let domainId = '';
     let emailId = '';
     const curl = async (i: number): Promise<any> => {
-      const command = commands[i]!.replaceAll('http://127.0.0.1:3000', url).replaceAll('DOMAIN_ID', domainId).replaceAll('EMAIL_ID', emailId);
+      const command = commands[i]!.replaceAll('http://127.0.0.1:3000', server.url).replaceAll('DOMAIN_ID', domainId).replaceAll('EMAIL_ID', emailId);
       const { stdout } = await run('bash', ['-c', command], { env: { ...process.env, KEY: key } });
       return i === 5 ? stdout : JSON.parse(stdout);
     };

@@ -8,10 +8,14 @@ export interface ChildServer {
   call<T = any>(method: string, path: string, body?: unknown): Promise<Res<T>>;
   /** Resolves with the exit code (or the signal name) when the process ends. */
   exited: Promise<number | string>;
+  /** What the process printed on stdout until it said it was ready (the first key, the sandbox banner). */
+  stdout: string;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<void>;
 }
 
 /** Starts the server with `env` (PORT=0 is fine: the URL is read from its "ready" log line). */
-export async function startChildServer(env: Record<string, string>, key: string): Promise<ChildServer> {
+export async function startChildServer(env: Record<string, string>, key = ''): Promise<ChildServer> {
   const proc = spawn(process.execPath, ['bin/taifa.js', 'start'], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -19,13 +23,16 @@ export async function startChildServer(env: Record<string, string>, key: string)
   const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  let buffered = '';
+  let ready = false;
   const url = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
     proc.stdout!.on('data', (d: Buffer) => {
+      if (ready) return; // later output is drained but not kept
       buffered += d.toString();
       const m = /"url":"(http:\/\/[^"]+)".*"msg":"Taifa Mail is ready"/.exec(buffered);
       if (m) {
+        ready = true;
         clearTimeout(timer);
         resolve(m[1]!);
       }
@@ -35,11 +42,15 @@ export async function startChildServer(env: Record<string, string>, key: string)
   const call: ChildServer['call'] = async (method, path, body) => {
     const res = await fetch(url + path, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
     return { status: res.status, body: text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text, headers: res.headers };
   };
-  return { proc, url, call, exited };
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+    await exited;
+  };
+  return { proc, url, call, exited, stdout: buffered, stop };
 }
