@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../core/errors.js';
 import { retryEmail } from '../core/retry-email.js';
-import { firstCapture } from '../store/captures-repo.js';
+import { findCapture } from '../store/captures-repo.js';
 import { getEmail, listAttachments, listEvents, listRecipients } from '../store/emails-repo.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -49,12 +49,17 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return events.map(eventView);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/emails/:id/raw', { schema: { tags, summary: 'Sandbox: the captured message as message/rfc822', params: idParams } }, async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { recipient?: string } }>('/v1/emails/:id/raw', {
+    schema: {
+      tags, summary: 'Sandbox: the captured message as message/rfc822', params: idParams,
+      querystring: { type: 'object', properties: { recipient: { type: 'string', description: "A recipient's address: their own copy (each has its own return path and tracking links). Default: the first recipient's." } } },
+    },
+  }, async (request, reply) => {
     const auth = requireAuth(request);
     if (!UUID.test(request.params.id)) throw errors.notFound('Email');
     const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
     if (!email) throw errors.notFound('Email');
-    const raw = await firstCapture(ctx.store.db, email.id);
+    const raw = await findCapture(ctx.store.db, email.id, request.query.recipient);
     if (!raw) throw errors.notFound('Captured message (only sandbox mode keeps the raw message, once it has been rendered)');
     return reply.type('message/rfc822').send(raw);
   });

@@ -11,8 +11,14 @@ export async function insertCapture(
   }).execute();
 }
 
-/** The first captured message of an email (the raw MIME as it would have been sent), or undefined. */
-export async function firstCapture(db: Kysely<Database>, emailId: string): Promise<Buffer | undefined> {
-  const row = await db.selectFrom('captured_messages').select('raw').where('email_id', '=', emailId).orderBy('id').limit(1).executeTakeFirst();
+/**
+ * A captured message of an email (the raw MIME as it would have been sent): the copy for the
+ * recipient address `to` when given (each recipient's copy has its own return path and tracking
+ * links), else the first one; undefined when there is none.
+ */
+export async function findCapture(db: Kysely<Database>, emailId: string, to?: string): Promise<Buffer | undefined> {
+  let q = db.selectFrom('captured_messages').select('raw').where('email_id', '=', emailId);
+  if (to !== undefined) q = q.where((eb) => eb(eb.fn('lower', ['envelope_to']), '=', to.toLowerCase()));
+  const row = await q.orderBy('id').limit(1).executeTakeFirst();
   return row ? Buffer.from(row.raw) : undefined;
 }

@@ -60,7 +60,23 @@ describe.each(testDatabases())('email detail and events on %s', (kind) => {
       .toEqual(['bcc:blind@recipient.test:delivered', 'cc:carbon@recipient.test:delivered', 'to:jane@recipient.test:delivered']);
   });
 
-  it('pages the event timeline with a cursor, in order, without gaps or repeats', async () => {
+  it("reads each recipient's own captured copy with ?recipient=", async () => {
+    const sent = await t.call('POST', '/v1/emails/', sendBody({ to: [{ email: 'first@recipient.test' }, { email: 'Second@Recipient.test' }] }));
+    await settled(t, sent.body.id, 'delivered');
+    const raw = async (q: string) => (await fetch(`${t.url}/v1/emails/${sent.body.id}/raw${q}`, { headers: { authorization: `Bearer ${t.key}` } }));
+    const first = await (await raw('')).text();
+    const second = await raw('?recipient=second@recipient.test');
+    expect(second.status).toBe(200);
+    expect(second.headers.get('content-type')).toMatch(/^message\/rfc822/);
+    const secondText = await second.text();
+    // The default is the first recipient's copy; each copy has its own tracking tokens, so they differ.
+    expect(await (await raw('?recipient=first@recipient.test')).text()).toBe(first);
+    expect(secondText).toMatch(/^Message-ID: /mi);
+    expect(secondText).not.toBe(first);
+    expect((await raw('?recipient=nobody@recipient.test')).status).toBe(404);
+  });
+
+    it('pages the event timeline with a cursor, in order, without gaps or repeats', async () => {
     const sent = await t.call('POST', '/v1/emails/', sendBody({ to: [{ email: 'a@recipient.test' }, { email: 'b@recipient.test' }] }));
     const d = await settled(t, sent.body.id, 'delivered');
 
