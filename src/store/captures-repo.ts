@@ -17,8 +17,10 @@ export async function insertCapture(
  * links), else the first one; undefined when there is none.
  */
 export async function findCapture(db: Kysely<Database>, emailId: string, to?: string): Promise<Buffer | undefined> {
-  let q = db.selectFrom('captured_messages').select('raw').where('email_id', '=', emailId);
-  if (to !== undefined) q = q.where((eb) => eb(eb.fn('lower', ['envelope_to']), '=', to.toLowerCase()));
-  const row = await q.orderBy('id').limit(1).executeTakeFirst();
+  // Copies are captured in whatever order they were sent; "first" means the first recipient listed.
+  let q = db.selectFrom('captured_messages').innerJoin('email_recipients', 'email_recipients.id', 'captured_messages.recipient_id')
+    .select('captured_messages.raw').where('captured_messages.email_id', '=', emailId);
+  if (to !== undefined) q = q.where((eb) => eb(eb.fn('lower', ['captured_messages.envelope_to']), '=', to.toLowerCase()));
+  const row = await q.orderBy('email_recipients.position').orderBy('captured_messages.id').limit(1).executeTakeFirst();
   return row ? Buffer.from(row.raw) : undefined;
 }
