@@ -1,6 +1,8 @@
 // bench/track: pixel and click throughput and latency under load from a second process, beside a
-// bare node:http server answering the same GIF in the same run; then checks that every hit the load
-// made was recorded, and exits non-zero if one is missing.
+// bare node:http server answering the same GIF in the same run (and a Fastify route answering it with
+// no work: the ceiling of any Fastify route); then checks that every hit the load made was recorded,
+// and exits non-zero if one is missing. "cpu µs" is the server's CPU time (its process tree) per
+// answer during the load: unlike a rate, it hardly moves when something else shares the machine.
 // Usage: npx tsx bench/track.ts [--pg] [--duration 10] [--connections 50]
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,7 +12,7 @@ import { parseArgs, promisify } from 'node:util';
 import { sql } from 'kysely';
 import { openStore, type Store } from '../src/store/database.js';
 import { TrackingTokens } from '../src/tracking/tokens.js';
-import { api, freePort, machine, newBenchKey, runMain, spawnNode, startTaifa, tempDir, tempPostgres, waitHealthy } from './lib.js';
+import { api, freePort, machine, newBenchKey, runMain, spawnNode, startTaifa, tempDir, tempPostgres, treeCpuMs, waitHealthy } from './lib.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -20,6 +22,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     // Internal: this script again, as the load generator in its own process.
     load: { type: 'string' },
+    // Internal: this script again, as the Fastify ceiling server (PORT from the environment).
+    'fastify-gif': { type: 'boolean', default: false },
   },
 });
 const SECRET = 'bench-tracking-secret';
@@ -29,7 +33,18 @@ const RECIPIENTS = 2_000;
 /** A person's browser: hits must take the human path (coalescing reads, counter updates), not the scanner shortcut. */
 const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
-interface Load { ok: number; sent: number; rps: number; p50: number; p99: number; unexpected: number; errors: number }
+interface Load { ok: number; sent: number; rps: number; p50: number; p99: number; unexpected: number; errors: number; cpuUs: number }
+
+/** The ceiling (in the child process): a Fastify route answering the GIF as the pixel does, with no work. */
+async function serveFastifyGif(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const { PIXEL_GIF } = await import('../src/tracking/routes.js');
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 10_000 } });
+  app.get('/', async () => 'ok');
+  app.get('/v1/track/open/:token', async (_request, reply) => reply
+    .header('cache-control', 'no-store, no-cache, must-revalidate, private').header('pragma', 'no-cache').header('expires', '0').type('image/gif').send(PIXEL_GIF));
+  await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+}
 
 /** The load generator (in the child process): autocannon over the paths with a browser's User-Agent; one JSON line out. */
 function generateLoad(file: string): void {
@@ -46,17 +61,20 @@ function generateLoad(file: string): void {
   }, (err, r) => {
     if (err) throw err;
     const ok = r['2xx'] + r['3xx'];
-    const load: Load = { ok, sent: r.requests.sent, rps: ok / r.duration, p50: r.latency.p50, p99: r.latency.p99, unexpected: r['1xx'] + r['4xx'] + r['5xx'], errors: r.errors + r.timeouts };
+    const load: Load = { ok, sent: r.requests.sent, rps: ok / r.duration, p50: r.latency.p50, p99: r.latency.p99, unexpected: r['1xx'] + r['4xx'] + r['5xx'], errors: r.errors + r.timeouts, cpuUs: 0 };
     process.stdout.write(JSON.stringify(load) + '\n');
   });
 }
 
-async function load(dir: string, url: string, paths: string[]): Promise<Load> {
+/** Runs the load against `url` and measures the CPU the server (process `pid`) spent meanwhile. */
+async function load(dir: string, url: string, paths: string[], pid: number): Promise<Load> {
   // The paths go through a file: thousands of tokens are more than one command-line argument may hold.
   const file = path.join(dir, 'load.json');
   fs.writeFileSync(file, JSON.stringify({ url, paths, connections: Number(values.connections), duration: Number(values.duration) }));
+  const cpuBefore = treeCpuMs(pid);
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/track.ts', '--load', file], { maxBuffer: 1 << 26 });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as Load;
+  const result = JSON.parse(stdout.trim().split('\n').pop()!) as Load;
+  return { ...result, cpuUs: ((treeCpuMs(pid) - cpuBefore) * 1000) / Math.max(1, result.ok) };
 }
 
 /** Engagement events stored so far, by what they are. */
@@ -103,10 +121,18 @@ async function main(): Promise<void> {
   const bareChild = spawnNode('bare', ['bench/bare-gif-server.ts'], { PORT: String(barePort) });
   const bare = { url: `http://127.0.0.1:${barePort}` };
   await waitHealthy(bareChild, `${bare.url}/`);
-  await load(dir, bare.url, ['/x']); // warm-up
-  const base = await load(dir, bare.url, opens);
-  const pixel = await load(dir, taifa.url, opens);
-  const click = await load(dir, taifa.url, clicks);
+  await load(dir, bare.url, ['/x'], bareChild.pid); // warm-up
+  const base = await load(dir, bare.url, opens, bareChild.pid);
+  await bareChild.stop();
+  const fastifyPort = await freePort();
+  const fastifyChild = spawnNode('fastify', ['bench/track.ts', '--fastify-gif'], { PORT: String(fastifyPort) });
+  const fastify = { url: `http://127.0.0.1:${fastifyPort}` };
+  await waitHealthy(fastifyChild, `${fastify.url}/`);
+  await load(dir, fastify.url, ['/v1/track/open/x'], fastifyChild.pid); // warm-up
+  const ceiling = await load(dir, fastify.url, opens, fastifyChild.pid);
+  await fastifyChild.stop();
+  const pixel = await load(dir, taifa.url, opens, taifa.pid);
+  const click = await load(dir, taifa.url, clicks, taifa.pid);
 
   // Every hit answered must be on disk once the group commits behind the answers have run; a hit cut
   // off at the end of the run (sent, never answered) may or may not have been recorded.
@@ -119,11 +145,10 @@ async function main(): Promise<void> {
   process.stdout.write([
     '',
     `${values.connections} connections, ${values.duration} s each, ${recipients.length} recipients, database ${values.pg ? 'PostgreSQL' : 'SQLite'}`,
-    `                          req/s   p50 ms   p99 ms  non-2/3xx  errors`,
-    `bare node:http GIF     ${f(base.rps)} ${f(base.p50)} ${f(base.p99)} ${f(base.unexpected)} ${f(base.errors)}`,
-    `Taifa open pixel       ${f(pixel.rps)} ${f(pixel.p50)} ${f(pixel.p99)} ${f(pixel.unexpected)} ${f(pixel.errors)}`,
-    `Taifa click redirect   ${f(click.rps)} ${f(click.p50)} ${f(click.p99)} ${f(click.unexpected)} ${f(click.errors)}`,
-    `ratio pixel / bare: ${(pixel.rps / base.rps).toFixed(2)}, click / bare: ${(click.rps / base.rps).toFixed(2)} (target ≥ 0.60)`,
+    `                          req/s   p50 ms   p99 ms  non-2/3xx  errors   cpu µs`,
+    ...([['bare node:http GIF    ', base], ['Fastify GIF, no work  ', ceiling], ['Taifa open pixel      ', pixel], ['Taifa click redirect  ', click]] as const)
+      .map(([name, l]) => `${name} ${f(l.rps)} ${f(l.p50)} ${f(l.p99)} ${f(l.unexpected)} ${f(l.errors)} ${f(l.cpuUs)}`),
+    `ratio pixel / bare: ${(pixel.rps / base.rps).toFixed(2)}, click / bare: ${(click.rps / base.rps).toFixed(2)} (target ≥ 0.60); Fastify with no work / bare: ${(ceiling.rps / base.rps).toFixed(2)}`,
     `recorded: ${got.opens} opens for ${pixel.ok} pixel hits answered (${pixel.sent} sent), ${got.clicks} clicks for ${click.ok} answered (${click.sent} sent), + ${got.backfilled} back-filled opens`,
     `          ${got.human} by people (${got.coalesced} of them coalesced), ${got.bots} classified as machines`,
     `machine: ${machine()}`,
@@ -139,4 +164,5 @@ async function main(): Promise<void> {
 }
 
 if (values.load !== undefined) generateLoad(values.load);
+else if (values['fastify-gif']) void serveFastifyGif();
 else runMain(main);

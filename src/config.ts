@@ -75,7 +75,7 @@ export interface Config {
   scannerAgentsFiles: string[];
   /** Files of scanner address ranges (`CIDR  category`), read in order; the shipped list by default. */
   scannerRangesFiles: string[];
-  /** Tracking hits waiting for their group commit before each answer waits (at most 250 ms) for its own. */
+  /** Tracking hits waiting to be written before each answer waits (at most 250 ms) for its own write. */
   trackingMaxPending: number;
   /**
    * GET /v1/emails/updates only shows changes at least this old, in milliseconds, so that a write

@@ -8,6 +8,7 @@ import * as m0001 from './migrations/0001-foundation.js';
 import * as m0002 from './migrations/0002-plans-scheduling.js';
 import * as m0003 from './migrations/0003-search.js';
 import * as m0004 from './migrations/0004-tracking.js';
+import * as m0005 from './migrations/0005-counted-engagement.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -87,6 +88,7 @@ const migrations: Record<string, Migration> = {
   '0002-plans-scheduling': m0002,
   '0003-search': m0003,
   '0004-tracking': m0004,
+  '0005-counted-engagement': m0005,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

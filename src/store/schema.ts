@@ -132,6 +132,8 @@ export interface EmailEventsTable {
   event_type: string;
   metadata: string | null;
   bot: string | null;
+  /** 1 on an open or click that moved a counter (a person's, not a repeat in its window), else 0. */
+  counted: Generated<number>;
   created_at: number;
 }
 

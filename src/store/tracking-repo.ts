@@ -1,21 +1,134 @@
-import type { Transaction } from 'kysely';
+import { PostgresAdapter, sql, type Transaction } from 'kysely';
 import type { Database, EventRow, NewEvent } from './schema.js';
 
 type Trx = Transaction<Database>;
 
 /**
- * Events stored but not counted carry `"coalesced":true` in their metadata, written by JSON.stringify;
- * inside a JSON string value a quote is escaped, so only that flag can match. A text match works the
- * same on both databases, where JSON operators differ.
+ * The predicates of the partial indexes of migration 0005, as literals: SQLite uses a partial index
+ * only when the query repeats its predicate, and a bound parameter does not count.
  */
-const COALESCED = '%"coalesced":true%';
+const COUNTED = sql.lit(1);
+const CLICK = sql.lit('click');
+const OPEN = sql.lit('open');
+const HUMAN = sql.lit('');
 
-/** The recipient a tracking token names, with the time its copy went out. */
-export async function findTrackedRecipient(trx: Trx, emailId: string, recipientId: string): Promise<{ accountId: string; address: string; sentAt: number | null } | undefined> {
-  const r = await trx.selectFrom('email_recipients').select(['account_id', 'address', 'status', 'last_attempt_at'])
-    .where('id', '=', recipientId).where('email_id', '=', emailId).executeTakeFirst();
-  if (!r) return undefined;
-  return { accountId: r.account_id, address: r.address, sentAt: r.status === 'sent' || r.status === 'delivered' ? r.last_attempt_at : null };
+/**
+ * Pads an id list to a power of two by repeating its last id, so that `IN (…)` lists of any length
+ * compile to a dozen statements, not one per length (SQLite keeps prepared statements by their text).
+ */
+function padded(ids: readonly string[]): string[] {
+  let n = 1;
+  while (n < ids.length) n *= 2;
+  const out = [...ids];
+  while (out.length < n) out.push(ids[ids.length - 1]!);
+  return out;
+}
+
+/** Splits `rows` into statements of 256, 64, 16, 4 and 1 rows: few statement texts, few statements. */
+function chunksOfPowersOf4<T>(rows: readonly T[]): T[][] {
+  const out: T[][] = [];
+  let i = 0;
+  for (const size of [256, 64, 16, 4, 1]) {
+    while (rows.length - i >= size) {
+      out.push(rows.slice(i, i + size));
+      i += size;
+    }
+  }
+  return out;
+}
+
+/** A recipient a tracking token names, with the time its copy went out (null: not recorded as sent). */
+export interface TrackedRecipient {
+  emailId: string;
+  accountId: string;
+  address: string;
+  sentAt: number | null;
+}
+
+/** The recipients among `ids`, by id. */
+export async function findTrackedRecipients(trx: Trx, ids: readonly string[]): Promise<Map<string, TrackedRecipient>> {
+  const out = new Map<string, TrackedRecipient>();
+  if (ids.length === 0) return out;
+  const rows = await trx.selectFrom('email_recipients').select(['id', 'email_id', 'account_id', 'address', 'status', 'last_attempt_at'])
+    .where('id', 'in', padded(ids)).execute();
+  for (const r of rows) {
+    out.set(r.id, { emailId: r.email_id, accountId: r.account_id, address: r.address, sentAt: r.status === 'sent' || r.status === 'delivered' ? r.last_attempt_at : null });
+  }
+  return out;
+}
+
+/**
+ * Locks the emails' rows, in id order, until the transaction ends (PostgreSQL; SQLite has one writer).
+ * Taken before the reads of recent events, it makes processes that record hits on the same email take
+ * turns, so that each sees the other's hits and none counts a repeat the other already counted.
+ */
+export async function lockEmails(trx: Trx, emailIds: readonly string[]): Promise<void> {
+  if (emailIds.length === 0 || !(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
+  await trx.selectFrom('emails').select('id').where('id', 'in', [...emailIds].sort()).orderBy('id').forUpdate().execute();
+}
+
+/** An open or click as the batch rules read it back. */
+export interface EngagementRow {
+  recipient_id: string;
+  event_type: string;
+  bot: string;
+  metadata: string | null;
+  created_at: number;
+}
+
+/**
+ * For the recipients of a batch: their counted opens and clicks since `countedSince`, and (when
+ * `machineClicksSince` is given) their clicks by machines since then, among which the honeypot's trap.
+ */
+export async function recentEngagement(trx: Trx, recipientIds: readonly string[], countedSince: number, machineClicksSince: number | null): Promise<EngagementRow[]> {
+  if (recipientIds.length === 0) return [];
+  const ids = padded(recipientIds);
+  const counted = trx.selectFrom('email_events').select(['recipient_id', 'event_type', 'bot', 'metadata', 'created_at'])
+    .where('counted', '=', COUNTED).where('recipient_id', 'in', ids).where('event_type', 'in', [OPEN, CLICK]).where('created_at', '>=', countedSince);
+  const rows = machineClicksSince === null
+    ? await counted.execute()
+    : await counted.unionAll(trx.selectFrom('email_events').select(['recipient_id', 'event_type', 'bot', 'metadata', 'created_at'])
+      .where('event_type', '=', CLICK).where('bot', '<>', HUMAN).where('recipient_id', 'in', ids).where('created_at', '>=', machineClicksSince)).execute();
+  return rows as EngagementRow[];
+}
+
+/** Which of the recipients have a counted open (any time). */
+export async function recipientsWithCountedOpen(trx: Trx, recipientIds: readonly string[]): Promise<Set<string>> {
+  if (recipientIds.length === 0) return new Set();
+  const rows = await trx.selectFrom('email_events').select('recipient_id').distinct()
+    .where('counted', '=', COUNTED).where('recipient_id', 'in', padded(recipientIds)).where('event_type', '=', OPEN).execute();
+  return new Set(rows.map((r) => r.recipient_id!));
+}
+
+/** Stores engagement events, in multi-row statements. */
+export async function insertEngagements(trx: Trx, rows: readonly NewEvent[]): Promise<void> {
+  for (const chunk of chunksOfPowersOf4(rows)) await trx.insertInto('email_events').values(chunk).execute();
+}
+
+/** What a batch of hits changes on one email: counted opens and clicks, and the time of the first of each. */
+export interface EngagementDelta {
+  emailId: string;
+  opens: number;
+  firstOpenAt: number | null;
+  clicks: number;
+  firstClickAt: number | null;
+}
+
+/**
+ * Adds the batch's counted opens and clicks to their emails (one statement per email, in id order, so
+ * that concurrent writers lock rows in one order) and sets `opened_at`/`clicked_at` where unset.
+ * `updated_at` is stamped now, just before the write, as on every other write of an email (see listUpdates).
+ */
+export async function addEngagement(trx: Trx, deltas: readonly EngagementDelta[]): Promise<void> {
+  const stampedAt = Date.now();
+  for (const d of [...deltas].sort((a, b) => (a.emailId < b.emailId ? -1 : a.emailId > b.emailId ? 1 : 0))) {
+    if (d.opens === 0 && d.clicks === 0) continue;
+    await trx.updateTable('emails').set((eb) => ({
+      updated_at: stampedAt,
+      ...(d.opens ? { opened_count: eb('opened_count', '+', d.opens), opened_at: eb.fn.coalesce('opened_at', eb.val(d.firstOpenAt)) } : {}),
+      ...(d.clicks ? { clicked_count: eb('clicked_count', '+', d.clicks), clicked_at: eb.fn.coalesce('clicked_at', eb.val(d.firstClickAt)) } : {}),
+    })).where('id', '=', d.emailId).execute();
+  }
 }
 
 /** A recipient's events of one type since `since`, by people (`human`) or by machines, newest first. */
@@ -24,28 +137,14 @@ export async function recentEvents(trx: Trx, recipientId: string, type: string, 
     .where('created_at', '>=', since).where('bot', human ? '=' : '<>', '').orderBy('created_at', 'desc').limit(limit).execute();
 }
 
-/** A recipient's counted events by people (coalesced repeats left out) of one type since `since`, newest first. */
-export async function recentCountedEvents(trx: Trx, recipientId: string, type: string, since: number, limit: number): Promise<EventRow[]> {
-  return trx.selectFrom('email_events').selectAll().where('recipient_id', '=', recipientId).where('event_type', '=', type)
-    .where('created_at', '>=', since).where('bot', '=', '').where('metadata', 'not like', COALESCED)
-    .orderBy('created_at', 'desc').limit(limit).execute();
-}
-
-/** Whether a recipient has a counted open by a person. */
-export async function hasHumanOpen(trx: Trx, recipientId: string): Promise<boolean> {
-  const r = await trx.selectFrom('email_events').select('id').where('recipient_id', '=', recipientId).where('event_type', '=', 'open')
-    .where('bot', '=', '').where('metadata', 'not like', COALESCED).limit(1).execute();
-  return r.length > 0;
-}
-
 /** Stores an engagement event. */
 export async function insertEngagement(trx: Trx, e: NewEvent): Promise<void> {
   await trx.insertInto('email_events').values(e).execute();
 }
 
-/** Re-labels events as machine traffic (after the visitor followed the honeypot). */
+/** Re-labels events as machine traffic (after the visitor followed the honeypot): they no longer count. */
 export async function relabelAsBot(trx: Trx, ids: Array<{ id: string; metadata: string }>, bot: string): Promise<void> {
-  for (const e of ids) await trx.updateTable('email_events').set({ bot, metadata: e.metadata }).where('id', '=', e.id).execute();
+  for (const e of ids) await trx.updateTable('email_events').set({ bot, metadata: e.metadata, counted: 0 }).where('id', '=', e.id).execute();
 }
 
 /** Moves an email's open or click counter (and sets the first time on the first counted one). */
@@ -59,10 +158,10 @@ export async function bumpEngagement(trx: Trx, emailId: string, kind: 'open' | '
   }
 }
 
-/** The time of an email's first counted event by a person of one type, or null. */
+/** The time of an email's first counted event of one type, or null. */
 async function firstCounted(trx: Trx, emailId: string, type: 'open' | 'click'): Promise<number | null> {
   const r = await trx.selectFrom('email_events').select((eb) => eb.fn.min<number | null>('created_at').as('first'))
-    .where('email_id', '=', emailId).where('event_type', '=', type).where('bot', '=', '').where('metadata', 'not like', COALESCED)
+    .where('email_id', '=', emailId).where('event_type', '=', type).where('counted', '=', COUNTED)
     .executeTakeFirst();
   return r?.first ?? null;
 }

@@ -1,8 +1,10 @@
 import type { Transaction } from 'kysely';
-import type { BotKind } from '../core/bot-classification.js';
+import type { BotKind, BotVerdict } from '../core/bot-classification.js';
+import { newId } from '../core/ids.js';
 import type { Database } from '../store/schema.js';
-import { bumpEngagement, recentEvents, recomputeFirstTimes, relabelAsBot } from '../store/tracking-repo.js';
+import { bumpEngagement, insertEngagement, lockEmails, recentEvents, recomputeFirstTimes, relabelAsBot, type TrackedRecipient } from '../store/tracking-repo.js';
 import { engagementMeta, sameVisitor } from './event-meta.js';
+import type { Hit } from './record-hit.js';
 
 /** Who followed the honeypot, on which recipient's copy, and when. */
 export interface Trapped {
@@ -11,6 +13,23 @@ export interface Trapped {
   ip: string;
   ua: string;
   at: number;
+}
+
+/**
+ * Records a hit on the hidden honeypot link, which only machines follow: stored as a machine's click
+ * (of the kind its agent or address names, `generic` otherwise), and what that visitor did in the
+ * window before it is taken back. Rare, so it reads and writes row by row.
+ */
+export async function followHoneypot(trx: Transaction<Database>, h: Hit, recipient: TrackedRecipient, classified: BotVerdict, windowMs: number): Promise<BotVerdict> {
+  const verdict: BotVerdict = { bot: classified.bot || 'generic', reason: 'honeypot' };
+  await lockEmails(trx, [h.emailId]);
+  await insertEngagement(trx, {
+    id: newId(), email_id: h.emailId, account_id: recipient.accountId, recipient_id: h.recipientId, recipient: recipient.address, created_at: h.at,
+    event_type: 'click', bot: verdict.bot,
+    metadata: JSON.stringify({ ua: h.ua, ip: h.ip, url: null, referer: h.referer, honeypot: true, bot: verdict.bot, reason: 'honeypot' }),
+  });
+  await takeBackVisitor(trx, h, h.at - windowMs, verdict.bot);
+  return verdict;
 }
 
 /**
@@ -25,8 +44,9 @@ export async function takeBackVisitor(trx: Transaction<Database>, v: Trapped, si
   const events = [...clicks, ...opens];
   if (events.length === 0) return;
   await relabelAsBot(trx, events.map((e) => ({ id: e.id, metadata: JSON.stringify({ ...engagementMeta(e), bot, reason: 'honeypot' }) })), bot);
-  const countedClicks = clicks.filter((e) => !engagementMeta(e).coalesced).length;
+  const countedClicks = clicks.filter((e) => e.counted === 1).length;
+  const countedOpens = opens.filter((e) => e.counted === 1).length;
   if (countedClicks) await bumpEngagement(trx, v.emailId, 'click', -countedClicks, v.at);
-  if (opens.length) await bumpEngagement(trx, v.emailId, 'open', -opens.length, v.at);
+  if (countedOpens) await bumpEngagement(trx, v.emailId, 'open', -countedOpens, v.at);
   await recomputeFirstTimes(trx, v.emailId);
 }

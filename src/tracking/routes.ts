@@ -3,16 +3,18 @@ import type { Logger } from 'pino';
 import type { ScannerLists } from '../core/bot-classification.js';
 import { errors } from '../core/errors.js';
 import type { GroupCommitter } from '../store/group-commit.js';
+import { HitRecorder, type PixelLoad } from './hit-recorder.js';
 import { HONEYPOT_URL } from './plan.js';
-import { recordHit, type Hit, type HitRules, type RecipientCache } from './record-hit.js';
-import { TtlCache } from '../core/ttl-cache.js';
+import type { Hit, HitRules } from './record-hit.js';
 import type { TrackingTokens } from './tokens.js';
 
 /** The 43-byte transparent 1×1 GIF. */
 export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 const NO_STORE = 'no-store, no-cache, must-revalidate, private';
+/** The pixel's headers: never cached, so that every load reaches us. */
+const PIXEL_HEADERS = { 'content-type': 'image/gif', 'cache-control': NO_STORE, pragma: 'no-cache', expires: '0' };
 /**
- * Past this many hits waiting for their group commit, an answer waits for its own hit to be written:
+ * Past this many hits waiting to be written, an answer waits for its own hit to be written:
  * back-pressure instead of an unbounded queue, and no hit is ever dropped.
  */
 const DEFAULT_MAX_PENDING = 2_000;
@@ -29,7 +31,7 @@ export interface TrackingDeps {
   lists: ScannerLists;
   rules: HitRules;
   log: Logger;
-  /** Hits waiting for their group commit before answers wait (up to MAX_WAIT_MS) for their own (default 2,000). */
+  /** Hits waiting to be written before answers wait (up to MAX_WAIT_MS) for their own (default 2,000). */
   maxPending?: number;
   /** Called after a hit was recorded (tests wait on it). */
   onRecorded?: () => void;
@@ -46,27 +48,32 @@ function atMost(work: Promise<void>, ms: number): Promise<void> {
 
 /**
  * GET /v1/track/open/{token} and /v1/track/click/{token}: the hottest path. No key or session work;
- * the answer (the GIF, the redirect) never waits for the database: hits are written in group
- * commits behind it, so a burst of pixel loads does not queue behind single-row commits.
+ * the answer (the GIF, the redirect) never waits for the database: hits are buffered and written in
+ * batches behind it (HitRecorder), so a burst of pixel loads does not queue behind single-row commits.
+ * Meant for a scope of its own (see buildApp), outside the API's request-id and request-log hooks:
+ * here a request id is a counter, and the routes log through one logger made once rather than a child
+ * per request (nothing is logged per request but an unexpected error; a failed write is logged by the recorder).
  */
 export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
-  let pending = 0;
-  const maxPending = deps.maxPending ?? DEFAULT_MAX_PENDING;
-  const recipients: RecipientCache = new TtlCache(60_000, 50_000);
-  const record = async (hit: Hit): Promise<void> => {
-    pending++;
-    const written = deps.committer.run((trx) => recordHit(trx, deps.lists, deps.rules, hit, recipients))
-      .then(() => deps.onRecorded?.(), (error: unknown) => deps.log.error({ err: error, emailId: hit.emailId }, 'could not record a tracking hit'))
-      .finally(() => pending--);
-    if (pending > maxPending) await atMost(written, MAX_WAIT_MS);
+  const recorder = new HitRecorder({
+    committer: deps.committer, tokens: deps.tokens, lists: deps.lists, rules: deps.rules, log: deps.log,
+    maxPending: deps.maxPending ?? DEFAULT_MAX_PENDING, onRecorded: deps.onRecorded,
+  });
+  // Closing the app writes what is still buffered, before the server drains its committer and closes the database.
+  app.addHook('onClose', async () => recorder.drain());
+  let requests = 0;
+  app.setGenReqId(() => `t${(++requests).toString(36)}`);
+  const log = deps.log.child({ role: 'tracking' });
+  app.setChildLoggerFactory(() => log);
+  const record = async (hit: Hit | PixelLoad): Promise<void> => {
+    const written = recorder.add(hit);
+    if (written) await atMost(written, MAX_WAIT_MS);
   };
 
   app.get<{ Params: { token: string } }>('/v1/track/open/:token', { schema: { tags: ['Tracking'], summary: 'The open pixel (always the GIF)', security: [] } }, async (request, reply) => {
-    const target = deps.tokens.verify(request.params.token, 'open');
-    if (target) {
-      await record({ kind: 'open', emailId: target.emailId, recipientId: target.recipientId, url: null, ua: request.headers['user-agent'] ?? '', ip: request.ip, referer: null, at: Date.now() });
-    }
-    return reply.header('cache-control', NO_STORE).header('pragma', 'no-cache').header('expires', '0').type('image/gif').send(PIXEL_GIF);
+    // The GIF is the answer whatever the token: the recorder checks it with the batch.
+    await record({ kind: 'pixel', token: request.params.token, ua: request.headers['user-agent'] ?? '', ip: request.ip, at: Date.now() });
+    return reply.headers(PIXEL_HEADERS).send(PIXEL_GIF);
   });
 
   app.get<{ Params: { token: string } }>('/v1/track/click/:token', { schema: { tags: ['Tracking'], summary: 'A tracked link: records the click, redirects (302)', security: [] } }, async (request, reply) => {

@@ -36,22 +36,39 @@ export function loadScannerLists(files: ScannerListFiles = { agents: [SHIPPED_SC
       throw new Error(`${file}: bad address range "${cidr}"`);
     }
   });
-  return {
-    agent(ua: string): BotKind | null {
-      if (!ua) return 'generic'; // browsers and mail clients always send one
-      const lower = ua.toLowerCase();
-      for (const a of agents) if (lower.includes(a.needle)) return a.kind;
-      return isbot(ua) ? 'generic' : null;
-    },
-    address(ip: string): BotKind | null {
-      let addr: ipaddr.IPv4 | ipaddr.IPv6;
-      try {
-        addr = ipaddr.process(ip);
-      } catch {
-        return null;
-      }
-      for (const r of ranges) if (addr.kind() === r.range[0].kind() && addr.match(r.range)) return r.kind;
+  const agent = (ua: string): BotKind | null => {
+    if (!ua) return 'generic'; // browsers and mail clients always send one
+    const lower = ua.toLowerCase();
+    for (const a of agents) if (lower.includes(a.needle)) return a.kind;
+    return isbot(ua) ? 'generic' : null;
+  };
+  const address = (ip: string): BotKind | null => {
+    let addr: ipaddr.IPv4 | ipaddr.IPv6;
+    try {
+      addr = ipaddr.process(ip);
+    } catch {
       return null;
-    },
+    }
+    for (const r of ranges) if (addr.kind() === r.range[0].kind() && addr.match(r.range)) return r.kind;
+    return null;
+  };
+  return { agent: remembered(agent), address: remembered(address) };
+}
+
+/** Answers remembered per key: the same few browsers and addresses come back hit after hit. */
+const REMEMBERED_KEYS = 10_000;
+const REMEMBERED_KEY_CHARS = 512;
+
+function remembered(f: (key: string) => BotKind | null): (key: string) => BotKind | null {
+  const known = new Map<string, BotKind | null>();
+  return (key) => {
+    const hit = known.get(key);
+    if (hit !== undefined) return hit;
+    const kind = f(key);
+    if (key.length <= REMEMBERED_KEY_CHARS) {
+      if (known.size >= REMEMBERED_KEYS) known.clear();
+      known.set(key, kind);
+    }
+    return kind;
   };
 }

@@ -1,0 +1,124 @@
+import type { BotVerdict } from '../core/bot-classification.js';
+import { newId } from '../core/ids.js';
+import type { NewEvent } from '../store/schema.js';
+import type { EngagementDelta, EngagementRow, TrackedRecipient } from '../store/tracking-repo.js';
+import { sameVisitor, type EngagementMeta } from './event-meta.js';
+import type { Hit, HitRules } from './record-hit.js';
+
+/** A hit whose recipient was found, with the verdict of its user agent, address and timing. */
+export interface ClassifiedHit {
+  hit: Hit;
+  recipient: TrackedRecipient;
+  verdict: BotVerdict;
+}
+
+/** What the store holds of the run's recipients, read before the run (see recordHits). */
+export interface StoredEngagement {
+  /** Counted opens and clicks since the largest coalescing window, and clicks by machines since the honeypot window. */
+  recent: readonly EngagementRow[];
+  /** Recipients known to have a counted open, whenever it was. */
+  withCountedOpen: ReadonlySet<string>;
+}
+
+/** The outcome of a run: events to store, counter changes per email, the verdict of each hit. */
+export interface RunOutcome {
+  events: NewEvent[];
+  deltas: EngagementDelta[];
+  verdicts: BotVerdict[];
+}
+
+interface Counted {
+  type: string;
+  at: number;
+  url: string | null | undefined;
+}
+
+interface RecipientState {
+  /** Counted opens and clicks: those stored, then those of this run, in order. */
+  counted: Counted[];
+  /** Where and when this recipient's honeypot trap was followed. */
+  traps: Array<{ ip?: string; ua?: string; at: number }>;
+  hasCountedOpen: boolean;
+}
+
+/** Each recipient's state, built from what the store holds, created empty on first use. */
+function recipientStates(stored: StoredEngagement): (recipientId: string) => RecipientState {
+  const states = new Map<string, RecipientState>();
+  const state = (id: string) => {
+    let s = states.get(id);
+    if (!s) states.set(id, (s = { counted: [], traps: [], hasCountedOpen: stored.withCountedOpen.has(id) }));
+    return s;
+  };
+  for (const e of stored.recent) {
+    const s = state(e.recipient_id);
+    const m = e.bot !== '' || e.event_type === 'click' ? JSON.parse(e.metadata ?? '{}') as EngagementMeta : null;
+    if (e.bot !== '') {
+      if (m!.honeypot) s.traps.push({ ip: m!.ip, ua: m!.ua, at: e.created_at });
+      continue;
+    }
+    s.counted.push({ type: e.event_type, at: e.created_at, url: m?.url });
+    if (e.event_type === 'open') s.hasCountedOpen = true;
+  }
+  return state;
+}
+
+/**
+ * Applies the rules of recordHit to a run of hits (none of them the honeypot), in order, in memory:
+ * a person's click after their visitor followed the honeypot is a machine's; only a person's first hit
+ * in a window moves the counters (the window runs from the last counted hit, so a repeat does not
+ * stretch it; clicks coalesce per URL); a counted click on a recipient with no counted open back-fills
+ * the open. `stored` holds what the store knew before the run; the run's own counted hits join it as
+ * they are decided.
+ */
+export function applyHitRules(run: readonly ClassifiedHit[], stored: StoredEngagement, rules: HitRules): RunOutcome {
+  const state = recipientStates(stored);
+  const events: NewEvent[] = [];
+  const deltas = new Map<string, EngagementDelta>();
+  const delta = (emailId: string) => {
+    let d = deltas.get(emailId);
+    if (!d) deltas.set(emailId, (d = { emailId, opens: 0, firstOpenAt: null, clicks: 0, firstClickAt: null }));
+    return d;
+  };
+  const verdicts: BotVerdict[] = [];
+
+  for (const { hit: h, recipient, verdict: classified } of run) {
+    let verdict = classified;
+    const s = verdict.bot === '' ? state(h.recipientId) : null;
+    if (s && h.kind === 'click' && s.traps.some((t) => t.at >= h.at - rules.honeypotWindowMs && sameVisitor(t, h))) {
+      verdict = { bot: 'generic', reason: 'honeypot' };
+    }
+    let coalesced = false;
+    if (verdict.bot === '') {
+      const since = h.at - (h.kind === 'open' ? rules.openCoalesceMs : rules.clickCoalesceMs);
+      coalesced = s!.counted.some((c) => c.type === h.kind && c.at >= since && (h.kind === 'open' || c.url === h.url));
+    }
+    const counted = verdict.bot === '' && !coalesced;
+    const base = { email_id: h.emailId, account_id: recipient.accountId, recipient_id: h.recipientId, recipient: recipient.address, created_at: h.at };
+    const m: EngagementMeta = { ua: h.ua, ip: h.ip, ...(h.kind === 'click' ? { url: h.url, referer: h.referer } : {}) };
+    events.push({
+      ...base, id: newId(), event_type: h.kind, bot: verdict.bot, counted: counted ? 1 : 0,
+      metadata: JSON.stringify({ ...m, bot: verdict.bot, reason: verdict.reason, ...(coalesced ? { coalesced: true } : {}) }),
+    });
+    verdicts.push(verdict);
+    if (!counted) continue;
+    s!.counted.push({ type: h.kind, at: h.at, url: h.url });
+    const d = delta(h.emailId);
+    if (h.kind === 'open') {
+      d.opens++;
+      d.firstOpenAt ??= h.at;
+      s!.hasCountedOpen = true;
+    } else {
+      d.clicks++;
+      d.firstClickAt ??= h.at;
+      if (!s!.hasCountedOpen) {
+        // A scanner may have warmed the image cache, so the person's open never reached us: the click proves it.
+        events.push({ ...base, id: newId(), event_type: 'open', bot: '', counted: 1, metadata: JSON.stringify({ ua: h.ua, ip: h.ip, bot: '', reason: '', backfilled: true }) });
+        s!.counted.push({ type: 'open', at: h.at, url: null });
+        s!.hasCountedOpen = true;
+        d.opens++;
+        d.firstOpenAt ??= h.at;
+      }
+    }
+  }
+  return { events, deltas: [...deltas.values()], verdicts };
+}
