@@ -92,7 +92,9 @@ export class HitRecorder {
     }
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.writing = this.writeBatch().finally(() => {
+      // record() catches every write failure; this catch only keeps an unexpected throw from becoming an
+      // unhandled rejection, which would end the process and lose the buffer.
+      this.writing = this.writeBatch().catch((error: unknown) => this.deps.log.error({ err: error }, 'tracking batch failed')).finally(() => {
         this.writing = null;
         if (this.queue.length > 0) this.schedule(this.queue.length >= MAX_BATCH ? 0 : FLUSH_EVERY_MS);
       });

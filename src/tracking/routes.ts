@@ -6,7 +6,7 @@ import type { GroupCommitter } from '../store/group-commit.js';
 import { HitRecorder, type PixelLoad } from './hit-recorder.js';
 import { HONEYPOT_URL } from './plan.js';
 import type { Hit, HitRules } from './record-hit.js';
-import type { TrackingTokens } from './tokens.js';
+import { OPEN_TOKEN_CHARS, type TrackingTokens } from './tokens.js';
 
 /** The 43-byte transparent 1×1 GIF. */
 export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
@@ -71,8 +71,11 @@ export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
   };
 
   app.get<{ Params: { token: string } }>('/v1/track/open/:token', { schema: { tags: ['Tracking'], summary: 'The open pixel (always the GIF)', security: [] } }, async (request, reply) => {
-    // The GIF is the answer whatever the token: the recorder checks it with the batch.
-    await record({ kind: 'pixel', token: request.params.token, ua: request.headers['user-agent'] ?? '', ip: request.ip, at: Date.now() });
+    // The GIF is the answer whatever the token: the recorder checks its MAC with the batch. Only a token
+    // of the one length an open token has is buffered, so garbage (up to the router's 10,000-character
+    // parameters) costs no memory while it waits.
+    const token = request.params.token;
+    if (token.length === OPEN_TOKEN_CHARS) await record({ kind: 'pixel', token, ua: request.headers['user-agent'] ?? '', ip: request.ip, at: Date.now() });
     return reply.headers(PIXEL_HEADERS).send(PIXEL_GIF);
   });
 

@@ -9,6 +9,9 @@ export const MAX_TOKEN_CHARS = 8192;
 /** Kind byte, email id and recipient id before a click token's URL. */
 const HEAD_BYTES = 33;
 
+/** Characters of every open token: base64url of its 33-byte body, a dot, base64url of the MAC. */
+export const OPEN_TOKEN_CHARS = Math.ceil((HEAD_BYTES * 4) / 3) + 1 + Math.ceil((MAC_BYTES * 4) / 3);
+
 /** Characters of a click token for `url`: base64url of the signed body, a dot, base64url of the MAC. */
 export function clickTokenChars(url: string): number {
   const b64 = (bytes: number) => Math.ceil((bytes * 4) / 3);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { corpusDir } from '../helpers/corpus.js';
 import { rewriteHtml } from '../../src/tracking/rewrite-html.js';
 import { rewriteText } from '../../src/tracking/rewrite-text.js';
-import { TrackingTokens } from '../../src/tracking/tokens.js';
+import { TrackingTokens, OPEN_TOKEN_CHARS } from '../../src/tracking/tokens.js';
 import { eligibleLinks, mapBack } from './eligible-links.js';
 
 const CORPUS = corpusDir('html') ?? '';
@@ -134,6 +134,10 @@ describe('text parts and tokens', () => {
     expect(tokens.verify(`${forged.toString('base64url')}.${mac}`, 'click')).toBeNull();
     expect(new TrackingTokens('other').verify(click, 'click')).toBeNull();
     expect(tokens.verify('garbage', 'click')).toBeNull();
+    // The pixel route buffers only tokens of this exact length (and checks their MAC in the batch).
+    for (const id of ['01a20000-0000-7000-8000-000000000003', 'ffffffff-ffff-7fff-bfff-ffffffffffff']) {
+      expect(tokens.sign({ kind: 'open', emailId: id, recipientId }).length).toBe(OPEN_TOKEN_CHARS);
+    }
     const open = tokens.sign({ kind: 'open', emailId, recipientId });
     expect(tokens.verify(open, 'open')).toEqual({ kind: 'open', emailId, recipientId });
   });
