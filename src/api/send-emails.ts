@@ -14,7 +14,7 @@ const messages = { patterns: sendBodyPatternMessages, unknownFields: sendBodyUnk
 
 // Fastify's Ajv validates every send body against its route schema; `attachValidation` hands the
 // verdict to the handler instead of answering at once, so that authentication and the rate limit
-// (preHandler hooks) still answer first, a batch keeps each email's errors to that email, the dry run
+// (onRequest hooks) still answer first, a batch keeps each email's errors to that email, the dry run
 // reports them as issues, and core adds the rules a schema cannot express to the same error list.
 const schemaVerdict = { attachValidation: true } as const;
 

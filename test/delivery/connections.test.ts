@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChildServer, type ChildServer } from '../helpers/child-server.js';
+import { startWorkers, type ChildServer } from '../helpers/child-server.js';
 import { testDatabases } from '../helpers/databases.js';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.js';
 import { sendBody } from '../helpers/fixtures.js';
@@ -95,18 +95,13 @@ describe.each(testDatabases())('several worker processes on one database (%s)', 
       await verifiedDomain(a, dns);
       for (let i = 0; i < 120; i++) expect((await a.call('POST', '/v1/emails/', sendBody({ to: [{ email: `u${i}@many.test` }] }))).status).toBe(202);
       // Three worker processes start on the same queue at once.
-      workers.push(...await Promise.all([0, 1, 2].map(() => startChildServer({
-        ...env, PORT: '0', TAIFA_ROLES: 'worker', DATABASE_URL: a.db.url, TAIFA_DATA_DIR: a.dataDir, TAIFA_SECRET: 'test', TAIFA_HELO_NAME: 'mta.taifa.test',
-      }, a.key))));
+      workers.push(...await startWorkers(3, a, env));
       await sink.waitForMessages(120);
       await new Promise((r) => setTimeout(r, 300));
       expect(sink.messages).toHaveLength(120);
       expect(new Set(sink.messages.map((m) => m.recipients[0])).size).toBe(120);
     } finally {
-      for (const w of workers) {
-        w.proc.kill('SIGTERM');
-        await w.exited;
-      }
+      for (const w of workers) await w.stop();
       await a.close();
       await sink.close();
       await dns.close();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.js';
 import { claimDueRecipients, recordAttempt, renewLeases } from '../../src/store/queue-repo.js';
-import { startChildServer, type ChildServer } from '../helpers/child-server.js';
+import { startWorkers, type ChildServer } from '../helpers/child-server.js';
 import { testDatabases } from '../helpers/databases.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { sendBody } from '../helpers/fixtures.js';
@@ -53,9 +53,7 @@ describe.each(testDatabases())('leases on %s', (kind) => {
     try {
       await verifiedDomain(a, dns);
       // Two worker processes on the same queue.
-      workers.push(...await Promise.all([0, 1].map(() => startChildServer({
-        ...env, PORT: '0', TAIFA_ROLES: 'worker', DATABASE_URL: a.db.url, TAIFA_DATA_DIR: a.dataDir, TAIFA_SECRET: 'test', TAIFA_HELO_NAME: 'mta.taifa.test',
-      }, a.key))));
+      workers.push(...await startWorkers(2, a, env));
       const ids: string[] = [];
       for (let i = 0; i < 4; i++) ids.push((await a.call('POST', '/v1/emails/', sendBody({ to: [{ email: `slow${i}@slow.test` }] }))).body.id);
       await sink.waitForMessages(4, 30_000);
@@ -72,10 +70,7 @@ describe.each(testDatabases())('leases on %s', (kind) => {
         expect(d.recipients[0]).toMatchObject({ status: 'delivered', attempts: 1 });
       }
     } finally {
-      for (const w of workers) {
-        w.proc.kill('SIGTERM');
-        await w.exited;
-      }
+      for (const w of workers) await w.stop();
       await a.close();
       await sink.close();
       await dns.close();

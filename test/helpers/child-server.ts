@@ -54,3 +54,13 @@ export async function startChildServer(env: Record<string, string>, key = ''): P
   };
   return { proc, url, call, exited, stdout: buffered, stop };
 }
+
+/**
+ * Starts `count` worker-only processes on the database of an in-process test server `on` (same data
+ * dir, secret and HELO name as the test defaults), with `env` on top.
+ */
+export function startWorkers(count: number, on: { db: { url: string }; dataDir: string; key: string }, env: Record<string, string>): Promise<ChildServer[]> {
+  return Promise.all(Array.from({ length: count }, () => startChildServer({
+    ...env, PORT: '0', TAIFA_ROLES: 'worker', DATABASE_URL: on.db.url, TAIFA_DATA_DIR: on.dataDir, TAIFA_SECRET: 'test', TAIFA_HELO_NAME: 'mta.taifa.test',
+  }, on.key)));
+}
