@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import { errors } from '../core/errors.js';
 import { retryEmail } from '../core/retry-email.js';
 import { findCapture } from '../store/captures-repo.js';
@@ -6,12 +7,20 @@ import { getEmail, listAttachments, listEvents, listRecipients } from '../store/
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { emailDetail, eventView } from './email-views.js';
+import { querySchemaValidation } from './query-schema.js';
 import { acceptedBody, emailDetail as emailDetailSchema, eventBody, idParams, withErrors } from './schemas.js';
 
 const tags = ['Emails'];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EVENTS_PAGE_MAX = 1000;
+const eventsQuery = {
+  type: 'object',
+  properties: {
+    cursor: { type: 'string', format: 'uuid', description: 'The x-next-cursor header of the previous page.' },
+    limit: { type: 'integer', minimum: 1, maximum: EVENTS_PAGE_MAX, default: EVENTS_PAGE_MAX, description: `Events per page, 1–${EVENTS_PAGE_MAX}.` },
+  },
+} as const;
 
 /** `/v1/emails/{id}`: detail, events timeline, retry, and the sandbox's raw message. */
 export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -28,10 +37,11 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return emailDetail(email, recipients, attachments, events);
   });
 
-  app.get<{ Params: { id: string }; Querystring: { cursor?: string; limit?: string } }>('/v1/emails/:id/events', {
+  app.get<{ Params: { id: string }; Querystring: FromSchema<typeof eventsQuery> }>('/v1/emails/:id/events', {
+    ...querySchemaValidation,
     schema: {
       tags, summary: 'The event timeline (next page cursor in x-next-cursor)', params: idParams,
-      querystring: { type: 'object', properties: { cursor: { type: 'string' }, limit: { type: 'string', pattern: '^\\d+$' } } },
+      querystring: eventsQuery,
       response: withErrors({ 200: { type: 'array', items: eventBody } }, 404, 422),
     },
   }, async (request, reply) => {
@@ -39,10 +49,7 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!UUID.test(request.params.id)) throw errors.notFound('Email');
     const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
     if (!email) throw errors.notFound('Email');
-    const limit = request.query.limit === undefined ? EVENTS_PAGE_MAX : Number(request.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > EVENTS_PAGE_MAX) throw errors.validation([{ field: 'limit', error: `must be an integer from 1 to ${EVENTS_PAGE_MAX}` }]);
-    const cursor = request.query.cursor;
-    if (cursor !== undefined && !UUID.test(cursor)) throw errors.validation([{ field: 'cursor', error: 'is not a cursor this endpoint gave out' }]);
+    const { cursor, limit } = request.query;
     const events = await listEvents(ctx.store.db, email.id, { after: cursor, limit });
     // The body stays the array of seed 001; the cursor for the next page travels in a header.
     if (events.length === limit) void reply.header('x-next-cursor', events[events.length - 1]!.id);
@@ -50,6 +57,7 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   app.get<{ Params: { id: string }; Querystring: { recipient?: string } }>('/v1/emails/:id/raw', {
+    ...querySchemaValidation,
     schema: {
       tags, summary: 'Sandbox: the captured message as message/rfc822', params: idParams,
       querystring: { type: 'object', properties: { recipient: { type: 'string', description: "A recipient's address: their own copy (each has its own return path and tracking links). Default: the first recipient's." } } },

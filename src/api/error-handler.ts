@@ -18,7 +18,13 @@ function fromFastify(error: FastifyError, request: FastifyRequest): AppError | n
   if (error.validation) {
     const context = error.validationContext ?? 'body';
     const data = { body: request.body, querystring: request.query, params: request.params, headers: request.headers }[context];
-    return errors.validation(schemaFieldErrors(error.validation, data, context));
+    const fieldErrors = schemaFieldErrors(error.validation, data, context);
+    // A repeated query parameter arrives as an array; say what went wrong rather than "must be a string".
+    if (context === 'querystring') {
+      const query = (data ?? {}) as Record<string, unknown>;
+      return errors.validation(fieldErrors.map((e) => (Array.isArray(query[e.field]) ? { field: e.field, error: 'must be given once' } : e)));
+    }
+    return errors.validation(fieldErrors);
   }
   if (error instanceof SyntaxError || error.statusCode === 400) return errors.invalidJson(error.message);
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return new AppError('bad_request', error.statusCode, error.message);

@@ -15,6 +15,11 @@ const ARTICLE: Record<string, string> = {
   string: 'a string', array: 'an array', object: 'an object', boolean: 'true or false', integer: 'an integer', number: 'a number', null: 'null',
 };
 
+const FORMATS: Record<string, string> = {
+  'date-time': 'must be an ISO 8601 date-time with a time zone, such as 2026-04-06T10:00:00Z',
+  uuid: 'must be an id this API gave out',
+};
+
 /** JSON Pointer segments of an Ajv instancePath ('/to/0/email' → ['to', '0', 'email']). */
 function pointerSegments(instancePath: string): string[] {
   return instancePath === '' ? [] : instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -42,9 +47,11 @@ function sentence(e: AjvError, messages: SchemaMessages): string {
     case 'enum': return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'maxLength': return `must be at most ${n('limit')} characters`;
     case 'minLength': return n('limit') === 1 ? 'must not be empty' : `must be at least ${n('limit')} characters`;
+    case 'minimum': return `must be at least ${n('limit')}`;
+    case 'maximum': return `must be at most ${n('limit')}`;
     case 'maxItems': return `must have at most ${n('limit')} items`;
     case 'minItems': return `must have at least ${n('limit')} item${n('limit') === 1 ? '' : 's'}`;
-    case 'format': return `must be a valid ${String(p.format)}`;
+    case 'format': return FORMATS[String(p.format)] ?? `must be a valid ${String(p.format)}`;
     default: return e.message ?? 'is invalid';
   }
 }

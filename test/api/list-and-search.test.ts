@@ -43,11 +43,17 @@ describe.each(testDatabases())('list and search on %s', (kind) => {
     expect(ids(await t.call('GET', '/v1/emails?status=scheduled'))).toEqual([sent.resetLater]);
     expect(ids(await t.call('GET', '/v1/emails?limit=2&page=1'))).toEqual([sent.reset, sent.welcome]);
     expect(ids(await t.call('GET', '/v1/emails?limit=2&page=2'))).toEqual([]);
-    for (const bad of ['limit=0', 'limit=101', 'limit=abc', 'page=-1', 'status=lost']) {
+    const refusals: Record<string, string> = {
+      'limit=0': 'must be at least 1', 'limit=101': 'must be at most 100', 'limit=abc': 'must be an integer', 'limit=2.5': 'must be an integer',
+      'page=-1': 'must be at least 0', 'page=100001': 'must be at most 100000', 'status=lost': 'unknown status lost',
+      'status=sent&status=queued': 'must be given once', 'limit=2&limit=3': 'must be given once',
+    };
+    for (const [bad, why] of Object.entries(refusals)) {
       const r = await t.call('GET', `/v1/emails?${bad}`);
-      expect(r.status).toBe(422);
-      expect(r.body.errors[0].field).toBe(bad.split('=')[0]);
+      expect([bad, r.status]).toEqual([bad, 422]);
+      expect(r.body.errors[0]).toEqual({ field: bad.split('=')[0], error: expect.stringContaining(why) });
     }
+    expect(ids(await t.call('GET', '/v1/emails?status=Cancelled,%20SCHEDULED&limit=%2010'))).toEqual([sent.resetLater]);
   });
 
   it('searches free text across sender, subject and recipients, with inline tokens', async () => {

@@ -40,6 +40,10 @@ describe('the OpenAPI document', () => {
     }
     const list = doc.body.paths['/v1/emails/'].get.parameters as Array<{ name: string; schema: { default?: number; maximum?: number } }>;
     expect(list.find((p) => p.name === 'limit')?.schema).toMatchObject({ default: 20, maximum: 100 });
+    const updates = doc.body.paths['/v1/emails/updates'].get.parameters as Array<{ name: string; required?: boolean; schema: { format?: string } }>;
+    expect(updates.find((p) => p.name === 'since')).toMatchObject({ required: true, schema: { format: 'date-time' } });
+    const events = doc.body.paths['/v1/emails/{id}/events'].get.parameters as Array<{ name: string; schema: { type?: string; maximum?: number } }>;
+    expect(events.find((p) => p.name === 'limit')?.schema).toMatchObject({ type: 'integer', maximum: 1000 });
     // Both spellings of the path still answer.
     expect((await t.call('GET', '/v1/emails')).status).toBe(200);
     expect((await t.call('GET', '/v1/emails/')).status).toBe(200);
