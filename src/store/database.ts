@@ -9,6 +9,7 @@ import * as m0002 from './migrations/0002-plans-scheduling.js';
 import * as m0003 from './migrations/0003-search.js';
 import * as m0004 from './migrations/0004-tracking.js';
 import * as m0005 from './migrations/0005-counted-engagement.js';
+import * as m0006 from './migrations/0006-lean-event-indexes.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -89,6 +90,7 @@ const migrations: Record<string, Migration> = {
   '0003-search': m0003,
   '0004-tracking': m0004,
   '0005-counted-engagement': m0005,
+  '0006-lean-event-indexes': m0006,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

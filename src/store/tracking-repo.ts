@@ -131,9 +131,9 @@ export async function addEngagement(trx: Trx, deltas: readonly EngagementDelta[]
   }
 }
 
-/** A recipient's events of one type since `since`, by people (`human`) or by machines, newest first. */
-export async function recentEvents(trx: Trx, recipientId: string, type: string, since: number, human: boolean, limit = 50): Promise<EventRow[]> {
-  return trx.selectFrom('email_events').selectAll().where('recipient_id', '=', recipientId).where('event_type', '=', type)
+/** A recipient's events of one type since `since`, by people (`human`) or by machines, newest first (read by the email's index). */
+export async function recentEvents(trx: Trx, target: { emailId: string; recipientId: string }, type: string, since: number, human: boolean, limit = 50): Promise<EventRow[]> {
+  return trx.selectFrom('email_events').selectAll().where('email_id', '=', target.emailId).where('recipient_id', '=', target.recipientId).where('event_type', '=', type)
     .where('created_at', '>=', since).where('bot', human ? '=' : '<>', '').orderBy('created_at', 'desc').limit(limit).execute();
 }
 

@@ -38,9 +38,9 @@ export async function followHoneypot(trx: Transaction<Database>, h: Hit, recipie
  * moves `clicked_at`/`opened_at` to the first hit that still counts (null when none does).
  */
 export async function takeBackVisitor(trx: Transaction<Database>, v: Trapped, since: number, bot: BotKind): Promise<void> {
-  const clicks = (await recentEvents(trx, v.recipientId, 'click', since, true, 200)).filter((e) => sameVisitor(engagementMeta(e), v));
+  const clicks = (await recentEvents(trx, v, 'click', since, true, 200)).filter((e) => sameVisitor(engagementMeta(e), v));
   // A back-filled open carries the visitor and the time of the click that made it.
-  const opens = (await recentEvents(trx, v.recipientId, 'open', since, true, 200)).filter((e) => engagementMeta(e).backfilled && sameVisitor(engagementMeta(e), v));
+  const opens = (await recentEvents(trx, v, 'open', since, true, 200)).filter((e) => engagementMeta(e).backfilled && sameVisitor(engagementMeta(e), v));
   const events = [...clicks, ...opens];
   if (events.length === 0) return;
   await relabelAsBot(trx, events.map((e) => ({ id: e.id, metadata: JSON.stringify({ ...engagementMeta(e), bot, reason: 'honeypot' }) })), bot);
