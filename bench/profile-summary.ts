@@ -2,15 +2,17 @@
 // bench/deliver.ts, or node --cpu-prof): self time by function, by file or package, and the
 // inclusive time of the project's own functions.
 //
-//   npx tsx bench/profile-summary.ts <file.cpuprofile> [--top 25]
+//   npx tsx bench/profile-summary.ts <file.cpuprofile> [--top 25] [--busiest SECONDS]
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, busiest: { type: 'string' } } });
 const top = Number(values.top);
+/** Only the busiest window of this many seconds (the load, without start-up and seeding). */
+const busiestUs = values.busiest ? Number(values.busiest) * 1e6 : null;
 if (positionals.length === 0) {
   process.stderr.write('usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [--top 25]\n');
   process.exit(2);
@@ -31,7 +33,25 @@ for (const file of positionals) {
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const selfUs = new Map<number, number>();
-  p.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  const idleIds = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  let from = 0;
+  let to = p.samples.length;
+  if (busiestUs !== null) {
+    // Two pointers over the samples: the window of busiestUs with the most non-idle time.
+    const at: number[] = [];
+    p.timeDeltas.reduce((t, d, i) => (at[i] = t + d), 0);
+    let best = -1;
+    let busyIn = 0;
+    for (let lo = 0, hi = 0; hi < p.samples.length; hi++) {
+      if (!idleIds.has(p.samples[hi]!)) busyIn += p.timeDeltas[hi] ?? 0;
+      while (at[hi]! - at[lo]! > busiestUs) {
+        if (!idleIds.has(p.samples[lo]!)) busyIn -= p.timeDeltas[lo] ?? 0;
+        lo++;
+      }
+      if (busyIn > best) [best, from, to] = [busyIn, lo, hi + 1];
+    }
+  }
+  for (let i = from; i < to; i++) selfUs.set(p.samples[i]!, (selfUs.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
   const idle = [...selfUs].filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((a, [, t]) => a + t, 0);
   const busy = total - idle;

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Database } from './schema.js';
+import { DurableSqliteDialect, WalCheckpointer, WalSync, writesData } from './sqlite-durable.js';
 import * as m0001 from './migrations/0001-foundation.js';
 import * as m0002 from './migrations/0002-plans-scheduling.js';
 import * as m0003 from './migrations/0003-search.js';
@@ -17,13 +18,15 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** SQLite: what makes writes durable (tests count its syncs). */
+  wal?: WalSync;
   close(): Promise<void>;
 }
 
 const PG_INT8 = 20;
 const PG_NUMERIC = 1700;
 
-/** Opens `sqlite:PATH` (WAL, synchronous=FULL) or `postgres://…` (synchronous_commit=on). */
+/** Opens `sqlite:PATH` (WAL, each write fsynced before it is reported done) or `postgres://…` (synchronous_commit=on). */
 export function openStore(databaseUrl: string, options: { poolSize?: number } = {}): Store {
   if (databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://')) {
     // Times and counters are bigint; they fit in a double for the next 285,000 years.
@@ -52,30 +55,49 @@ export function openStore(databaseUrl: string, options: { poolSize?: number } = 
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
+  // Commits write the WAL without an fsync; WalSync makes each write durable before it is reported
+  // done, off the event loop (see sqlite-durable.ts): the durability of synchronous=FULL.
+  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  const wal = new WalSync(`${path.resolve(file)}-wal`);
+  // Checkpoints run in a thread of their own (WalCheckpointer), not inside a COMMIT on the event loop.
+  const checkpointer = file === ':memory:' ? null : new WalCheckpointer(path.resolve(file), CHECKPOINT_EVERY_MS, (message) => {
+    process.emitWarning(`SQLite checkpoint failed: ${message}`);
+  });
+  if (checkpointer) sqlite.pragma('wal_autocheckpoint = 0');
+  const db = new Kysely<Database>({ dialect: new DurableSqliteDialect({ database: withStatementCache(sqlite, wal) }, wal) });
+  return {
+    db, dialect: 'sqlite', wal,
+    close: async () => {
+      await db.destroy();
+      wal.close();
+      await checkpointer?.close();
+    },
+  };
 }
 
 const STATEMENT_CACHE_SIZE = 500;
+/** How often the WAL is checkpointed (copied into the database file), in ms. */
+const CHECKPOINT_EVERY_MS = 200;
 
 /**
  * Kysely prepares every query anew, and better-sqlite3's prepare was the largest single cost on the
  * send path; statements are reusable (Kysely runs one at a time per connection), so keep them.
  */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SqliteStatement>();
+function withStatementCache(sqlite: SQLite.Database, wal: WalSync): SqliteDatabase {
+  const cache = new Map<string, { stmt: SqliteStatement; writes: boolean }>();
   return {
+    // Kysely prepares each statement right before it runs it, so this is where WalSync learns of a write.
     prepare(sql: string): SqliteStatement {
-      let stmt = cache.get(sql);
-      if (!stmt) {
-        stmt = sqlite.prepare(sql) as unknown as SqliteStatement;
-        cache.set(sql, stmt);
+      let entry = cache.get(sql);
+      if (!entry) {
+        entry = { stmt: sqlite.prepare(sql) as unknown as SqliteStatement, writes: writesData(sql) };
+        cache.set(sql, entry);
         if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       }
-      return stmt;
+      if (entry.writes) wal.dirty = true;
+      return entry.stmt;
     },
     close: () => {
       cache.clear();

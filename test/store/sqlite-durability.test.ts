@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/store/database.js';
+import { writesData } from '../../src/store/sqlite-durable.js';
+import { eventually } from '../helpers/server.js';
+
+// SQLite commits with synchronous=NORMAL and the store fdatasyncs the WAL itself, off the event loop,
+// before a write is reported done; checkpoints run in a thread of their own.
+describe('SQLite writes: durable before they resolve, off the event loop', () => {
+  let dir: string;
+  let file: string;
+  let store: Store;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taifa-durable-'));
+    file = path.join(dir, 'db.sqlite');
+    store = openStore(`sqlite:${file}`);
+    await sql`create table t (id integer primary key, v text)`.execute(store.db);
+  });
+  afterEach(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const syncs = () => store.wal!.syncs;
+
+  it('fsyncs the WAL before a write resolves: a statement, a transaction; never for reads or a rollback', async () => {
+    const before = syncs();
+    await store.db.insertInto('t' as never).values({ v: 'a' } as never).execute();
+    expect(syncs()).toBe(before + 1);
+    await store.db.transaction().execute(async (trx) => {
+      await sql`insert into t (v) values ('b')`.execute(trx);
+      await sql`insert into t (v) values ('c')`.execute(trx);
+      expect(syncs()).toBe(before + 1); // not inside the transaction: once, at its commit
+    });
+    expect(syncs()).toBe(before + 2);
+    await sql`select count(*) from t`.execute(store.db);
+    await store.db.transaction().execute(async (trx) => sql`select * from t`.execute(trx));
+    expect(syncs()).toBe(before + 2);
+    await expect(store.db.transaction().execute(async (trx) => {
+      await sql`insert into t (v) values ('d')`.execute(trx);
+      throw new Error('changed my mind');
+    })).rejects.toThrow('changed my mind');
+    await sql`select 1`.execute(store.db);
+    expect(syncs()).toBe(before + 2);
+    // What resolved is there for a new connection (and was written with synchronous=NORMAL).
+    const other = new SQLite(file);
+    expect(other.prepare('select v from t order by id').pluck().all()).toEqual(['a', 'b', 'c']);
+    expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+    other.close();
+    expect((await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db)).rows[0]!.synchronous).toBe(1);
+  });
+
+  it('takes the write lock at BEGIN, so another connection waits instead of failing mid-transaction', async () => {
+    const other = new SQLite(file);
+    other.pragma('busy_timeout = 0');
+    await store.db.transaction().execute(async (trx) => {
+      await sql`select count(*) from t`.execute(trx); // no write yet
+      expect(() => other.exec('begin immediate')).toThrow(/locked|busy/i);
+    });
+    other.exec('begin immediate');
+    other.exec('rollback');
+    other.close();
+  });
+
+  it('checkpoints the WAL into the database file from its own thread', async () => {
+    const size = () => fs.statSync(file).size;
+    const start = size();
+    for (let i = 0; i < 20; i++) await sql`insert into t (v) values (${'x'.repeat(10_000)})`.execute(store.db);
+    // The writing connection never checkpoints (wal_autocheckpoint=0): only the thread moves pages into the file.
+    expect((await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]!.wal_autocheckpoint).toBe(0);
+    await eventually('the database file to grow', async () => (size() > start + 200_000 ? true : undefined));
+  });
+
+  it('tells reads from writes', () => {
+    for (const read of ['select 1', '  SELECT * from t', '(select 1) union (select 2)', 'explain query plan select 1', 'begin immediate', 'commit', 'rollback']) expect([read, writesData(read)]).toEqual([read, false]);
+    for (const write of ['insert into t values (1)', 'update t set v = 1', 'delete from t', 'with x as (select 1) insert into t select * from x', 'insert into t (v) values (1) returning id', 'create table u (x)', 'pragma foreign_keys = on']) expect([write, writesData(write)]).toEqual([write, true]);
+  });
+});
