@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
+import { insertRows } from './insert-rows.js';
 import { indexEmails } from './search-repo.js';
 import type {
   AttachmentRow, Database, EmailAttachmentsTable, EmailRow, EventRow, NewEmail, NewEvent, NewRecipient, RecipientRow,
@@ -33,12 +34,12 @@ function chunks<T>(rows: T[]): T[][] {
 export async function insertAcceptedEmails(trx: Db, list: AcceptedRows[]): Promise<void> {
   const stampedAt = Date.now();
   for (const rows of chunks(list.map((e) => ({ ...e.email, updated_at: Math.max(stampedAt, e.email.created_at) })))) {
-    await trx.insertInto('emails').values(rows).execute();
+    await insertRows(trx, 'emails', rows);
   }
-  for (const rows of chunks(list.flatMap((e) => e.recipients))) await trx.insertInto('email_recipients').values(rows).execute();
+  for (const rows of chunks(list.flatMap((e) => e.recipients))) await insertRows(trx, 'email_recipients', rows);
   // One attachment per statement: a multi-row insert of large blobs would hit size limits.
   for (const a of list.flatMap((e) => e.attachments)) await trx.insertInto('email_attachments').values(a).execute();
-  for (const rows of chunks(list.flatMap((e) => e.events))) await trx.insertInto('email_events').values(rows).execute();
+  for (const rows of chunks(list.flatMap((e) => e.events))) await insertRows(trx, 'email_events', rows);
   await indexEmails(trx, list.map((e) => ({ id: e.email.id, accountId: e.email.account_id, createdAt: e.email.created_at, tokens: e.searchTokens })));
 }
 

@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql, type Transaction } from 'kysely';
+import { insertRows } from './insert-rows.js';
 import type { Database, EventRow, NewEvent } from './schema.js';
 
 type Trx = Transaction<Database>;
@@ -102,7 +103,7 @@ export async function recipientsWithCountedOpen(trx: Trx, recipientIds: readonly
 
 /** Stores engagement events, in multi-row statements. */
 export async function insertEngagements(trx: Trx, rows: readonly NewEvent[]): Promise<void> {
-  for (const chunk of chunksOfPowersOf4(rows)) await trx.insertInto('email_events').values(chunk).execute();
+  for (const chunk of chunksOfPowersOf4(rows)) await insertRows(trx, 'email_events', chunk);
 }
 
 /** What a batch of hits changes on one email: counted opens and clicks, and the time of the first of each. */

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -10,13 +10,17 @@ type Db = Kysely<Database> | Transaction<Database>;
  */
 export async function takeQuota(trx: Db, accountId: string, period: string, n: number, limit: number): Promise<boolean> {
   if (n > limit) return false;
-  const r = await trx.insertInto('usage_counters').values({ account_id: accountId, period, count: n })
-    .onConflict((oc) => oc.columns(['account_id', 'period'])
-      .doUpdateSet((eb) => ({ count: eb('usage_counters.count', '+', n) }))
-      .where((eb) => eb(eb('usage_counters.count', '+', n), '<=', limit)))
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+  // Written out rather than built with Kysely's query builder: twice per accepted request, and building it cost more than running it.
+  const pg = trx.getExecutor().adapter instanceof PostgresAdapter;
+  const r = await trx.executeQuery(CompiledQuery.raw(pg ? TAKE_QUOTA_PG : TAKE_QUOTA_SQLITE, [accountId, period, n, n, n, limit]));
+  return Number(r.numAffectedRows ?? 0) === 1;
 }
+
+const TAKE_QUOTA = (p: (i: number) => string) => `insert into "usage_counters" ("account_id", "period", "count") values (${p(1)}, ${p(2)}, ${p(3)})
+  on conflict ("account_id", "period") do update set "count" = "usage_counters"."count" + ${p(4)}
+  where "usage_counters"."count" + ${p(5)} <= ${p(6)}`;
+const TAKE_QUOTA_PG = TAKE_QUOTA((i) => `$${i}`);
+const TAKE_QUOTA_SQLITE = TAKE_QUOTA(() => '?');
 
 /** The counts of the given periods (0 where nothing was sent). */
 export async function readUsage(db: Db, accountId: string, periods: string[]): Promise<Record<string, number>> {
