@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 
 /** A new UUIDv7 (time-ordered) id. */
@@ -8,14 +8,25 @@ export function newId(): string {
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/** CSPRNG bytes drawn a few kilobytes at a time (one call per recipient cost more than the token), each used once. */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let taken = 0;
+
+function randomByte(): number {
+  if (taken === pool.length) {
+    pool = randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
+    taken = 0;
+  }
+  return pool[taken++]!;
+}
+
 /** `length` random characters from [A-Za-z0-9], without modulo bias. */
 export function randomToken(length: number): string {
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248) out += ALPHABET[byte % 62];
-      if (out.length === length) break;
-    }
+    const byte = randomByte();
+    if (byte < 248) out += ALPHABET[byte % 62];
   }
   return out;
 }

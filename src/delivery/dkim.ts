@@ -46,7 +46,9 @@ class KeyObjectSigner extends DkimSigner {
       expires: this.expires,
       bodyHash: this.bodyHashes.get(`relaxed:sha256:${data.maxBodyLength}`)?.hash ?? null,
     });
-    dkimHeaderOpts.b = sign('rsa-sha256', canonicalizedHeader, this.key).toString('base64');
+    // The RSA operation (the largest single cost of a delivery) runs on libuv's thread pool, beside the event loop.
+    const signature = await new Promise<Buffer>((resolve, reject) => sign('rsa-sha256', canonicalizedHeader, this.key, (error, s) => (error ? reject(error) : resolve(s))));
+    dkimHeaderOpts.b = signature.toString('base64');
     this.signatureHeaders.push(formatSignatureHeaderLine('DKIM', dkimHeaderOpts, true));
   }
 }
