@@ -27,7 +27,7 @@ const PG_INT8 = 20;
 const PG_NUMERIC = 1700;
 
 /** Opens `sqlite:PATH` (WAL, each write fsynced before it is reported done) or `postgres://…` (synchronous_commit=on). */
-export function openStore(databaseUrl: string, options: { poolSize?: number } = {}): Store {
+export function openStore(databaseUrl: string, options: { poolSize?: number; checkpointEveryMs?: number; walRestartPages?: number } = {}): Store {
   if (databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://')) {
     // Times and counters are bigint; they fit in a double for the next 285,000 years.
     const types = {
@@ -61,12 +61,15 @@ export function openStore(databaseUrl: string, options: { poolSize?: number } = 
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
   const wal = new WalSync(`${path.resolve(file)}-wal`);
+  const restartPages = options.walRestartPages ?? WAL_RESTART_PAGES;
   // Checkpoints run in a thread of their own (WalCheckpointer), not inside a COMMIT on the event loop.
-  const checkpointer = file === ':memory:' ? null : new WalCheckpointer(path.resolve(file), CHECKPOINT_EVERY_MS, (message) => {
+  const checkpointer = file === ':memory:' ? null : new WalCheckpointer(path.resolve(file), { everyMs: options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS, restartFrames: restartPages }, (message) => {
     process.emitWarning(`SQLite checkpoint failed: ${message}`);
   });
   if (checkpointer) sqlite.pragma('wal_autocheckpoint = 0');
-  const db = new Kysely<Database>({ dialect: new DurableSqliteDialect({ database: withStatementCache(sqlite, wal) }, wal) });
+  // When the WAL starts over, its file is cut back to this size.
+  sqlite.pragma(`journal_size_limit = ${restartPages * 4096}`);
+  const db = new Kysely<Database>({ dialect: new DurableSqliteDialect({ database: withStatementCache(sqlite, wal) }, wal, checkpointer) });
   return {
     db, dialect: 'sqlite', wal,
     close: async () => {
@@ -80,6 +83,8 @@ export function openStore(databaseUrl: string, options: { poolSize?: number } = 
 const STATEMENT_CACHE_SIZE = 500;
 /** How often the WAL is checkpointed (copied into the database file), in ms. */
 const CHECKPOINT_EVERY_MS = 200;
+/** Past this many pages in the WAL (16 MiB of 4 KiB pages), the checkpointer makes it start over. */
+const WAL_RESTART_PAGES = 4096;
 
 /**
  * Kysely prepares every query anew, and better-sqlite3's prepare was the largest single cost on the

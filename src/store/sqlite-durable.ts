@@ -67,7 +67,7 @@ export class WalSync {
 class DurableSqliteDriver extends SqliteDriver {
   private inTransaction = false;
 
-  constructor(config: SqliteDialectConfig, private readonly wal: WalSync) {
+  constructor(config: SqliteDialectConfig, private readonly wal: WalSync, private readonly checkpointer: WalCheckpointer | null) {
     super(config);
   }
 
@@ -84,6 +84,8 @@ class DurableSqliteDriver extends SqliteDriver {
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    // Holding the connection, so that no write of this process competes with the checkpoint.
+    if (this.checkpointer?.full) await this.checkpointer.restart();
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
     this.inTransaction = true;
   }
@@ -103,12 +105,12 @@ class DurableSqliteDriver extends SqliteDriver {
 
 /** SqliteDialect with DurableSqliteDriver. */
 export class DurableSqliteDialect extends SqliteDialect {
-  constructor(private readonly config: SqliteDialectConfig, private readonly wal: WalSync) {
+  constructor(private readonly config: SqliteDialectConfig, private readonly wal: WalSync, private readonly checkpointer: WalCheckpointer | null) {
     super(config);
   }
 
   override createDriver(): Driver {
-    return new DurableSqliteDriver(this.config, this.wal);
+    return new DurableSqliteDriver(this.config, this.wal, this.checkpointer);
   }
 }
 
@@ -117,28 +119,80 @@ export class DurableSqliteDialect extends SqliteDialect {
  * file and fsyncs both; left to SQLite, it runs inside whichever COMMIT crosses 1,000 WAL pages, on
  * the event loop (18% of the send path's time). The connections that write turn that off
  * (wal_autocheckpoint=0) and this thread runs a PASSIVE checkpoint (which never blocks a writer) every
- * `everyMs`, so the WAL stays bounded. Plain JavaScript, so that it runs the same from source and compiled.
+ * `everyMs`. Under steady writes a passive checkpoint never quite catches up, though, and SQLite
+ * starts the WAL over only once one has. So past `restartFrames` pages in the WAL the thread says so,
+ * and the next transaction of this process first waits (without holding the event loop) for a
+ * RESTART checkpoint, which copies the little that the passive ones left; that transaction then
+ * starts the WAL from its beginning and cuts its file back to journal_size_limit. Plain JavaScript,
+ * so that it runs the same from source and compiled.
  */
 const CHECKPOINTER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-db.pragma('busy_timeout = 1000');
+db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
-const checkpoint = () => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (error) { parentPort.postMessage({ error: String(error && error.message || error) }); }
+let full = false;
+const checkpoint = (mode) => {
+  try {
+    const [r] = db.pragma('wal_checkpoint(' + mode + ')');
+    const over = (r ? r.log : 0) > workerData.restartFrames;
+    if (over !== full) parentPort.postMessage({ full: over });
+    full = over;
+    return true;
+  } catch (error) {
+    parentPort.postMessage({ error: String(error && error.message || error) });
+    return false;
+  }
 };
-const timer = setInterval(checkpoint, workerData.everyMs);
-parentPort.on('message', () => { clearInterval(timer); checkpoint(); db.close(); parentPort.close(); });
+const timer = setInterval(() => { if (!full) checkpoint('PASSIVE'); }, workerData.everyMs);
+parentPort.on('message', (m) => {
+  if (m === 'restart') {
+    checkpoint('RESTART');
+    // Whatever happened, the waiting writer goes on (a failed RESTART is tried again next time).
+    full = false;
+    parentPort.postMessage({ restarted: true });
+    return;
+  }
+  clearInterval(timer);
+  checkpoint('PASSIVE');
+  db.close();
+  parentPort.close();
+});
 `;
 
+/** The checkpoint thread of one SQLite database (see CHECKPOINTER). */
 export class WalCheckpointer {
   private readonly worker: Worker;
+  /** The WAL has grown past its bound: the next transaction waits for restart() first. */
+  full = false;
+  private restarting: Promise<void> | null = null;
+  private restarted: (() => void) | null = null;
 
-  constructor(file: string, everyMs: number, onError: (message: string) => void) {
-    this.worker = new Worker(CHECKPOINTER, { eval: true, workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file, everyMs } });
-    this.worker.on('message', (m: { error?: string }) => m.error && onError(m.error));
+  constructor(file: string, opts: { everyMs: number; restartFrames: number }, onError: (message: string) => void) {
+    this.worker = new Worker(CHECKPOINTER, { eval: true, workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file, ...opts } });
+    this.worker.on('message', (m: { error?: string; full?: boolean; restarted?: boolean }) => {
+      if (m.error) onError(m.error);
+      if (m.full !== undefined) this.full = m.full;
+      if (m.restarted) {
+        this.full = false;
+        this.restarted?.();
+      }
+    });
     this.worker.on('error', (error) => onError(error.message));
+  }
+
+  /** A RESTART checkpoint; resolves when it is done (or failed). */
+  restart(): Promise<void> {
+    this.restarting ??= new Promise<void>((resolve) => {
+      this.restarted = () => {
+        this.restarting = null;
+        this.restarted = null;
+        resolve();
+      };
+      this.worker.postMessage('restart');
+    });
+    return this.restarting;
   }
 
   /** A last checkpoint, then the thread ends. */

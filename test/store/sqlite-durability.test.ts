@@ -75,6 +75,29 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
     await eventually('the database file to grow', async () => (size() > start + 200_000 ? true : undefined));
   });
 
+  it('keeps the WAL bounded under steady writes: a long one is made to start over', async () => {
+    const small = openStore(`sqlite:${path.join(dir, 'small.sqlite')}`, { checkpointEveryMs: 50, walRestartPages: 64 });
+    try {
+      await sql`create table t (id integer primary key, v text)`.execute(small.db);
+      // Transactions queued back to back for two seconds: passive checkpoints alone never catch up
+      // with them, and the WAL would hold everything written.
+      let written = 0;
+      const end = Date.now() + 2_000;
+      await Promise.all(Array.from({ length: 4 }, async () => {
+        while (Date.now() < end) {
+          await small.db.transaction().execute(async (trx) => {
+            for (let i = 0; i < 20; i++) await sql`insert into t (v) values (${'y'.repeat(4_000)})`.execute(trx);
+          });
+          written += 80_000;
+        }
+      }));
+      expect(written).toBeGreaterThan(5_000_000);
+      expect(fs.statSync(path.join(dir, 'small.sqlite-wal')).size).toBeLessThan(1_000_000);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('tells reads from writes', () => {
     for (const read of ['select 1', '  SELECT * from t', '(select 1) union (select 2)', 'explain query plan select 1', 'begin immediate', 'commit', 'rollback']) expect([read, writesData(read)]).toEqual([read, false]);
     for (const write of ['insert into t values (1)', 'update t set v = 1', 'delete from t', 'with x as (select 1) insert into t select * from x', 'insert into t (v) values (1) returning id', 'create table u (x)', 'pragma foreign_keys = on']) expect([write, writesData(write)]).toEqual([write, true]);
