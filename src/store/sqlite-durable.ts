@@ -145,7 +145,7 @@ const checkpoint = (mode) => {
     return false;
   }
 };
-const timer = setInterval(() => { if (!full) checkpoint('PASSIVE'); }, workerData.everyMs);
+const timer = setInterval(() => checkpoint('PASSIVE'), workerData.everyMs);
 parentPort.on('message', (m) => {
   if (m === 'restart') {
     checkpoint('RESTART');
