@@ -92,7 +92,9 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
         }
       }));
       expect(written).toBeGreaterThan(5_000_000);
-      expect(fs.statSync(path.join(dir, 'small.sqlite-wal')).size).toBeLessThan(1_000_000);
+      // The bound, plus what the writers add between two looks of the checkpoint thread (without the
+      // restarts: everything written, over a hundred megabytes here).
+      expect(fs.statSync(path.join(dir, 'small.sqlite-wal')).size).toBeLessThan(Math.min(10_000_000, written / 10));
     } finally {
       await small.close();
     }
