@@ -141,7 +141,8 @@ const checkpoint = (mode) => {
     full = over;
     return true;
   } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message || error) });
+    // Another process's checkpoint, or a writer holding the lock past busy_timeout: the next look will do.
+    if (!/^SQLITE_(BUSY|LOCKED)/.test(String(error && error.code))) parentPort.postMessage({ error: String(error && error.message || error) });
     return false;
   }
 };
@@ -164,6 +165,8 @@ parentPort.on('message', (m) => {
 /** The checkpoint thread of one SQLite database (see CHECKPOINTER). */
 export class WalCheckpointer {
   private readonly worker: Worker;
+  private readonly exited: Promise<void>;
+  private alive = true;
   /** The WAL has grown past its bound: the next transaction waits for restart() first. */
   full = false;
   private restarting: Promise<void> | null = null;
@@ -173,23 +176,25 @@ export class WalCheckpointer {
     this.worker = new Worker(CHECKPOINTER, { eval: true, workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file, ...opts } });
     this.worker.on('message', (m: { error?: string; full?: boolean; restarted?: boolean }) => {
       if (m.error) onError(m.error);
-      if (m.full !== undefined) this.full = m.full;
-      if (m.restarted) {
-        this.full = false;
-        this.restarted?.();
-      }
+      if (m.full !== undefined) this.full = m.full && this.alive;
+      if (m.restarted) this.settleRestart();
     });
-    this.worker.on('error', (error) => onError(error.message));
+    this.worker.on('error', (error) => onError(`the checkpoint thread failed: ${error.message}`));
+    // A thread that is gone checkpoints nothing more (SQLite's own checkpoint on close still runs), and
+    // must not leave a transaction waiting for it.
+    this.exited = new Promise<void>((resolve) => this.worker.once('exit', () => {
+      this.alive = false;
+      this.full = false;
+      this.settleRestart();
+      resolve();
+    }));
   }
 
-  /** A RESTART checkpoint; resolves when it is done (or failed). */
+  /** A RESTART checkpoint; resolves when it is done (or failed, or the thread is gone). */
   restart(): Promise<void> {
+    if (!this.alive) return Promise.resolve();
     this.restarting ??= new Promise<void>((resolve) => {
-      this.restarted = () => {
-        this.restarting = null;
-        this.restarted = null;
-        resolve();
-      };
+      this.restarted = resolve;
       this.worker.postMessage('restart');
     });
     return this.restarting;
@@ -197,8 +202,15 @@ export class WalCheckpointer {
 
   /** A last checkpoint, then the thread ends. */
   async close(): Promise<void> {
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.postMessage('close');
-    await exited;
+    if (this.alive) this.worker.postMessage('close');
+    await this.exited;
+  }
+
+  private settleRestart(): void {
+    this.full = false;
+    const done = this.restarted;
+    this.restarting = null;
+    this.restarted = null;
+    done?.();
   }
 }

@@ -5,7 +5,7 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/database.js';
-import { writesData } from '../../src/store/sqlite-durable.js';
+import { WalCheckpointer, writesData } from '../../src/store/sqlite-durable.js';
 import { eventually } from '../helpers/server.js';
 
 // SQLite commits with synchronous=NORMAL and the store fdatasyncs the WAL itself, off the event loop,
@@ -98,6 +98,17 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
     } finally {
       await small.close();
     }
+  });
+
+  it('goes on without its checkpoint thread: nothing waits for a thread that is gone', async () => {
+    const errors: string[] = [];
+    // The thread cannot open this database, so it ends at once.
+    const checkpointer = new WalCheckpointer(path.join(dir, 'missing', 'db.sqlite'), { everyMs: 10, restartFrames: 1 }, (m) => errors.push(m));
+    await eventually('the thread to report its failure', async () => (errors.length > 0 ? true : undefined));
+    expect(errors[0]).toMatch(/checkpoint thread failed/);
+    await checkpointer.restart();
+    expect(checkpointer.full).toBe(false);
+    await checkpointer.close();
   });
 
   it('tells reads from writes', () => {
