@@ -5,7 +5,7 @@ import { deleteApiKey, insertApiKey, listApiKeys } from '../store/api-keys-repo.
 import type { ApiKeyRow } from '../store/schema.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
-import { apiKeyBody, createApiKeyBody, deletedBody, idParams, withErrors } from './schemas.js';
+import { apiKeyBody, createApiKeyBody, deletedBody, idParams, withErrors, type CreateApiKeyBody, type IdParams } from './schemas.js';
 
 const tags = ['API keys'];
 
@@ -15,13 +15,9 @@ function view(k: ApiKeyRow) {
 
 /** `/v1/api-keys`: create (the key is shown once), list, delete. */
 export function apiKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.post('/v1/api-keys', { schema: { tags, summary: 'Create an API key (shown once)', body: createApiKeyBody, response: withErrors({ 201: apiKeyBody }, 422) } }, async (request, reply) => {
+  app.post<{ Body: CreateApiKeyBody | undefined }>('/v1/api-keys', { schema: { tags, summary: 'Create an API key (shown once)', body: createApiKeyBody, response: withErrors({ 201: apiKeyBody }, 422) } }, async (request, reply) => {
     const auth = requireAuth(request);
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const name = body.name === undefined ? 'API key' : body.name;
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 100) {
-      throw errors.validation([{ field: 'name', error: 'must be a non-empty string of at most 100 characters' }]);
-    }
+    const name = request.body?.name ?? 'API key';
     const key = newApiKey();
     const now = Date.now();
     const id = newId();
@@ -34,7 +30,7 @@ export function apiKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return (await listApiKeys(ctx.store.db, auth.accountId)).map(view);
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/api-keys/:id', { schema: { tags, summary: 'Delete an API key', params: idParams, response: withErrors({ 200: deletedBody }, 404) } }, async (request) => {
+  app.delete<{ Params: IdParams }>('/v1/api-keys/:id', { schema: { tags, summary: 'Delete an API key', params: idParams, response: withErrors({ 200: deletedBody }, 404) } }, async (request) => {
     const auth = requireAuth(request);
     if (!(await deleteApiKey(ctx.store.db, auth.accountId, request.params.id))) throw errors.notFound('API key');
     ctx.authCache.clear();

@@ -9,7 +9,7 @@ import { deleteDomain, findDomainByName, getDomain, insertDomain, listDomains, s
 import type { DomainRow } from '../store/schema.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
-import { createDomainBody, deletedBody, domainBody, idParams, updateDomainBody, withErrors } from './schemas.js';
+import { createDomainBody, deletedBody, domainBody, idParams, updateDomainBody, withErrors, type CreateDomainBody, type IdParams, type UpdateDomainBody } from './schemas.js';
 
 const tags = ['Domains'];
 
@@ -36,11 +36,9 @@ export function domainView(d: DomainRow) {
 
 /** `/v1/domains`: add a domain (fresh 2048-bit DKIM key), list, get, delete, verify in DNS. */
 export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.post('/v1/domains', { schema: { tags, summary: 'Add a sending domain (fresh 2048-bit DKIM key)', body: createDomainBody, response: withErrors({ 201: domainBody }, 409, 422) } }, async (request, reply) => {
+  app.post<{ Body: CreateDomainBody }>('/v1/domains', { schema: { tags, summary: 'Add a sending domain (fresh 2048-bit DKIM key)', body: createDomainBody, response: withErrors({ 201: domainBody }, 409, 422) } }, async (request, reply) => {
     const auth = requireAuth(request);
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const raw = body.name;
-    if (typeof raw !== 'string' || raw.trim() === '') throw errors.validation([{ field: 'name', error: 'is required' }]);
+    const raw = request.body.name;
     const name = raw.trim().toLowerCase().replace(/\.$/, '');
     if (!isDomainName(name)) throw errors.validation([{ field: 'name', error: `"${raw.slice(0, 100)}" is not a domain name` }]);
     if (await findDomainByName(ctx.store.db, auth.accountId, name)) throw errors.conflict(`The domain ${name} is already added.`, 'domain_exists');
@@ -74,21 +72,21 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return (await listDomains(ctx.store.db, auth.accountId)).map(domainView);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/domains/:id', { schema: { tags, summary: 'Get a domain', params: idParams, response: withErrors({ 200: domainBody }, 404) } }, async (request) => {
+  app.get<{ Params: IdParams }>('/v1/domains/:id', { schema: { tags, summary: 'Get a domain', params: idParams, response: withErrors({ 200: domainBody }, 404) } }, async (request) => {
     const auth = requireAuth(request);
     const domain = await getDomain(ctx.store.db, auth.accountId, request.params.id);
     if (!domain) throw errors.notFound('Domain');
     return domainView(domain);
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/domains/:id', { schema: { tags, summary: 'Delete a domain and its senders', params: idParams, response: withErrors({ 200: deletedBody }, 404) } }, async (request) => {
+  app.delete<{ Params: IdParams }>('/v1/domains/:id', { schema: { tags, summary: 'Delete a domain and its senders', params: idParams, response: withErrors({ 200: deletedBody }, 404) } }, async (request) => {
     const auth = requireAuth(request);
     if (!(await deleteDomain(ctx.store.db, auth.accountId, request.params.id))) throw errors.notFound('Domain');
     ctx.senderCache.clear();
     return { id: request.params.id, deleted: true };
   });
 
-  app.patch<{ Params: { id: string }; Body: { open_tracking?: boolean; click_tracking?: boolean; pixel_position?: 'top' | 'bottom'; tracking_host?: string | null } }>('/v1/domains/:id', {
+  app.patch<{ Params: IdParams; Body: UpdateDomainBody }>('/v1/domains/:id', {
     schema: { tags, summary: 'Change tracking settings (the defaults of emails sent from the domain)', params: idParams, body: updateDomainBody, response: withErrors({ 200: domainBody }, 404, 422) },
   }, async (request) => {
     const auth = requireAuth(request);
@@ -108,7 +106,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return domainView({ ...domain, ...changes });
   });
 
-  app.post<{ Params: { id: string } }>('/v1/domains/:id/verify', { schema: { tags, summary: 'Look the records up in DNS', params: idParams, response: withErrors({ 200: domainBody }, 404) } }, async (request) => {
+  app.post<{ Params: IdParams }>('/v1/domains/:id/verify', { schema: { tags, summary: 'Look the records up in DNS', params: idParams, response: withErrors({ 200: domainBody }, 404) } }, async (request) => {
     const auth = requireAuth(request);
     const domain = await getDomain(ctx.store.db, auth.accountId, request.params.id);
     if (!domain) throw errors.notFound('Domain');

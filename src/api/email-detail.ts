@@ -8,7 +8,7 @@ import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { emailDetail, eventView } from './email-views.js';
 import { querySchemaValidation } from './query-schema.js';
-import { acceptedBody, emailDetail as emailDetailSchema, eventBody, idParams, withErrors } from './schemas.js';
+import { acceptedBody, emailDetail as emailDetailSchema, eventBody, idParams, withErrors, type IdParams } from './schemas.js';
 
 const tags = ['Emails'];
 
@@ -24,7 +24,7 @@ const eventsQuery = {
 
 /** `/v1/emails/{id}`: detail, events timeline, retry, and the sandbox's raw message. */
 export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Params: { id: string } }>('/v1/emails/:id', { schema: { tags, summary: 'Get an email with its recipients and events', params: idParams, response: withErrors({ 200: emailDetailSchema }, 404) } }, async (request) => {
+  app.get<{ Params: IdParams }>('/v1/emails/:id', { schema: { tags, summary: 'Get an email with its recipients and events', params: idParams, response: withErrors({ 200: emailDetailSchema }, 404) } }, async (request) => {
     const auth = requireAuth(request);
     if (!UUID.test(request.params.id)) throw errors.notFound('Email');
     const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
@@ -37,7 +37,7 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return emailDetail(email, recipients, attachments, events);
   });
 
-  app.get<{ Params: { id: string }; Querystring: FromSchema<typeof eventsQuery> }>('/v1/emails/:id/events', {
+  app.get<{ Params: IdParams; Querystring: FromSchema<typeof eventsQuery> }>('/v1/emails/:id/events', {
     ...querySchemaValidation,
     schema: {
       tags, summary: 'The event timeline (next page cursor in x-next-cursor)', params: idParams,
@@ -56,7 +56,7 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return events.map(eventView);
   });
 
-  app.get<{ Params: { id: string }; Querystring: { recipient?: string } }>('/v1/emails/:id/raw', {
+  app.get<{ Params: IdParams; Querystring: { recipient?: string } }>('/v1/emails/:id/raw', {
     ...querySchemaValidation,
     schema: {
       tags, summary: 'Sandbox: the captured message as message/rfc822', params: idParams,
@@ -72,7 +72,7 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return reply.type('message/rfc822').send(raw);
   });
 
-  app.post<{ Params: { id: string } }>('/v1/emails/:id/retry', { schema: { tags, summary: 'Retry a bounced, rejected or failed email', params: idParams, response: withErrors({ 202: acceptedBody }, 404, 409, 429) } }, async (request, reply) => {
+  app.post<{ Params: IdParams }>('/v1/emails/:id/retry', { schema: { tags, summary: 'Retry a bounced, rejected or failed email', params: idParams, response: withErrors({ 202: acceptedBody }, 404, 409, 429) } }, async (request, reply) => {
     const auth = requireAuth(request);
     if (!UUID.test(request.params.id)) throw errors.notFound('Email');
     const answer = await retryEmail({ store: ctx.store, committer: ctx.acceptCommitter, senderCache: ctx.senderCache }, { accountId: auth.accountId, userId: auth.userId, plan: auth.plan, limits: auth.limits }, request.params.id);

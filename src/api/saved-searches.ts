@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { parseSavedSearches, type SavedSearch } from '../core/saved-searches.js';
+import { savedSearchesFrom, type SavedSearch } from '../core/saved-searches.js';
 import { getSavedSearches, putSavedSearches } from '../store/saved-searches-repo.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
-import { savedSearchesAnswer, savedSearchesBody, withErrors } from './schemas.js';
+import { savedSearchesAnswer, savedSearchesBody, withErrors, type SavedSearchesBody } from './schemas.js';
 
 const tags = ['Saved searches'];
 
@@ -15,9 +15,9 @@ export function savedSearchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { searches: stored ? (JSON.parse(stored) as SavedSearch[]) : [] };
   });
 
-  app.put('/v1/emails/saved-searches', { schema: { tags, summary: 'Replace your saved searches (at most 50)', body: savedSearchesBody, response: withErrors({ 200: savedSearchesAnswer }, 422) } }, async (request) => {
+  app.put<{ Body: SavedSearchesBody }>('/v1/emails/saved-searches', { schema: { tags, summary: 'Replace your saved searches (at most 50)', body: savedSearchesBody, response: withErrors({ 200: savedSearchesAnswer }, 422) } }, async (request) => {
     const auth = requireAuth(request);
-    const searches = parseSavedSearches(request.body);
+    const searches = savedSearchesFrom(request.body.searches);
     await putSavedSearches(ctx.store.db, auth.userId, JSON.stringify(searches), Date.now());
     return { searches };
   });

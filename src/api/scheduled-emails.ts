@@ -10,7 +10,7 @@ import type { ApiContext } from './context.js';
 import { scheduledView } from './email-views.js';
 import { MAX_PAGE } from './paging.js';
 import { querySchemaValidation } from './query-schema.js';
-import { idParams, scheduledEmail, statusBody, withErrors } from './schemas.js';
+import { idParams, scheduledEmail, statusBody, withErrors, type IdParams } from './schemas.js';
 
 const tags = ['Scheduled emails'];
 /** Rows read per query while streaming the whole list; also the largest `limit` a caller may ask for. */
@@ -66,14 +66,14 @@ export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return reply.type('application/json; charset=utf-8').send(Readable.from(allScheduled(ctx.store, auth.accountId, now)));
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/emails/scheduled/:id', { schema: { tags, summary: 'Cancel a scheduled email (its recipients go back to the quota)', params: idParams, response: withErrors({ 200: statusBody }, 404) } }, async (request) => {
+  app.delete<{ Params: IdParams }>('/v1/emails/scheduled/:id', { schema: { tags, summary: 'Cancel a scheduled email (its recipients go back to the quota)', params: idParams, response: withErrors({ 200: statusBody }, 404) } }, async (request) => {
     const auth = requireAuth(request);
     const quotaPeriods = (acceptedAt: number) => Object.values(usagePeriods(acceptedAt));
     if (!(await cancelScheduled(ctx.store.db, auth.accountId, request.params.id, quotaPeriods))) throw errors.notFound('Scheduled email');
     return { id: request.params.id, status: 'cancelled' };
   });
 
-  app.post<{ Params: { id: string } }>('/v1/emails/scheduled/:id/send-now', { schema: { tags, summary: 'Send a scheduled email now', params: idParams, response: withErrors({ 200: statusBody }, 404) } }, async (request) => {
+  app.post<{ Params: IdParams }>('/v1/emails/scheduled/:id/send-now', { schema: { tags, summary: 'Send a scheduled email now', params: idParams, response: withErrors({ 200: statusBody }, 404) } }, async (request) => {
     const auth = requireAuth(request);
     const promoted = await promoteScheduled(ctx.store.db, ctx.store.dialect, { now: Date.now(), only: { accountId: auth.accountId, emailId: request.params.id } });
     if (promoted.length === 0) throw errors.notFound('Scheduled email');

@@ -1,5 +1,6 @@
 import type { FastifySchemaValidationError } from 'fastify';
 import type { FieldError } from '../core/errors.js';
+import { NOT_BLANK, ONE_LINE } from './schemas.js';
 
 /** Sentences that a route's schema gives for its own patterns and likely-slip unknown fields. */
 export interface SchemaMessages {
@@ -15,6 +16,7 @@ const ARTICLE: Record<string, string> = {
   string: 'a string', array: 'an array', object: 'an object', boolean: 'true or false', integer: 'an integer', number: 'a number', null: 'null',
 };
 
+const PATTERNS: Record<string, string> = { [NOT_BLANK]: 'must not be blank', [ONE_LINE]: 'must be one line' };
 const FORMATS: Record<string, string> = {
   'date-time': 'must be an ISO 8601 date-time with a time zone, such as 2026-04-06T10:00:00Z',
   uuid: 'must be an id this API gave out',
@@ -43,7 +45,7 @@ function sentence(e: AjvError, messages: SchemaMessages): string {
     case 'required': return 'is required';
     case 'additionalProperties': return messages.unknownFields?.[String(p.additionalProperty)] ?? 'is not a known field';
     case 'type': return `must be ${String(p.type).split(',').map((t) => ARTICLE[t] ?? t).join(' or ')}`;
-    case 'pattern': return messages.patterns?.[String(p.pattern)] ?? 'has an invalid format';
+    case 'pattern': return messages.patterns?.[String(p.pattern)] ?? PATTERNS[String(p.pattern)] ?? 'has an invalid format';
     case 'enum': return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'maxLength': return `must be at most ${n('limit')} characters`;
     case 'minLength': return n('limit') === 1 ? 'must not be empty' : `must be at least ${n('limit')} characters`;

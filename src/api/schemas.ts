@@ -1,3 +1,5 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import { MAX_SAVED_SEARCHES } from '../core/saved-searches.js';
 /**
  * JSON Schemas of the API: Fastify's Ajv validates params, query strings and bodies with them, and the
  * OpenAPI document (/v1/openapi.json) is generated from them. The send body lives in
@@ -15,6 +17,12 @@ const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
 const open = { additionalProperties: true } as const;
 
 export const idParams = { type: 'object', required: ['id'], properties: { id: str } } as const;
+export type IdParams = FromSchema<typeof idParams>;
+
+/** A string with something in it besides blanks (schema-errors says "must not be blank"). */
+export const NOT_BLANK = '\\S';
+/** One line: no CR or LF (schema-errors says "must be one line"). */
+export const ONE_LINE = '^[^\\r\\n]*$';
 
 export const errorBody = {
   $id: 'Error', type: 'object', ...open,
@@ -123,28 +131,37 @@ export const updateDomainBody = {
   },
 } as const;
 
-export const createDomainBody = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 253 } } } as const;
+export const createDomainBody = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 253, pattern: NOT_BLANK } } } as const;
+export type CreateDomainBody = FromSchema<typeof createDomainBody>;
+export type UpdateDomainBody = FromSchema<typeof updateDomainBody>;
 
 export const senderBody = { type: 'object', ...open, properties: { id: str, email: str, name: nullableStr, domain_id: str, created_at: time } } as const;
 export const createSenderBody = {
   type: 'object', required: ['email'],
-  properties: { email: { type: 'string', minLength: 1, maxLength: 254 }, name: { type: ['string', 'null'], maxLength: 256 } },
+  properties: { email: { type: 'string', minLength: 1, maxLength: 254, pattern: NOT_BLANK }, name: { type: ['string', 'null'], maxLength: 256, pattern: ONE_LINE } },
 } as const;
+export type CreateSenderBody = FromSchema<typeof createSenderBody>;
 
 export const apiKeyBody = {
   type: 'object', ...open,
   properties: { id: str, name: str, prefix: str, key: { type: 'string', description: 'Only in the answer to POST, never again.' }, created_at: time, last_used_at: nullableTime },
 } as const;
-export const createApiKeyBody = { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 100 } } } as const;
+export const createApiKeyBody = { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 100, pattern: NOT_BLANK } } } as const;
+export type CreateApiKeyBody = FromSchema<typeof createApiKeyBody>;
 
 export const deletedBody = { type: 'object', ...open, properties: { id: str, deleted: { type: 'boolean' } } } as const;
 export const statusBody = { type: 'object', ...open, properties: { id: str, status: str } } as const;
 
+const filter = { type: ['string', 'null'], maxLength: 500 } as const;
 const savedSearch = {
   type: 'object', required: ['name'],
-  properties: { id: { type: 'string', maxLength: 64 }, name: { type: 'string', minLength: 1, maxLength: 100 }, query: nullableStr, range: nullableStr, status: nullableStr, domain: nullableStr, source: nullableStr },
+  properties: {
+    id: { type: ['string', 'null'], minLength: 1, maxLength: 64, description: 'Keep an entry\'s id to keep it; new entries get one.' },
+    name: { type: 'string', minLength: 1, maxLength: 100, pattern: NOT_BLANK }, query: filter, range: filter, status: filter, domain: filter, source: filter,
+  },
 } as const;
-export const savedSearchesBody = { type: 'object', required: ['searches'], properties: { searches: { type: 'array', maxItems: 50, items: savedSearch } } } as const;
+export const savedSearchesBody = { type: 'object', required: ['searches'], properties: { searches: { type: 'array', maxItems: MAX_SAVED_SEARCHES, items: savedSearch } } } as const;
+export type SavedSearchesBody = FromSchema<typeof savedSearchesBody>;
 export const savedSearchesAnswer = { type: 'object', ...open, properties: { searches: { type: 'array', items: { ...savedSearch, ...open } } } } as const;
 
 /** Standard error answers, referenced from every route. */

@@ -62,6 +62,28 @@ describe('the OpenAPI document', () => {
     const r = await t.call('POST', '/v1/senders', { email: 42 });
     expect(r.status).toBe(422);
     expect(r.body.errors).toEqual([expect.objectContaining({ field: 'email' })]);
+    // What the schemas say, said as sentences naming the field.
+    const refusals: Array<[string, string, unknown, string, string]> = [
+      ['POST', '/v1/domains', { name: '   ' }, 'name', 'must not be blank'],
+      ['POST', '/v1/domains', {}, 'name', 'is required'],
+      ['POST', '/v1/api-keys', { name: ' \t' }, 'name', 'must not be blank'],
+      ['POST', '/v1/api-keys', { name: 'k'.repeat(101) }, 'name', 'must be at most 100 characters'],
+      ['POST', '/v1/senders', { email: 'a@b.test', name: 'Two\nlines' }, 'name', 'must be one line'],
+      ['PATCH', '/v1/domains/00000000-0000-7000-8000-000000000000', { pixel_position: 'left' }, 'pixel_position', 'must be one of "top", "bottom"'],
+      ['PUT', '/v1/emails/saved-searches', { searches: [{ name: ' ' }] }, 'searches[0].name', 'must not be blank'],
+      ['PUT', '/v1/emails/saved-searches', { searches: [{ name: 'x', query: 'q'.repeat(501) }] }, 'searches[0].query', 'must be at most 500 characters'],
+      ['PUT', '/v1/emails/saved-searches', { searches: Array.from({ length: 51 }, (_, i) => ({ name: `s${i}` })) }, 'searches', 'must have at most 50 items'],
+      ['PUT', '/v1/emails/saved-searches', { searches: [{ id: 'a', name: 'x' }, { id: 'a', name: 'y' }] }, 'searches[1].id', 'repeats an earlier entry'],
+    ];
+    for (const [method, path, body, field, error] of refusals) {
+      const x = await t.call(method, path, body);
+      expect([method, path, x.status, x.body.errors]).toEqual([method, path, 422, [{ field, error }]]);
+    }
+    const key = await t.call('POST', '/v1/api-keys', { name: '  Deploys  ' });
+    expect([key.status, key.body.name]).toEqual([201, 'Deploys']);
+    expect((await t.call('POST', '/v1/api-keys', {})).body.name).toBe('API key');
+    const bare = await t.call('POST', '/v1/api-keys');
+    expect([bare.status, bare.body.detail]).toEqual([422, 'Invalid request: body must be an object.']);
     const extra = await t.call('PUT', '/v1/emails/saved-searches', { searches: [{ name: 'x', colour: 'red' }] });
     expect(extra.status).toBe(200); // unknown keys inside a saved search are ignored, not stored
     expect(extra.body.searches[0]).not.toHaveProperty('colour');
