@@ -5,7 +5,7 @@ import { insertAcceptedEmails } from '../store/emails-repo.js';
 import { claimIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency-repo.js';
 import { findSenderWithDomain } from '../store/senders-repo.js';
 import type { EmailAttachmentsTable, NewEmail, NewEvent, NewRecipient } from '../store/schema.js';
-import { giveBackQuota, takeQuota } from '../store/usage-repo.js';
+import { QuotaLedger } from '../store/usage-repo.js';
 import { errors } from './errors.js';
 import { newId, randomToken } from './ids.js';
 import type { TtlCache } from './ttl-cache.js';
@@ -138,14 +138,15 @@ export async function commitEmails(
     if (idem && !(await claimIdempotencyKey(trx, { accountId: who.accountId, ...idem, now: opts.now }))) return { kind: 'replay' };
     // A batch whose every email failed validation takes nothing (it only records its idempotent answer).
     if (n === 0) return { kind: 'committed' };
-    if (!(await takeQuota(trx, who.accountId, day, n, limits.dailyLimit))) {
+    const ledger = batch.shared('quota', () => {
+      const made = new QuotaLedger();
+      batch.add('quota', made, (t) => made.flush(t));
+      return made;
+    });
+    const over = await ledger.take(trx, who.accountId, [{ period: day, n, limit: limits.dailyLimit }, { period: month, n, limit: limits.monthlyLimit }]);
+    if (over !== -1) {
       if (idem) await releaseIdempotencyKey(trx, who.accountId, idem.key);
-      return { kind: 'over_quota', limit: 'daily', max: limits.dailyLimit };
-    }
-    if (!(await takeQuota(trx, who.accountId, month, n, limits.monthlyLimit))) {
-      await giveBackQuota(trx, who.accountId, day, n);
-      if (idem) await releaseIdempotencyKey(trx, who.accountId, idem.key);
-      return { kind: 'over_quota', limit: 'monthly', max: limits.monthlyLimit };
+      return over === 0 ? { kind: 'over_quota', limit: 'daily', max: limits.dailyLimit } : { kind: 'over_quota', limit: 'monthly', max: limits.monthlyLimit };
     }
     // The rows themselves are written once for the whole group, after every unit took its quota.
     for (const p of prepared) batch.add('accepted-emails', p, insertAcceptedEmails);

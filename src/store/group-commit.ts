@@ -22,12 +22,20 @@ export async function boundWriteTransaction(trx: Transaction<Database>): Promise
 export interface GroupBatch {
   /** Adds `item` to the batch `key`; `flush` runs once per key with every item of the group. */
   add<I>(key: string, item: I, flush: (trx: Transaction<Database>, items: I[]) => Promise<void>): void;
+  /** One object per group (and per transaction) under `key`, made by `make` for the first unit that asks. */
+  shared<T>(key: string, make: () => T): T;
 }
 
 type Work<T> = (trx: Transaction<Database>, batch: GroupBatch) => Promise<T>;
 
 class Batches implements GroupBatch {
   private readonly byKey = new Map<string, { items: unknown[]; flush: (trx: Transaction<Database>, items: unknown[]) => Promise<void> }>();
+  private readonly objects = new Map<string, unknown>();
+
+  shared<T>(key: string, make: () => T): T {
+    if (!this.objects.has(key)) this.objects.set(key, make());
+    return this.objects.get(key) as T;
+  }
 
   add<I>(key: string, item: I, flush: (trx: Transaction<Database>, items: I[]) => Promise<void>): void {
     const entry = this.byKey.get(key);
