@@ -34,8 +34,9 @@ export interface HitRecorderDeps {
 /**
  * How long a hit waits in the buffer for others to share its transaction, in ms. Nobody waits on the
  * write (the answer went out already), so this buys batches of hundreds under load: a handful of
- * statements and one commit for all of them. On SQLite the commit's fsync holds the event loop (about
- * a millisecond here), so it is worth spacing commits out: at 10 ms they were 15% of the server's time.
+ * statements and one commit for all of them; each batch's statements run on the event loop (SQLite)
+ * or cost a round trip each (PostgreSQL), so the fewer batches the better. (When SQLite's fsync still
+ * ran on the event loop, batches every 10 ms took 15% of the server's time.)
  */
 const FLUSH_EVERY_MS = 50;
 /** Hits per transaction at most: past it, batches follow each other at once. */
