@@ -1,5 +1,6 @@
-import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
+import { isPostgres } from './sql-text.js';
 
 /**
  * How long one statement, or one pause between statements, of a write transaction may last on
@@ -13,7 +14,7 @@ export const WRITE_STEP_TIMEOUT_MS = 2000;
 
 /** Applies WRITE_STEP_TIMEOUT_MS to the current transaction (PostgreSQL; a no-op on SQLite). */
 export async function boundWriteTransaction(trx: Transaction<Database>): Promise<void> {
-  if (!(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
+  if (!isPostgres(trx)) return;
   const ms = String(WRITE_STEP_TIMEOUT_MS);
   await sql`SELECT set_config('statement_timeout', ${ms}, true), set_config('idle_in_transaction_session_timeout', ${ms}, true)`.execute(trx);
 }

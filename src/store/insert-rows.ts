@@ -1,5 +1,6 @@
-import { CompiledQuery, PostgresAdapter, type Insertable, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
+import { isPostgres, parameterMarkers } from './sql-text.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -13,8 +14,8 @@ function insertText(pg: boolean, table: string, columns: readonly string[], rows
   const key = `${pg ? 'p' : 's'}\0${table}\0${columns.join('\0')}\0${rows}`;
   let text = texts.get(key);
   if (text === undefined) {
-    let n = 0;
-    const tuple = () => `(${columns.map(() => (pg ? `$${++n}` : '?')).join(', ')})`;
+    const marker = parameterMarkers(pg);
+    const tuple = () => `(${columns.map(marker).join(', ')})`;
     text = `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${Array.from({ length: rows }, tuple).join(', ')}`;
     texts.set(key, text);
     if (texts.size > TEXT_CACHE_SIZE) texts.delete(texts.keys().next().value!);
@@ -43,8 +44,7 @@ export async function insertRows<T extends keyof Database & string>(db: Db, tabl
       params[k++] = v;
     }
   }
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
-  await db.executeQuery(CompiledQuery.raw(insertText(pg, table, columns, rows.length), params));
+  await db.executeQuery(CompiledQuery.raw(insertText(isPostgres(db), table, columns, rows.length), params));
 }
 
 async function fallback<T extends keyof Database & string>(db: Db, table: T, rows: ReadonlyArray<Insertable<Database[T]>>): Promise<void> {

@@ -1,15 +1,12 @@
-import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { SearchQuery } from '../core/search-query.js';
 import type { Database, EmailRow } from './schema.js';
+import { isPostgres } from './sql-text.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 // The only place that knows how each database searches: SQLite's FTS5 table, PostgreSQL's tsvector
 // with a GIN index. Both hold the same application-computed tokens (core/search-query.ts).
-
-function isPostgres(db: Db): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
 
 function tsLexeme(token: string): string {
   return `'${token.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;

@@ -1,5 +1,6 @@
-import { CompiledQuery, PostgresAdapter, sql, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Transaction } from 'kysely';
 import { insertRows } from './insert-rows.js';
+import { isPostgres, parameterMarkers } from './sql-text.js';
 import type { Database, EventRow, NewEvent } from './schema.js';
 
 type Trx = Transaction<Database>;
@@ -62,7 +63,7 @@ export async function findTrackedRecipients(trx: Trx, ids: readonly string[]): P
  * turns, so that each sees the other's hits and none counts a repeat the other already counted.
  */
 export async function lockEmails(trx: Trx, emailIds: readonly string[]): Promise<void> {
-  if (emailIds.length === 0 || !(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
+  if (emailIds.length === 0 || !isPostgres(trx)) return;
   await trx.selectFrom('emails').select('id').where('id', 'in', [...emailIds].sort()).orderBy('id').forUpdate().execute();
 }
 
@@ -82,7 +83,7 @@ export interface EngagementRow {
 export async function recentEngagement(trx: Trx, recipientIds: readonly string[], countedSince: number, machineClicksSince: number | null): Promise<EngagementRow[]> {
   if (recipientIds.length === 0) return [];
   const ids = padded(recipientIds);
-  const pg = trx.getExecutor().adapter instanceof PostgresAdapter;
+  const pg = isPostgres(trx);
   const params: unknown[] = machineClicksSince === null ? [...ids, countedSince] : [...ids, countedSince, ...ids, machineClicksSince];
   const r = await trx.executeQuery<EngagementRow>(CompiledQuery.raw(recentEngagementText(pg, ids.length, machineClicksSince !== null), params));
   return r.rows;
@@ -99,8 +100,7 @@ function recentEngagementText(pg: boolean, n: number, machineClicks: boolean): s
   const key = `${pg}:${n}:${machineClicks}`;
   let text = engagementTexts.get(key);
   if (text === undefined) {
-    let i = 0;
-    const p = () => (pg ? `$${++i}` : '?');
+    const p = parameterMarkers(pg);
     const list = () => Array.from({ length: n }, p).join(', ');
     const columns = '"recipient_id", "event_type", "bot", "metadata", "created_at"';
     text = `select ${columns} from "email_events" where "counted" = 1 and "recipient_id" in (${list()}) and "event_type" in ('open', 'click') and "created_at" >= ${p()}`;

@@ -1,5 +1,6 @@
-import { CompiledQuery, PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
+import { isPostgres, parameterMarkers } from './sql-text.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -49,9 +50,7 @@ export class QuotaLedger {
     if (never !== -1) return never;
     const unread = wants.filter((w) => !this.counts.has(key(w.period)));
     if (unread.length > 0) {
-      const pg = trx.getExecutor().adapter instanceof PostgresAdapter;
-      let i = 0;
-      const p = () => (pg ? `$${++i}` : '?');
+      const p = parameterMarkers(isPostgres(trx));
       const values = unread.map(() => `(${p()}, ${p()}, 0)`).join(', ');
       const r = await trx.executeQuery<{ period: string; count: number | string }>(CompiledQuery.raw(
         `insert into "usage_counters" ("account_id", "period", "count") values ${values}
