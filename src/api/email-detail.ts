@@ -7,12 +7,11 @@ import { getEmail, listAttachments, listEvents, listRecipients } from '../store/
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { emailDetail, eventView } from './email-views.js';
-import { querySchemaValidation } from './query-schema.js';
+import { querySchemaValidation, UUID } from './query-schema.js';
 import { acceptedBody, emailDetail as emailDetailSchema, eventBody, idParams, withErrors, type IdParams } from './schemas.js';
 
 const tags = ['Emails'];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EVENTS_PAGE_MAX = 1000;
 const eventsQuery = {
   type: 'object',
@@ -20,6 +19,10 @@ const eventsQuery = {
     cursor: { type: 'string', format: 'uuid', description: 'The x-next-cursor header of the previous page.' },
     limit: { type: 'integer', minimum: 1, maximum: EVENTS_PAGE_MAX, default: EVENTS_PAGE_MAX, description: `Events per page, 1–${EVENTS_PAGE_MAX}.` },
   },
+} as const;
+const rawQuery = {
+  type: 'object',
+  properties: { recipient: { type: 'string', description: "A recipient's address: their own copy (each has its own return path and tracking links). Default: the first recipient's." } },
 } as const;
 
 /** `/v1/emails/{id}`: detail, events timeline, retry, and the sandbox's raw message. */
@@ -56,11 +59,11 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return events.map(eventView);
   });
 
-  app.get<{ Params: IdParams; Querystring: { recipient?: string } }>('/v1/emails/:id/raw', {
+  app.get<{ Params: IdParams; Querystring: FromSchema<typeof rawQuery> }>('/v1/emails/:id/raw', {
     ...querySchemaValidation,
     schema: {
       tags, summary: 'Sandbox: the captured message as message/rfc822', params: idParams,
-      querystring: { type: 'object', properties: { recipient: { type: 'string', description: "A recipient's address: their own copy (each has its own return path and tracking links). Default: the first recipient's." } } },
+      querystring: rawQuery,
     },
   }, async (request, reply) => {
     const auth = requireAuth(request);

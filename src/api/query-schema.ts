@@ -1,8 +1,11 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FastifySchema } from 'fastify';
+import { ISO_8601_PATTERN } from '../core/send-body-schema.js';
 
-/** ISO 8601 with a time zone: a bare local time would be read in the server's zone. */
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+/** ISO 8601 with a time zone (as send_at): a bare local time would be read in the server's zone. */
+const ISO_WITH_ZONE = new RegExp(ISO_8601_PATTERN, 'u');
+/** The ids this API gives out (UUIDs); anything else names nothing. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The validator of query strings and path parameters. They arrive as text, so unlike bodies (where
@@ -12,7 +15,7 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[
  */
 const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, removeAdditional: false });
 ajv.addFormat('date-time', { type: 'string', validate: (s: string) => ISO_WITH_ZONE.test(s) && !Number.isNaN(Date.parse(s)) });
-ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+ajv.addFormat('uuid', UUID);
 
 /** Route option: the route's query string and parameters are validated (and coerced) by their schema. */
 export const querySchemaValidation = {

@@ -1,11 +1,11 @@
-import type { FromSchema } from 'json-schema-to-ts';
-import { MAX_SAVED_SEARCHES } from '../core/saved-searches.js';
 /**
  * JSON Schemas of the API: Fastify's Ajv validates params, query strings and bodies with them, and the
  * OpenAPI document (/v1/openapi.json) is generated from them. The send body lives in
  * core/send-body-schema.ts, beside the rules a schema cannot express. Response schemas allow extra
  * properties so that serialisation can never drop a field.
  */
+import type { FromSchema } from 'json-schema-to-ts';
+import { MAX_SAVED_SEARCHES } from '../core/saved-searches.js';
 import { sendEmailBody } from '../core/send-body-schema.js';
 
 export { sendEmailBody };
