@@ -60,10 +60,12 @@ export function openStore(databaseUrl: string, options: { poolSize?: number; che
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
-  const wal = new WalSync(`${path.resolve(file)}-wal`);
+  // An in-memory database has no file to sync, and no other connection to checkpoint for it.
+  const onDisk = file !== ':memory:';
+  const wal = onDisk ? new WalSync(`${path.resolve(file)}-wal`) : null;
   const restartPages = options.walRestartPages ?? WAL_RESTART_PAGES;
   // Checkpoints run in a thread of their own (WalCheckpointer), not inside a COMMIT on the event loop.
-  const checkpointer = file === ':memory:' ? null : new WalCheckpointer(path.resolve(file), { everyMs: options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS, restartFrames: restartPages }, (message) => {
+  const checkpointer = !onDisk ? null : new WalCheckpointer(path.resolve(file), { everyMs: options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS, restartFrames: restartPages }, (message) => {
     process.emitWarning(`SQLite checkpoint failed: ${message}`);
   });
   if (checkpointer) sqlite.pragma('wal_autocheckpoint = 0');
@@ -71,10 +73,10 @@ export function openStore(databaseUrl: string, options: { poolSize?: number; che
   sqlite.pragma(`journal_size_limit = ${restartPages * 4096}`);
   const db = new Kysely<Database>({ dialect: new DurableSqliteDialect({ database: withStatementCache(sqlite, wal) }, wal, checkpointer) });
   return {
-    db, dialect: 'sqlite', wal,
+    db, dialect: 'sqlite', ...(wal ? { wal } : {}),
     close: async () => {
       await db.destroy();
-      wal.close();
+      wal?.close();
       await checkpointer?.close();
     },
   };
@@ -90,7 +92,7 @@ const WAL_RESTART_PAGES = 16_384;
  * Kysely prepares every query anew, and better-sqlite3's prepare was the largest single cost on the
  * send path; statements are reusable (Kysely runs one at a time per connection), so keep them.
  */
-function withStatementCache(sqlite: SQLite.Database, wal: WalSync): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, wal: WalSync | null): SqliteDatabase {
   const cache = new Map<string, { stmt: SqliteStatement; writes: boolean }>();
   return {
     // Kysely prepares each statement right before it runs it, so this is where WalSync learns of a write.
@@ -101,7 +103,7 @@ function withStatementCache(sqlite: SQLite.Database, wal: WalSync): SqliteDataba
         cache.set(sql, entry);
         if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       }
-      if (entry.writes) wal.dirty = true;
+      if (entry.writes && wal) wal.dirty = true;
       return entry.stmt;
     },
     close: () => {

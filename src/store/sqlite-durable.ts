@@ -67,7 +67,7 @@ export class WalSync {
 class DurableSqliteDriver extends SqliteDriver {
   private inTransaction = false;
 
-  constructor(config: SqliteDialectConfig, private readonly wal: WalSync, private readonly checkpointer: WalCheckpointer | null) {
+  constructor(config: SqliteDialectConfig, private readonly wal: WalSync | null, private readonly checkpointer: WalCheckpointer | null) {
     super(config);
   }
 
@@ -76,7 +76,7 @@ class DurableSqliteDriver extends SqliteDriver {
     return {
       executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
         const result = await connection.executeQuery<R>(query);
-        if (!this.inTransaction) await this.wal.syncIfDirty();
+        if (!this.inTransaction) await this.wal?.syncIfDirty();
         return result;
       },
       streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
@@ -93,19 +93,19 @@ class DurableSqliteDriver extends SqliteDriver {
   override async commitTransaction(connection: DatabaseConnection): Promise<void> {
     await super.commitTransaction(connection);
     this.inTransaction = false;
-    await this.wal.syncIfDirty();
+    await this.wal?.syncIfDirty();
   }
 
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     this.inTransaction = false;
-    this.wal.dirty = false;
+    if (this.wal) this.wal.dirty = false;
     await super.rollbackTransaction(connection);
   }
 }
 
 /** SqliteDialect with DurableSqliteDriver. */
 export class DurableSqliteDialect extends SqliteDialect {
-  constructor(private readonly config: SqliteDialectConfig, private readonly wal: WalSync, private readonly checkpointer: WalCheckpointer | null) {
+  constructor(private readonly config: SqliteDialectConfig, private readonly wal: WalSync | null, private readonly checkpointer: WalCheckpointer | null) {
     super(config);
   }
 
