@@ -34,21 +34,17 @@ describe.each(testDatabases())('insertRows on %s', (kind) => {
     ]);
   });
 
-  it('leaves rows with an undefined value or other columns to Kysely (the column takes its default)', async () => {
+  it('leaves rows with an undefined value to Kysely (the column takes its default, as Kysely gives it)', async () => {
     const domain = (id: string, extra: Record<string, unknown> = {}) => ({
       id, account_id: 'a1', name: `${id}.test`, status: 'pending', dkim_selector: 's', dkim_private_key: 'k', dkim_public_key: 'k',
       return_path_host: 'b.test', records: '[]', open_tracking: 1, click_tracking: 0, tracking_host: null, created_at: 1, updated_at: 1, ...extra,
     });
     await insertRows(store.db, 'domains', [domain('d1', { pixel_position: 'top' })] as never);
     await insertRows(store.db, 'domains', [domain('d2', { pixel_position: undefined })] as never);
-    await insertRows(store.db, 'domains', [domain('d3', { pixel_position: 'top' })] as never);
-    await insertRows(store.db, 'domains', [domain('d4')] as never);
     const rows = await store.db.selectFrom('domains').select(['id', 'pixel_position', 'click_tracking', 'tracking_host']).orderBy('id').execute();
     expect(rows).toEqual([
       { id: 'd1', pixel_position: 'top', click_tracking: 0, tracking_host: null },
       { id: 'd2', pixel_position: 'bottom', click_tracking: 0, tracking_host: null },
-      { id: 'd3', pixel_position: 'top', click_tracking: 0, tracking_host: null },
-      { id: 'd4', pixel_position: 'bottom', click_tracking: 0, tracking_host: null },
     ]);
   });
 
