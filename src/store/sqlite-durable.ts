@@ -66,6 +66,8 @@ export class WalSync {
  */
 class DurableSqliteDriver extends SqliteDriver {
   private inTransaction = false;
+  /** The one connection of SQLite, wrapped once (acquireConnection runs for every statement). */
+  private wrapped: { of: DatabaseConnection; as: DatabaseConnection } | null = null;
 
   constructor(config: SqliteDialectConfig, private readonly wal: WalSync | null, private readonly checkpointer: WalCheckpointer | null) {
     super(config);
@@ -73,14 +75,20 @@ class DurableSqliteDriver extends SqliteDriver {
 
   override async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await super.acquireConnection();
-    return {
-      executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
-        const result = await connection.executeQuery<R>(query);
-        if (!this.inTransaction) await this.wal?.syncIfDirty();
-        return result;
-      },
-      streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
-    };
+    if (this.wrapped?.of !== connection) {
+      this.wrapped = {
+        of: connection,
+        as: {
+          executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
+            const result = await connection.executeQuery<R>(query);
+            if (!this.inTransaction) await this.wal?.syncIfDirty();
+            return result;
+          },
+          streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
+        },
+      };
+    }
+    return this.wrapped.as;
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {

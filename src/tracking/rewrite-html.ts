@@ -74,6 +74,8 @@ const SPACE = /[\t\n\f\r ]/;
 /**
  * Where each attribute of a start tag's raw text is (`name`, or `name=value` with its quotes), read as
  * the HTML tokenizer reads attributes; the first of two with one name is the one that counts.
+ * Hand-written: htmlparser2's parser gives each attribute's decoded value but not where it stands,
+ * and the rewrite must change the href's text and nothing around it.
  */
 function attributeSpans(raw: string): Map<string, { from: number; to: number }> {
   const spans = new Map<string, { from: number; to: number }>();
