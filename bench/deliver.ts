@@ -5,7 +5,9 @@
 // leave out claiming, loading, rendering and signing the first batch and opening the connections, and
 // not at spawn, which would count start-up. Postfix's clock starts when its held queue is released.
 // When Debian's Postfix is installed, the same number of messages of the same size is relayed by a
-// throwaway Postfix from its queue to the same sink in the same run, and the ratio is printed.
+// throwaway Postfix from its queue to the same sink in the same run, and the ratio is printed. So is a
+// floor (bench/deliver-floor.ts): the same messages composed, DKIM-signed and sent with the same
+// libraries and nothing else, the least any DKIM-signing sender built on them does.
 //
 //   npx tsx bench/deliver.ts [--n 20000] [--concurrency 20] [--workers 1] [--pg] [--no-postfix] [--postfix-log] [--quiet-wait 60] [--no-tracking]
 //
@@ -214,11 +216,30 @@ async function main(): Promise<void> {
     postfixNote = '';
   }
 
+  // The floor: nodemailer + Taifa Mail's DKIM signer alone (bench/deliver-floor.ts), as many processes
+  // as Taifa Mail ran, sharing the same number of connections to the same sink.
+  log(`floor: ${N} messages from nodemailer + DKIM, no database…`);
+  const floorQuiet = await waitForQuiet(Number(values['quiet-wait']));
+  sink.reset();
+  const floorWindow = cpuWindow();
+  const floorStart = Date.now();
+  const floorChildren = Array.from({ length: WORKERS }, (_, i) => spawnNode(`floor ${i + 1}`, ['bench/deliver-floor.ts'], {
+    FLOOR_PORT: String(sink.port), FLOOR_FROM: String(Math.floor((i * N) / WORKERS)), FLOOR_N: String(Math.floor(((i + 1) * N) / WORKERS) - Math.floor((i * N) / WORKERS)),
+    FLOOR_CONNECTIONS: String(Math.ceil(RELAY_CONNECTIONS / WORKERS)),
+  }));
+  await sink.waitFor(N, DRAIN_TIMEOUT_MS, (c) => log(`  sink: ${c} of ${N}`));
+  const floorCodes = await Promise.all(floorChildren.map((c) => c.exited));
+  const floorCpu = floorWindow.stop();
+  if (floorCodes.some((c) => c !== 0)) throw new Error(`the floor's sender exited with ${floorCodes.join(', ')}: ${floorChildren.map((c) => c.output()).join('\n')}`);
+  const floorServerMs = floorChildren.reduce((sum, c) => sum + (JSON.parse(c.output().trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? '{"cpuMs":0}') as { cpuMs: number }).cpuMs, 0);
+  const fl = { rate: (N - 1) / ((sink.lastAt - sink.firstAt) / 1000), wall: N / ((sink.lastAt - floorStart) / 1000), bytes: sink.bytes / N, maxConnections: sink.maxConcurrentConnections };
+
   const rows: Array<Array<string | number>> = [
     ['', 'msg/s claim→last 250', 'msg/s first→last 250', 'msg/s start→last', 'server CPU ms/msg', 'peak RSS MiB', 'avg msg bytes', 'max relay conns', 'machine CPU %'],
     [`Taifa Mail (${WORKERS === 1 ? '1 process, worker,api' : `${WORKERS} worker processes`}, ${dbName})`, fmt(taifaClaimRate), fmt(taifaRate), fmt(taifaWall), fmt(taifaServerMs / N, 2),
       WORKERS === 1 ? fmt(peakRss) : `${fmt(peakRss)} (per process)`, fmt(avgBytes), fmt(drain.maxConnections), fmt(taifaCpu.machinePct)],
   ];
+  rows.push([`floor: nodemailer + DKIM, no database (${WORKERS} process${WORKERS === 1 ? '' : 'es'})`, 'n/a', fmt(fl.rate), fmt(fl.wall), fmt(floorServerMs / N, 2), 'n/a', fmt(fl.bytes), fmt(fl.maxConnections), fmt(floorCpu.machinePct)]);
   if (pf) {
     rows.push([`Postfix ${postfixVersion()} (queue → relay)`, `${fmt(pf.wall)} (from release)`, fmt(pf.rate), fmt(pf.wall), fmt(pf.serverMs / N, 2), pf.peakRss === null ? 'n/a' : `${fmt(pf.peakRss)} (all procs)`,
       fmt(pf.bytes), fmt(pf.maxConnections), fmt(pf.cpu.machinePct)]);
@@ -234,6 +255,8 @@ async function main(): Promise<void> {
     pf
       ? `ratio Taifa (first claim→last 250) / Postfix (release→last 250): ${(taifaClaimRate / pf.wall).toFixed(2)}   target ≥ 1.50: ${taifaClaimRate / pf.wall >= 1.5 ? 'met' : 'NOT met'}`
       : postfixNote,
+    `floor: ${fmt(fl.wall)} msg/s from spawn to the last message${pf ? ` = ${(fl.wall / pf.wall).toFixed(2)} × Postfix` : ''}; Taifa / floor: ${(taifaClaimRate / fl.wall).toFixed(2)} — the floor composes each message with nodemailer,`
+      + ' signs it with the same DKIM signer and sends it over a nodemailer pool to the same sink: no queue, no database, no tracking, no VERP; no DKIM-signing sender on these libraries does less per message',
     `server CPU ms/msg: user+system time of the server's processes from ready (Taifa) or release (Postfix) to the last message, little affected by other load${values.pg ? '; PostgreSQL\'s own processes not included' : ''}`,
     `database: ${fmt(sent)} of ${fmt(N)} recipients \`sent\`${sent === N ? ' ✓' : ' ✗'}, ${fmt(emailsSent)} emails \`sent\`; the sink got ${fmt(drain.count)} messages over ${fmt(drain.connections)} connections`,
   ];
@@ -243,6 +266,7 @@ async function main(): Promise<void> {
   }
   out.push(
     `other load: before the Taifa drain ${describeOtherLoad(quiet)}; during it ${describeOtherLoad(taifaCpu)}`
+      + `; before the floor ${describeOtherLoad(floorQuiet)}; during it ${describeOtherLoad(floorCpu)}`
       + (pf ? `; before the Postfix drain ${describeOtherLoad(pf.quiet)}; during it ${describeOtherLoad(pf.cpu)}` : ''),
     `machine: ${machine()}; code: ${codeVersion()}`,
     '',

@@ -1,13 +1,45 @@
-// The baseline of bench/send.ts: a bare Fastify server in its own process that parses the same JSON
-// body and answers 202 from a no-op route — no auth, no validation, no storage. PORT from the environment.
+// The baselines of bench/send.ts, each a bare Fastify server in its own process that parses the same
+// JSON body and answers 202 — no auth, no validation. PORT from the environment.
+// - the no-op route (default): stores nothing.
+// - the storage floor (STORE=<SQLite file>): also stores each body, as one row of one table in SQLite
+//   (WAL), the rows of one event-loop turn in one transaction, and answers after its commit; no fsync,
+//   no other row or index. Less than any server that keeps what it accepts must do: what it reaches
+//   bounds from above what such a server can reach on this machine.
+import Database from 'better-sqlite3';
 import Fastify from 'fastify';
+import { v7 as uuidv7 } from 'uuid';
 
+/** Stores bodies in batches: what arrives in one turn of the event loop is committed in one transaction. */
+function bodyStore(file: string): (body: string) => Promise<string> {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE IF NOT EXISTS bodies (id TEXT PRIMARY KEY, body TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO bodies (id, body) VALUES (?, ?)');
+  type Waiting = { id: string; body: string; done: () => void };
+  const commit = db.transaction((rows: Waiting[]) => rows.forEach((r) => insert.run(r.id, r.body)));
+  let waiting: Waiting[] = [];
+  return (body) => new Promise((resolve) => {
+    const id = uuidv7();
+    waiting.push({ id, body, done: () => resolve(id) });
+    if (waiting.length > 1) return;
+    setImmediate(() => {
+      const rows = waiting;
+      waiting = [];
+      commit(rows);
+      rows.forEach((r) => r.done());
+    });
+  });
+}
+
+const store = process.env.STORE ? bodyStore(process.env.STORE) : null;
 const app = Fastify({ logger: false });
 app.get('/healthz', async () => ({ status: 'ok' }));
 app.post('/v1/emails/', async (request, reply) => {
   const body = request.body as { subject?: unknown } | undefined;
+  const id = store ? await store(JSON.stringify(body)) : '01a20000-0000-7000-8000-000000000000';
   return reply.status(202).send({
-    id: '01a20000-0000-7000-8000-000000000000', status: 'queued',
+    id, status: 'queued',
     message_id: `<noop-${typeof body?.subject === 'string' ? body.subject.length : 0}@example.com>`, rejection_reason: null,
   });
 });

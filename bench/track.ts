@@ -20,7 +20,7 @@ const { values } = parseArgs({
     pg: { type: 'boolean', default: false },
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
-    // Rounds of bare / pixel / click, one after the other: the figures are each one's median round.
+    // Rounds of bare / storage floor / pixel / click, one after the other: the figures are each one's median round.
     rounds: { type: 'string', default: '3' },
     // Internal: this script again, as the load generator in its own process.
     load: { type: 'string' },
@@ -37,15 +37,50 @@ const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (K
 
 interface Load { ok: number; sent: number; rps: number; p50: number; p99: number; unexpected: number; errors: number; cpuUs: number }
 
-/** The ceiling (in the child process): a Fastify route answering the GIF as the pixel does, with no work. */
+/**
+ * The ceiling (in the child process): a Fastify route answering the GIF as the pixel does, with no work.
+ * With STORE=<SQLite file>, the storage floor: the same route also keeps each hit as one row (a key from the
+ * token, the user agent, the address, the time) in a table indexed by that key, as events are by email, written
+ * as the recorder writes, in a transaction every 50 ms; no fsync, no token check, no rules, no counters.
+ * Any server that stores every hit, findable by its email, does at least this much per hit.
+ */
 async function serveFastifyGif(): Promise<void> {
   const { default: Fastify } = await import('fastify');
   const { PIXEL_GIF } = await import('../src/tracking/routes.js');
+  const store = process.env.STORE ? await hitStore(process.env.STORE) : null;
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 10_000 } });
   app.get('/', async () => 'ok');
-  app.get('/v1/track/open/:token', async (_request, reply) => reply
-    .header('cache-control', 'no-store, no-cache, must-revalidate, private').header('pragma', 'no-cache').header('expires', '0').type('image/gif').send(PIXEL_GIF));
+  app.get<{ Params: { token: string } }>('/v1/track/open/:token', async (request, reply) => {
+    // The token's first 36 characters: a key as long as an email id, unique per recipient here.
+    store?.(request.params.token.slice(0, 36), request.headers['user-agent'] ?? '', request.ip);
+    return reply
+      .header('cache-control', 'no-store, no-cache, must-revalidate, private').header('pragma', 'no-cache').header('expires', '0').type('image/gif').send(PIXEL_GIF);
+  });
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+}
+
+/** The storage floor's writer: hits buffered and written every 50 ms, in one transaction. */
+async function hitStore(file: string): Promise<(token: string, ua: string, ip: string) => void> {
+  const { default: Database } = await import('better-sqlite3');
+  const { v7: uuidv7 } = await import('uuid');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE hits (id TEXT PRIMARY KEY, token TEXT NOT NULL, metadata TEXT NOT NULL, created_at INTEGER NOT NULL)');
+  db.exec('CREATE INDEX hits_token ON hits (token, id)');
+  const insert = db.prepare('INSERT INTO hits (id, token, metadata, created_at) VALUES (?, ?, ?, ?)');
+  type Hit = [token: string, metadata: string, at: number];
+  const write = db.transaction((hits: Hit[]) => hits.forEach(([token, metadata, at]) => insert.run(uuidv7(), token, metadata, at)));
+  let buffer: Hit[] = [];
+  return (token, ua, ip) => {
+    buffer.push([token, JSON.stringify({ ua, ip }), Date.now()]);
+    if (buffer.length > 1) return;
+    setTimeout(() => {
+      const hits = buffer;
+      buffer = [];
+      write(hits);
+    }, 50);
+  };
 }
 
 /** The load generator (in the child process): autocannon over the paths with a browser's User-Agent; one JSON line out. */
@@ -126,21 +161,31 @@ async function main(): Promise<void> {
   await load(dir, fastify.url, ['/v1/track/open/x'], fastifyChild.pid); // warm-up
   const ceiling = await load(dir, fastify.url, opens, fastifyChild.pid);
   await fastifyChild.stop();
+  const floorPort = await freePort();
+  const floorChild = spawnNode('fastify', ['bench/track.ts', '--fastify-gif'], { PORT: String(floorPort), STORE: path.join(dir, 'floor.db') });
+  const floor = { url: `http://127.0.0.1:${floorPort}` };
+  await waitHealthy(floorChild, `${floor.url}/`);
+  await load(dir, floor.url, opens.slice(0, 10), floorChild.pid); // warm-up
   const barePort = await freePort();
   const bareChild = spawnNode('bare', ['bench/bare-gif-server.ts'], { PORT: String(barePort) });
   const bare = { url: `http://127.0.0.1:${barePort}` };
   await waitHealthy(bareChild, `${bare.url}/`);
   await load(dir, bare.url, ['/x'], bareChild.pid); // warm-up
-  // Rounds of the three, so that a slow moment of the shared machine moves one round, not the ratio.
-  const rounds: Array<{ base: Load; pixel: Load; click: Load }> = [];
+  // Rounds of the four, so that a slow moment of the shared machine moves one round, not the ratio.
+  const rounds: Array<{ base: Load; floor: Load; pixel: Load; click: Load }> = [];
   for (let r = 0; r < Number(values.rounds); r++) {
-    rounds.push({ base: await load(dir, bare.url, opens, bareChild.pid), pixel: await load(dir, taifa.url, opens, taifa.pid), click: await load(dir, taifa.url, clicks, taifa.pid) });
+    rounds.push({
+      base: await load(dir, bare.url, opens, bareChild.pid), floor: await load(dir, floor.url, opens, floorChild.pid),
+      pixel: await load(dir, taifa.url, opens, taifa.pid), click: await load(dir, taifa.url, clicks, taifa.pid),
+    });
   }
   await bareChild.stop();
+  await floorChild.stop();
   const median = (pick: (r: (typeof rounds)[number]) => Load): Load => [...rounds].map(pick).sort((a, b) => a.rps - b.rps)[Math.floor(rounds.length / 2)]!;
   const base = median((r) => r.base);
   const pixel = median((r) => r.pixel);
   const click = median((r) => r.click);
+  const storageFloor = median((r) => r.floor);
   const sum = (pick: (r: (typeof rounds)[number]) => Load, k: 'ok' | 'sent') => rounds.reduce((a, r) => a + pick(r)[k], 0);
   const answered = { opens: sum((r) => r.pixel, 'ok'), opensSent: sum((r) => r.pixel, 'sent'), clicks: sum((r) => r.click, 'ok'), clicksSent: sum((r) => r.click, 'sent') };
   const unexpected = rounds.reduce((a, r) => a + r.pixel.unexpected + r.click.unexpected, 0);
@@ -155,11 +200,13 @@ async function main(): Promise<void> {
   const f = (n: number) => n.toFixed(0).padStart(8);
   process.stdout.write([
     '',
-    `${values.connections} connections, ${values.duration} s each, ${rounds.length} rounds of bare/pixel/click (medians shown), ${recipients.length} recipients, database ${values.pg ? 'PostgreSQL' : 'SQLite'}`,
+    `${values.connections} connections, ${values.duration} s each, ${rounds.length} rounds of bare/floor/pixel/click (medians shown), ${recipients.length} recipients, database ${values.pg ? 'PostgreSQL' : 'SQLite'}`,
     `                          req/s   p50 ms   p99 ms  non-2/3xx  errors   cpu µs`,
-    ...([['bare node:http GIF    ', base], ['Fastify GIF, no work  ', ceiling], ['Taifa open pixel      ', pixel], ['Taifa click redirect  ', click]] as const)
+    ...([['bare node:http GIF    ', base], ['Fastify GIF, no work  ', ceiling], ['storage floor         ', storageFloor], ['Taifa open pixel      ', pixel], ['Taifa click redirect  ', click]] as const)
       .map(([name, l]) => `${name} ${f(l.rps)} ${f(l.p50)} ${f(l.p99)} ${f(l.unexpected)} ${f(l.errors)} ${f(l.cpuUs)}`),
     `ratio pixel / bare: ${(pixel.rps / base.rps).toFixed(2)}, click / bare: ${(click.rps / base.rps).toFixed(2)} (target ≥ 0.60); Fastify with no work / bare: ${(ceiling.rps / base.rps).toFixed(2)}`,
+    `storage floor / bare: ${(storageFloor.rps / base.rps).toFixed(2)}; pixel / storage floor: ${(pixel.rps / storageFloor.rps).toFixed(2)} — the floor is the no-work route also`
+      + ' storing each hit as one row indexed by a key from its token (SQLite, a transaction every 50 ms, no fsync, no token check, no rules): no server that keeps every hit, findable by its email, can beat it here',
     `  by round (pixel, click / that round's bare): ${rounds.map((r) => `${(r.pixel.rps / r.base.rps).toFixed(2)}, ${(r.click.rps / r.base.rps).toFixed(2)}`).join('; ')}`,
     `recorded: ${got.opens} opens for ${answered.opens} pixel hits answered (${answered.opensSent} sent), ${got.clicks} clicks for ${answered.clicks} answered (${answered.clicksSent} sent), + ${got.backfilled} back-filled opens`,
     `          ${got.human} by people (${got.coalesced} of them coalesced), ${got.bots} classified as machines`,
