@@ -90,9 +90,11 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
           written += 80_000;
         }
       }));
-      // The bound, plus what the writers add between two looks of the checkpoint thread (without the
-      // restarts: everything written, over a hundred megabytes here).
-      expect(fs.statSync(path.join(dir, 'small.sqlite-wal')).size).toBeLessThan(Math.min(10_000_000, written / 10));
+      // Without the restarts the WAL holds everything written (47 MB when measured, pages and frame
+      // headers included); with them, the bound plus what the writers add between two looks of the
+      // checkpoint thread, which depends on how fast the machine writes (4 MB on a slow one, 6 on a fast
+      // one), hence a bound well above that and far below what no restart would leave.
+      expect(fs.statSync(path.join(dir, 'small.sqlite-wal')).size).toBeLessThan(written / 4);
     } finally {
       await small.close();
     }
