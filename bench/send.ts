@@ -81,15 +81,15 @@ async function main(): Promise<void> {
   const auth = { authorization: `Bearer ${key}` };
 
   // The baselines, in their own processes: the no-op route, and the storage floor (see noop-server.ts).
-  const startBaseline = async (env: Record<string, string>) => {
+  const startBaseline = async (name: string, env: Record<string, string>) => {
     const port = await freePort();
-    const child = spawnNode('noop-server', ['bench/noop-server.ts'], { PORT: String(port), ...env });
+    const child = spawnNode(name, ['bench/noop-server.ts'], { PORT: String(port), ...env });
     const url = `http://127.0.0.1:${port}`;
     await waitHealthy(child, `${url}/healthz`);
     return { child, url };
   };
-  const noop = await startBaseline({});
-  const floor = await startBaseline({ STORE: `${dir}/floor.db` });
+  const noop = await startBaseline('no-op route', {});
+  const floor = await startBaseline('storage floor', { STORE: `${dir}/floor.db` });
 
   // Warm all up (JIT, SQLite page cache), then measure one after the other, each alone on the CPUs.
   if (WARMUP > 0) {

@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   const ceiling = await load(dir, fastify.url, opens, fastifyChild.pid);
   await fastifyChild.stop();
   const floorPort = await freePort();
-  const floorChild = spawnNode('fastify', ['bench/track.ts', '--fastify-gif'], { PORT: String(floorPort), STORE: path.join(dir, 'floor.db') });
+  const floorChild = spawnNode('storage floor', ['bench/track.ts', '--fastify-gif'], { PORT: String(floorPort), STORE: path.join(dir, 'floor.db') });
   const floor = { url: `http://127.0.0.1:${floorPort}` };
   await waitHealthy(floorChild, `${floor.url}/`);
   await load(dir, floor.url, opens.slice(0, 10), floorChild.pid); // warm-up
