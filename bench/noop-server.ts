@@ -2,21 +2,16 @@
 // JSON body and answers 202 — no auth, no validation. PORT from the environment.
 // - the no-op route (default): stores nothing.
 // - the storage floor (STORE=<SQLite file>): also stores each body, as one row of one table in SQLite
-//   (WAL), the rows of one event-loop turn in one transaction, and answers after its commit; no fsync,
-//   no checkpoint (the WAL only grows while the benchmark runs), no other row or index. Less than any
-//   server that keeps what it accepts must do: what it reaches bounds from above what such a server can
-//   reach on this machine.
-import Database from 'better-sqlite3';
+//   (WAL, see floor-db.ts), the rows of one event-loop turn in one transaction, and answers after its
+//   commit; no fsync, no other row or index. Less than any server that keeps what it accepts must do:
+//   what it reaches bounds from above what such a server can reach on this machine.
 import Fastify from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
+import { floorDatabase } from './floor-db.js';
 
 /** Stores bodies in batches: what arrives in one turn of the event loop is committed in one transaction. */
 function bodyStore(file: string): (body: string) => Promise<string> {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  // Nor any checkpoint: the WAL only grows while the benchmark runs.
-  db.pragma('wal_autocheckpoint = 0');
+  const { db, ready } = floorDatabase(file);
   db.exec('CREATE TABLE IF NOT EXISTS bodies (id TEXT PRIMARY KEY, body TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO bodies (id, body) VALUES (?, ?)');
   type Waiting = { id: string; body: string; done: () => void };
@@ -26,12 +21,12 @@ function bodyStore(file: string): (body: string) => Promise<string> {
     const id = uuidv7();
     waiting.push({ id, body, done: () => resolve(id) });
     if (waiting.length > 1) return;
-    setImmediate(() => {
+    setImmediate(() => void ready().then(() => {
       const rows = waiting;
       waiting = [];
       commit(rows);
       rows.forEach((r) => r.done());
-    });
+    }));
   });
 }
 

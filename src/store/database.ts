@@ -84,9 +84,9 @@ export function openStore(databaseUrl: string, options: { poolSize?: number; che
 
 const STATEMENT_CACHE_SIZE = 500;
 /** How often the WAL is checkpointed (copied into the database file), in ms. */
-const CHECKPOINT_EVERY_MS = 200;
+export const CHECKPOINT_EVERY_MS = 200;
 /** Past this many pages in the WAL (64 MiB of 4 KiB pages), the checkpointer makes it start over. */
-const WAL_RESTART_PAGES = 16_384;
+export const WAL_RESTART_PAGES = 16_384;
 
 /**
  * Kysely prepares every query anew, and better-sqlite3's prepare was the largest single cost on the
