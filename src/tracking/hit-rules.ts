@@ -73,6 +73,14 @@ function hitMetadata(h: Hit, verdict: BotVerdict, coalesced: boolean): string {
   return `{"ua":${str(h.ua)},"ip":${str(h.ip)}${link},"bot":${str(verdict.bot)},"reason":${str(verdict.reason)}${coalesced ? ',"coalesced":true' : ''}}`;
 }
 
+/** The event row of a hit (or of the open a click back-fills), with its columns in one order. */
+function eventRow(h: Hit, recipient: TrackedRecipient, type: 'open' | 'click', metadata: string, bot: string, counted: boolean): NewEvent {
+  return {
+    id: newId(), email_id: h.emailId, account_id: recipient.accountId, recipient_id: h.recipientId, recipient: recipient.address,
+    event_type: type, metadata, bot, created_at: h.at, counted: counted ? 1 : 0,
+  };
+}
+
 /**
  * Applies the rules of recordHit to a run of hits (none of them the honeypot), in order, in memory:
  * a person's click after their visitor followed the honeypot is a machine's; only a person's first hit
@@ -104,10 +112,7 @@ export function applyHitRules(run: readonly ClassifiedHit[], stored: StoredEngag
       coalesced = s!.counted.some((c) => c.type === h.kind && c.at >= since && (h.kind === 'open' || c.url === h.url));
     }
     const counted = verdict.bot === '' && !coalesced;
-    events.push({
-      id: newId(), email_id: h.emailId, account_id: recipient.accountId, recipient_id: h.recipientId, recipient: recipient.address,
-      event_type: h.kind, metadata: hitMetadata(h, verdict, coalesced), bot: verdict.bot, created_at: h.at, counted: counted ? 1 : 0,
-    });
+    events.push(eventRow(h, recipient, h.kind, hitMetadata(h, verdict, coalesced), verdict.bot, counted));
     verdicts.push(verdict);
     if (!counted) continue;
     s!.counted.push({ type: h.kind, at: h.at, url: h.url });
@@ -121,10 +126,7 @@ export function applyHitRules(run: readonly ClassifiedHit[], stored: StoredEngag
       d.firstClickAt ??= h.at;
       if (!s!.hasCountedOpen) {
         // A scanner may have warmed the image cache, so the person's open never reached us: the click proves it.
-        events.push({
-          id: newId(), email_id: h.emailId, account_id: recipient.accountId, recipient_id: h.recipientId, recipient: recipient.address,
-          event_type: 'open', metadata: JSON.stringify({ ua: h.ua, ip: h.ip, bot: '', reason: '', backfilled: true }), bot: '', created_at: h.at, counted: 1,
-        });
+        events.push(eventRow(h, recipient, 'open', JSON.stringify({ ua: h.ua, ip: h.ip, bot: '', reason: '', backfilled: true }), '', true));
         s!.counted.push({ type: 'open', at: h.at, url: null });
         s!.hasCountedOpen = true;
         d.opens++;
