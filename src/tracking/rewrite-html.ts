@@ -35,7 +35,7 @@ function disablesTracking(value: string | undefined): boolean {
 }
 
 function pixelTag(url: string): string {
-  return `<img src="${url.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}" width="1" height="1" alt="" border="0" style="display:block;width:1px;height:1px;border:0;margin:0;padding:0" />`;
+  return `<img src="${escapeAttr(url)}" width="1" height="1" alt="" border="0" style="display:block;width:1px;height:1px;border:0;margin:0;padding:0" />`;
 }
 
 function honeypotTag(url: string): string {
