@@ -8,7 +8,7 @@ import { cancelScheduled, listScheduled, promoteScheduled } from '../store/sched
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { scheduledView } from './email-views.js';
-import { MAX_PAGE } from './paging.js';
+import { DEFAULT_LIMIT, MAX_PAGE } from './paging.js';
 import { querySchemaValidation } from './query-schema.js';
 import { idParams, scheduledEmail, statusBody, withErrors, type IdParams } from './schemas.js';
 
@@ -19,7 +19,7 @@ const scheduledQuery = {
   type: 'object',
   properties: {
     page: { type: 'integer', minimum: 0, maximum: MAX_PAGE, description: 'Zero-based page (only when paging; default 0).' },
-    limit: { type: 'integer', minimum: 1, maximum: CHUNK, description: `Results per page, 1–${CHUNK} (only when paging; default 20).` },
+    limit: { type: 'integer', minimum: 1, maximum: CHUNK, description: `Results per page, 1–${CHUNK} (only when paging; default ${DEFAULT_LIMIT}).` },
   },
 } as const;
 
@@ -51,7 +51,7 @@ export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): voi
     schema: {
       tags,
       summary: 'List scheduled emails, soonest first',
-      description: `Without \`page\` and \`limit\`: all of them (seed 001), streamed. With either: one zero-based page of \`limit\` (1–${CHUNK}, default 20).`,
+      description: `Without \`page\` and \`limit\`: all of them (seed 001), streamed. With either: one zero-based page of \`limit\` (1–${CHUNK}, default ${DEFAULT_LIMIT}).`,
       querystring: scheduledQuery,
       response: withErrors({ 200: { type: 'array', items: scheduledEmail } }, 422),
     },
@@ -60,7 +60,7 @@ export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const now = Date.now();
     const { page, limit } = request.query;
     if (page !== undefined || limit !== undefined) {
-      const size = limit ?? 20;
+      const size = limit ?? DEFAULT_LIMIT;
       return (await listScheduled(ctx.store.db, auth.accountId, { limit: size, offset: (page ?? 0) * size })).map((e) => scheduledView(e, now));
     }
     return reply.type('application/json; charset=utf-8').send(Readable.from(allScheduled(ctx.store, auth.accountId, now)));
