@@ -11,8 +11,12 @@ import { WalCheckpointer } from '../src/store/sqlite-durable.js';
 
 export interface FloorDatabase {
   db: Database.Database;
-  /** Resolves when a write may start: at once, or once an overgrown WAL has started over. */
-  ready(): Promise<void>;
+  /**
+   * A buffer in front of `write`: items added until `wait` runs its callback are written together, in
+   * one transaction (after an overgrown WAL has started over, as Taifa's transactions wait for it);
+   * what `add` returns resolves once its item is committed.
+   */
+  batches<T>(write: (items: T[]) => void, wait: (run: () => void) => void): (item: T) => Promise<void>;
 }
 
 export function floorDatabase(file: string): FloorDatabase {
@@ -23,10 +27,24 @@ export function floorDatabase(file: string): FloorDatabase {
   const checkpointer = new WalCheckpointer(path.resolve(file), { everyMs: CHECKPOINT_EVERY_MS, restartFrames: WAL_RESTART_PAGES }, (message) => {
     process.emitWarning(`floor checkpoint failed: ${message}`);
   });
+  const ready = async () => {
+    if (checkpointer.full) await checkpointer.restart();
+  };
   return {
     db,
-    ready: async () => {
-      if (checkpointer.full) await checkpointer.restart();
+    batches<T>(write: (items: T[]) => void, wait: (run: () => void) => void) {
+      const commit = db.transaction(write);
+      let waiting: Array<{ item: T; done: () => void }> = [];
+      return (item: T) => new Promise<void>((done) => {
+        waiting.push({ item, done });
+        if (waiting.length > 1) return;
+        wait(() => void ready().then(() => {
+          const taken = waiting;
+          waiting = [];
+          commit(taken.map((w) => w.item));
+          taken.forEach((w) => w.done());
+        }));
+      });
     },
   };
 }

@@ -11,23 +11,15 @@ import { floorDatabase } from './floor-db.js';
 
 /** Stores bodies in batches: what arrives in one turn of the event loop is committed in one transaction. */
 function bodyStore(file: string): (body: string) => Promise<string> {
-  const { db, ready } = floorDatabase(file);
+  const { db, batches } = floorDatabase(file);
   db.exec('CREATE TABLE IF NOT EXISTS bodies (id TEXT PRIMARY KEY, body TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO bodies (id, body) VALUES (?, ?)');
-  type Waiting = { id: string; body: string; done: () => void };
-  const commit = db.transaction((rows: Waiting[]) => rows.forEach((r) => insert.run(r.id, r.body)));
-  let waiting: Waiting[] = [];
-  return (body) => new Promise((resolve) => {
+  const add = batches((rows: Array<[id: string, body: string]>) => rows.forEach(([id, body]) => insert.run(id, body)), setImmediate);
+  return async (body) => {
     const id = uuidv7();
-    waiting.push({ id, body, done: () => resolve(id) });
-    if (waiting.length > 1) return;
-    setImmediate(() => void ready().then(() => {
-      const rows = waiting;
-      waiting = [];
-      commit(rows);
-      rows.forEach((r) => r.done());
-    }));
-  });
+    await add([id, body]);
+    return id;
+  };
 }
 
 const store = process.env.STORE ? bodyStore(process.env.STORE) : null;
