@@ -59,7 +59,8 @@ export function openStore(databaseUrl: string, options: { poolSize?: number; che
   // done, off the event loop (see sqlite-durable.ts): the durability of synchronous=FULL.
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 10000');
+  // No busy handler: it would sleep on the event loop. The driver waits for the lock on timers instead.
+  sqlite.pragma('busy_timeout = 0');
   // An in-memory database has no file to sync, and no other connection to checkpoint for it.
   const onDisk = file !== ':memory:';
   const wal = onDisk ? new WalSync(`${path.resolve(file)}-wal`) : null;

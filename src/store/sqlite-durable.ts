@@ -57,12 +57,37 @@ export class WalSync {
   }
 }
 
+/** How long a statement waits for another connection's write lock before it fails with SQLITE_BUSY, in ms. */
+export const LOCK_WAIT_MS = 10_000;
+/** The longest pause between two tries at a lock another connection holds, in ms. */
+const LOCK_RETRY_MAX_MS = 4;
+
+const isBusy = (error: unknown): boolean => /^SQLITE_BUSY/.test(String((error as { code?: unknown } | null)?.code));
+
 /**
- * Kysely's SQLite driver, with two changes: a transaction begins IMMEDIATE (it takes the write lock at
- * BEGIN, waiting its turn behind other connections such as worker processes, where a deferred BEGIN
+ * Runs `attempt` until it does not fail for a lock another connection holds (the recording thread, a
+ * checkpoint, another process), pausing on timers between tries. The connection's busy_timeout is 0:
+ * SQLite's own busy handler sleeps in the calling thread, which here is the event loop.
+ */
+async function waitingForLock<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let pause = 1; ; pause = Math.min(pause * 2, LOCK_RETRY_MAX_MS)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
+/**
+ * Kysely's SQLite driver, with three changes: a transaction begins IMMEDIATE (it takes the write lock at
+ * BEGIN, waiting its turn behind other connections such as the recording thread, where a deferred BEGIN
  * would fail with SQLITE_BUSY at its first write if another connection had committed since its first
- * read), and a write is reported done only once WalSync has it on disk: a transaction at its commit,
- * a statement outside one when it has run.
+ * read); waiting for that lock (at BEGIN, or for a statement outside a transaction) is done on timers,
+ * never by blocking the thread (waitingForLock); and a write is reported done only once WalSync has it
+ * on disk: a transaction at its commit, a statement outside one when it has run.
  */
 class DurableSqliteDriver extends SqliteDriver {
   private inTransaction = false;
@@ -80,8 +105,10 @@ class DurableSqliteDriver extends SqliteDriver {
         of: connection,
         as: {
           executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
-            const result = await connection.executeQuery<R>(query);
-            if (!this.inTransaction) await this.wal?.syncIfDirty();
+            // Inside a transaction this connection holds the write lock already (BEGIN IMMEDIATE).
+            if (this.inTransaction) return connection.executeQuery<R>(query);
+            const result = await waitingForLock(() => connection.executeQuery<R>(query));
+            await this.wal?.syncIfDirty();
             return result;
           },
           streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
@@ -94,7 +121,7 @@ class DurableSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     // Holding the connection, so that no write of this process competes with the checkpoint.
     if (this.checkpointer?.full) await this.checkpointer.restart();
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    await waitingForLock(() => connection.executeQuery(CompiledQuery.raw('begin immediate')));
     this.inTransaction = true;
   }
 

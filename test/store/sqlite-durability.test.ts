@@ -66,6 +66,25 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
     other.close();
   });
 
+  it("waits for another connection's write lock on timers, not by holding the event loop", async () => {
+    const other = new SQLite(file);
+    other.exec('begin immediate');
+    // Both wait for the lock: a transaction at BEGIN, a statement outside one when it runs.
+    const inTransaction = store.db.transaction().execute(async (trx) => sql`insert into t (v) values ('in a transaction')`.execute(trx));
+    const alone = sql`insert into t (v) values ('alone')`.execute(store.db);
+    // Timers still fire while they wait: SQLite's busy handler would have slept on this thread instead.
+    let ticks = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => ++ticks === 5 && (clearInterval(timer), resolve()), 5);
+    });
+    expect(other.prepare('select count(*) as n from t').get()).toEqual({ n: 0 });
+    other.exec('commit');
+    other.close();
+    await Promise.all([inTransaction, alone]);
+    const rows = await sql<{ v: string }>`select v from t order by v`.execute(store.db);
+    expect(rows.rows.map((r) => r.v)).toEqual(['alone', 'in a transaction']);
+  });
+
   it('checkpoints the WAL into the database file from its own thread', async () => {
     const size = () => fs.statSync(file).size;
     const start = size();
