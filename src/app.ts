@@ -65,7 +65,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   // The tracking endpoints, the hottest path, in a scope of their own: the hooks of the other routes
   // (request id header, request log, key, rate limit) do not run for them.
   const tracking = ctx.tracking;
-  if (tracking) await app.register(async (scope) => trackingRoutes(scope, { ...tracking, committer: ctx.committer, log: ctx.log }));
+  if (tracking) await app.register(async (scope) => trackingRoutes(scope, { ...tracking, log: ctx.log }));
   await app.register(async (scope) => apiRoutes(scope, ctx));
   return app;
 }

@@ -15,7 +15,7 @@ import { GroupCommitter } from './store/group-commit.js';
 import { TtlCache } from './core/ttl-cache.js';
 import { ensureSecret } from './secret.js';
 import { TrackingTokens } from './tracking/tokens.js';
-import { loadScannerLists } from './tracking/scanner-lists.js';
+import { HitRecorder } from './tracking/hit-recorder.js';
 
 /** How long a key's owner and a sender stay cached: a deleted key or sender stops working within this (at once in this process). */
 const AUTH_CACHE_MS = 1000;
@@ -51,10 +51,26 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     throw error;
   }
   const boot = await bootstrapFirstAccount(store, config.bootstrapApiKey);
-  const tokens = new TrackingTokens(ensureSecret(config.secret, config.dataDir));
+  const secret = ensureSecret(config.secret, config.dataDir);
+  const tokens = new TrackingTokens(secret);
+  // Tracking hits are judged and written by a thread of their own, on a connection of its own.
+  let recorder: HitRecorder | null = null;
+  if (config.roles.has('tracking')) {
+    const rules = {
+      prefetchMs: config.prefetchSeconds * 1000, openCoalesceMs: config.openCoalesceSeconds * 1000,
+      clickCoalesceMs: config.clickCoalesceSeconds * 1000, honeypotWindowMs: config.honeypotWindowSeconds * 1000,
+    };
+    const scannerFiles = { agents: config.scannerAgentsFiles, ranges: config.scannerRangesFiles };
+    try {
+      recorder = await HitRecorder.start({ databaseUrl: config.databaseUrl, secret, logLevel: log.level, scannerFiles, rules }, { log: log.child({ role: 'tracking' }), maxPending: config.trackingMaxPending });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
   // Accepted emails: concurrent groups on PostgreSQL (their units take quota rows in account order, so
-  // groups cannot deadlock). Delivery outcomes and tracking hits: one group at a time, because their
-  // units update shared email rows in any order.
+  // groups cannot deadlock). Delivery outcomes: one group at a time, because their units update shared
+  // email rows in any order.
   const acceptCommitter = new GroupCommitter(store.db, { concurrency: store.dialect === 'postgres' ? 4 : 1 });
   const committer = new GroupCommitter(store.db);
 
@@ -76,15 +92,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   const app = await buildApp({
     config, store, committer, acceptCommitter, log, resolver: createResolver(config.dnsServers),
     authCache: new TtlCache(AUTH_CACHE_MS), senderCache: new TtlCache(AUTH_CACHE_MS),
-    tracking: config.roles.has('tracking') ? {
-      tokens,
-      lists: loadScannerLists({ agents: config.scannerAgentsFiles, ranges: config.scannerRangesFiles }),
-      maxPending: config.trackingMaxPending,
-      rules: {
-        prefetchMs: config.prefetchSeconds * 1000, openCoalesceMs: config.openCoalesceSeconds * 1000,
-        clickCoalesceMs: config.clickCoalesceSeconds * 1000, honeypotWindowMs: config.honeypotWindowSeconds * 1000,
-      },
-    } : null,
+    tracking: recorder ? { tokens, recorder } : null,
     onQueued: () => activeWorker?.wake(),
   });
   await app.listen({ port: config.port, host: config.host });

@@ -12,7 +12,7 @@ import type { TrackingDeps } from '../tracking/routes.js';
 export interface ApiContext {
   config: Readonly<Config>;
   store: Store;
-  /** Group commits of tracking hits (and of anything else written in the background). */
+  /** Group commits of delivery outcomes (and of anything else written in the background). */
   committer: GroupCommitter;
   /** Group commits of accepted emails (the 202 path). */
   acceptCommitter: GroupCommitter;
@@ -22,7 +22,7 @@ export interface ApiContext {
   authCache: TtlCache<KeyOwner>;
   senderCache: SenderCache;
   /** The tracking endpoints' needs, when this process runs the tracking role. */
-  tracking: Omit<TrackingDeps, 'committer' | 'log'> | null;
+  tracking: Omit<TrackingDeps, 'log'> | null;
   /** Called after an email was committed, so an in-process worker can claim it at once. */
   onQueued: () => void;
 }

@@ -1,29 +1,27 @@
+import { once } from 'node:events';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { ScannerLists } from '../core/bot-classification.js';
-import { TtlCache } from '../core/ttl-cache.js';
-import type { GroupCommitter } from '../store/group-commit.js';
-import type { Hit, HitRules, RecipientCache } from './record-hit.js';
-import { recordHits } from './record-hits.js';
-import type { TrackingTokens } from './tokens.js';
+import { spawnThread } from '../threads.js';
+import type { ScannerListFiles } from './scanner-lists.js';
+import type { Hit, HitRules, PixelLoad } from './record-hit.js';
 
-/**
- * A pixel load whose token is not verified yet: the GIF is the answer whatever the token says, so the
- * check waits for the batch, where a few hundred HMACs in a row cost less than one per request.
- */
-export interface PixelLoad {
-  kind: 'pixel';
-  token: string;
-  ua: string;
-  ip: string;
-  at: number;
+/** What the recording thread needs to judge and write hits on a connection of its own (plain data: it is copied to the thread). */
+export interface RecordingSetup {
+  databaseUrl: string;
+  /** The tracking tokens' secret. */
+  secret: string;
+  scannerFiles: ScannerListFiles;
+  rules: HitRules;
+  logLevel: string;
 }
 
-/** What a HitRecorder needs. */
-export interface HitRecorderDeps {
-  committer: GroupCommitter;
-  tokens: TrackingTokens;
-  lists: ScannerLists;
-  rules: HitRules;
+/** Messages to the recording thread: hits to write, "write what you hold now", "write it all and stop". */
+export type ToRecordingThread = { type: 'hits'; hits: Array<Hit | PixelLoad> } | { type: 'flush' } | { type: 'close' };
+/** Messages from it: started (or could not), and after each batch how many hits it settled and recorded, in order. */
+export type FromRecordingThread = { type: 'ready' } | { type: 'failed'; message: string } | { type: 'settled'; settled: number; recorded: number };
+
+/** What a HitRecorder needs besides its thread's setup. */
+export interface HitRecorderOptions {
   log: Logger;
   /** Hits waiting (buffered or being written) past which add() hands back a promise of the hit's write. */
   maxPending: number;
@@ -32,33 +30,59 @@ export interface HitRecorderDeps {
 }
 
 /**
- * How long a hit waits in the buffer for others to share its transaction, in ms. Nobody waits on the
- * write (the answer went out already), so this buys batches of hundreds under load: a handful of
- * statements and one commit for all of them; each batch's statements run on the event loop (SQLite)
- * or cost a round trip each (PostgreSQL), so the fewer batches the better. (When SQLite's fsync still
- * ran on the event loop, batches every 10 ms took 15% of the server's time.)
+ * How long hits gather before they are handed to the thread, in ms: a message costs about as much as
+ * a request's own work, so they go a few dozen at a time (the thread gathers them for longer anyway).
  */
-const FLUSH_EVERY_MS = 50;
-/** Hits per transaction at most: past it, batches follow each other at once. */
-const MAX_BATCH = 1_000;
+const HAND_OVER_EVERY_MS = 10;
+/** Pause before a recording thread that died is replaced, in ms. */
+const RESPAWN_AFTER_MS = 1_000;
 
 /**
- * The buffer behind the tracking endpoints: hits are added in memory and answered at once; one batch
- * at a time is written through the group committer (one transaction, one fsync, with whatever else
- * commits then) by recordHits. No hit is dropped: a batch that fails is retried hit by hit, each in a
- * unit of its own, so that one bad hit cannot sink the others (and what fails then is logged).
+ * The buffer behind the tracking endpoints: hits are added in memory and answered at once; every few
+ * milliseconds what was gathered goes to the recording thread (recording-thread.ts), which checks
+ * the pixels' tokens, applies the counting rules and writes in batches (HitWriter) on a database
+ * connection of its own. So the event loop only answers: the statements, the rules and the HMACs run
+ * on another core, and a batch being written never holds a request. No hit is dropped: hits stay here
+ * until the thread says they were settled, and if the thread dies, a new one gets them.
  */
 export class HitRecorder {
-  private queue: Array<Hit | PixelLoad> = [];
+  private thread: Worker;
+  /** Hits of this turn of the event loop, handed over together. */
+  private outgoing: Array<Hit | PixelLoad> = [];
+  /** Hits handed over and not settled yet, in order (the thread settles them in order). */
+  private unsettled: Array<Hit | PixelLoad> = [];
   /** Hits ever added, and hits whose write has settled (committed or failed): pending is the difference. */
   private added = 0;
   private settled = 0;
   private waiters: Array<{ seq: number; resolve: () => void }> = [];
-  private timer: NodeJS.Timeout | null = null;
-  private writing: Promise<void> | null = null;
-  private readonly recipients: RecipientCache = new TtlCache(60_000, 50_000);
+  private closing = false;
 
-  constructor(private readonly deps: HitRecorderDeps) {}
+  private constructor(private readonly setup: RecordingSetup, private readonly opts: HitRecorderOptions, thread: Worker) {
+    this.thread = thread;
+    this.attach(thread);
+  }
+
+  /** Starts the recording thread; rejects if it cannot start (its database or scanner lists). */
+  static async start(setup: RecordingSetup, opts: HitRecorderOptions): Promise<HitRecorder> {
+    if (setup.databaseUrl === 'sqlite::memory:') throw new Error('tracking needs a database file or PostgreSQL: the recording thread cannot share an in-memory SQLite database');
+    return new HitRecorder(setup, opts, await HitRecorder.spawn(setup));
+  }
+
+  private static async spawn(setup: RecordingSetup): Promise<Worker> {
+    const thread = spawnThread(new URL('./recording-thread.ts', import.meta.url), setup);
+    const [first] = (await Promise.race([
+      once(thread, 'message'),
+      once(thread, 'error').then(([e]) => Promise.reject(e)),
+      once(thread, 'exit').then(([code]) => Promise.reject(new Error(`the recording thread exited (${code})`))),
+    ])) as [FromRecordingThread];
+    if (first.type !== 'ready') {
+      await thread.terminate();
+      throw new Error(`the recording thread could not start: ${first.type === 'failed' ? first.message : first.type}`);
+    }
+    // The HTTP server keeps the process alive; the thread must not keep it alive after a failed start.
+    thread.unref();
+    return thread;
+  }
 
   /** Hits added and not yet written (or failed). */
   get pending(): number {
@@ -70,71 +94,71 @@ export class HitRecorder {
    * settles when this hit's write has (back-pressure: the caller may wait on it, for a while).
    */
   add(hit: Hit | PixelLoad): Promise<void> | undefined {
-    this.queue.push(hit);
+    if (this.outgoing.push(hit) === 1) setTimeout(() => this.handOver(), HAND_OVER_EVERY_MS);
     const seq = ++this.added;
-    this.schedule(this.queue.length >= MAX_BATCH ? 0 : FLUSH_EVERY_MS);
-    if (seq - this.settled <= this.deps.maxPending) return undefined;
+    if (seq - this.settled <= this.opts.maxPending) return undefined;
     return new Promise<void>((resolve) => this.waiters.push({ seq, resolve }));
   }
 
   /** Resolves when every hit added so far has been written (or failed). */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.writing) {
-      if (!this.writing) this.schedule(0);
-      await (this.writing ?? new Promise((r) => setImmediate(r)));
-    }
+    const upTo = this.added;
+    if (this.settled >= upTo) return;
+    this.handOver();
+    this.send({ type: 'flush' });
+    await new Promise<void>((resolve) => this.waiters.push({ seq: upTo, resolve }));
   }
 
-  private schedule(delayMs: number): void {
-    if (this.writing) return;
-    if (this.timer) {
-      if (delayMs > 0) return;
-      clearTimeout(this.timer);
-    }
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      // record() catches every write failure; this catch only keeps an unexpected throw from becoming an
-      // unhandled rejection, which would end the process and lose the buffer.
-      this.writing = this.writeBatch().catch((error: unknown) => this.deps.log.error({ err: error }, 'tracking batch failed')).finally(() => {
-        this.writing = null;
-        if (this.queue.length > 0) this.schedule(this.queue.length >= MAX_BATCH ? 0 : FLUSH_EVERY_MS);
-      });
-    }, delayMs);
+  /** Writes everything added, then stops the thread. */
+  async close(): Promise<void> {
+    await this.drain();
+    this.closing = true;
+    const exited = once(this.thread, 'exit');
+    this.send({ type: 'close' });
+    await exited;
   }
 
-  private async writeBatch(): Promise<void> {
-    const taken = this.queue.splice(0, MAX_BATCH);
-    if (taken.length === 0) return;
-    const batch = this.verified(taken);
-    if (batch.length > 0) await this.record(batch);
-    this.settled += taken.length;
-    while (this.waiters.length > 0 && this.waiters[0]!.seq <= this.settled) this.waiters.shift()!.resolve();
+  private send(m: ToRecordingThread): void {
+    this.thread.postMessage(m);
   }
 
-  private async record(batch: Hit[]): Promise<void> {
-    const { committer, lists, rules, log, onRecorded } = this.deps;
+  private handOver(): void {
+    if (this.outgoing.length === 0) return;
+    const hits = this.outgoing;
+    this.outgoing = [];
+    for (const h of hits) this.unsettled.push(h);
+    this.send({ type: 'hits', hits });
+  }
+
+  private attach(thread: Worker): void {
+    thread.on('message', (m: FromRecordingThread) => {
+      if (m.type !== 'settled') return;
+      this.unsettled.splice(0, m.settled);
+      this.settle(m.settled);
+      for (let i = 0; i < m.recorded; i++) this.opts.onRecorded?.();
+    });
+    thread.on('error', (error) => this.opts.log.error({ err: error }, 'the recording thread failed'));
+    thread.on('exit', () => {
+      if (!this.closing) setTimeout(() => void this.respawn(), RESPAWN_AFTER_MS).unref();
+    });
+  }
+
+  /** Replaces a thread that died, and hands it what the dead one had not settled (some of it may be written twice). */
+  private async respawn(): Promise<void> {
+    if (this.closing) return;
     try {
-      await committer.run((trx) => recordHits(trx, lists, rules, batch, this.recipients));
-      if (onRecorded) batch.forEach(() => onRecorded());
-    } catch {
-      await Promise.all(batch.map((hit) => committer.run((trx) => recordHits(trx, lists, rules, [hit], this.recipients)).then(
-        () => onRecorded?.(),
-        (error: unknown) => log.error({ err: error, emailId: hit.emailId }, 'could not record a tracking hit'),
-      )));
+      this.thread = await HitRecorder.spawn(this.setup);
+    } catch (error) {
+      this.opts.log.error({ err: error, lost: this.unsettled.length }, 'could not restart the recording thread; trying again');
+      setTimeout(() => void this.respawn(), RESPAWN_AFTER_MS).unref();
+      return;
     }
+    this.attach(this.thread);
+    if (this.unsettled.length > 0) this.send({ type: 'hits', hits: this.unsettled });
   }
 
-  /** The hits of a batch, with each pixel load's token verified (a forged or garbled one is no hit). */
-  private verified(taken: ReadonlyArray<Hit | PixelLoad>): Hit[] {
-    const hits: Hit[] = [];
-    for (const h of taken) {
-      if (h.kind !== 'pixel') {
-        hits.push(h);
-        continue;
-      }
-      const target = this.deps.tokens.verify(h.token, 'open');
-      if (target) hits.push({ kind: 'open', emailId: target.emailId, recipientId: target.recipientId, url: null, ua: h.ua, ip: h.ip, referer: null, at: h.at });
-    }
-    return hits;
+  private settle(n: number): void {
+    this.settled += n;
+    while (this.waiters.length > 0 && this.waiters[0]!.seq <= this.settled) this.waiters.shift()!.resolve();
   }
 }

@@ -17,6 +17,18 @@ export interface Hit {
   at: number;
 }
 
+/**
+ * A pixel load whose token is not verified yet: the GIF is the answer whatever the token says, so the
+ * check waits for the batch, in the recording thread.
+ */
+export interface PixelLoad {
+  kind: 'pixel';
+  token: string;
+  ua: string;
+  ip: string;
+  at: number;
+}
+
 /** Recipients recently hit, by id. */
 export type RecipientCache = TtlCache<TrackedRecipient>;
 

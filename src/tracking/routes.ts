@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { ScannerLists } from '../core/bot-classification.js';
 import { errors } from '../core/errors.js';
-import type { GroupCommitter } from '../store/group-commit.js';
-import { HitRecorder, type PixelLoad } from './hit-recorder.js';
+import type { HitRecorder } from './hit-recorder.js';
 import { HONEYPOT_URL } from './plan.js';
-import type { Hit, HitRules } from './record-hit.js';
+import type { Hit, PixelLoad } from './record-hit.js';
 import { OPEN_TOKEN_CHARS, type TrackingTokens } from './tokens.js';
 
 /** The 43-byte transparent 1×1 GIF. */
@@ -14,11 +12,6 @@ const NO_STORE = 'no-store, no-cache, must-revalidate, private';
 /** The pixel's headers: never cached, so that every load reaches us. */
 const PIXEL_HEADERS = { 'content-type': 'image/gif', 'cache-control': NO_STORE, pragma: 'no-cache', expires: '0' };
 /**
- * Past this many hits waiting to be written, an answer waits for its own hit to be written:
- * back-pressure instead of an unbounded queue, and no hit is ever dropped.
- */
-const DEFAULT_MAX_PENDING = 2_000;
-/**
  * The longest that back-pressure holds an answer, in ms. The GIF and the redirect must always come: a
  * database that stopped answering (PostgreSQL unreachable, a connection attempt hanging) would
  * otherwise hold every visitor until it came back. The hit still waits for its commit behind the answer.
@@ -26,15 +19,10 @@ const DEFAULT_MAX_PENDING = 2_000;
 const MAX_WAIT_MS = 250;
 
 export interface TrackingDeps {
+  /** Verifies click tokens (the recording thread verifies the pixels'). */
   tokens: TrackingTokens;
-  committer: GroupCommitter;
-  lists: ScannerLists;
-  rules: HitRules;
+  recorder: HitRecorder;
   log: Logger;
-  /** Hits waiting to be written before answers wait (up to MAX_WAIT_MS) for their own (default 2,000). */
-  maxPending?: number;
-  /** Called after a hit was recorded (tests wait on it). */
-  onRecorded?: () => void;
 }
 
 /** Resolves when `work` settles or after `ms`, whichever is first. */
@@ -48,19 +36,17 @@ function atMost(work: Promise<void>, ms: number): Promise<void> {
 
 /**
  * GET /v1/track/open/{token} and /v1/track/click/{token}: the hottest path. No key or session work;
- * the answer (the GIF, the redirect) never waits for the database: hits are buffered and written in
- * batches behind it (HitRecorder), so a burst of pixel loads does not queue behind single-row commits.
+ * the answer (the GIF, the redirect) never waits for the database: hits are handed to the recording
+ * thread, which writes them in batches behind it (HitRecorder), so a burst of pixel loads does not
+ * queue behind single-row commits, and the event loop runs none of their statements.
  * Meant for a scope of its own (see buildApp), outside the API's request-id and request-log hooks:
  * here a request id is a counter, and the routes log through one logger made once rather than a child
  * per request (nothing is logged per request but an unexpected error; a failed write is logged by the recorder).
  */
 export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
-  const recorder = new HitRecorder({
-    committer: deps.committer, tokens: deps.tokens, lists: deps.lists, rules: deps.rules, log: deps.log,
-    maxPending: deps.maxPending ?? DEFAULT_MAX_PENDING, onRecorded: deps.onRecorded,
-  });
-  // Closing the app writes what is still buffered, before the server drains its committer and closes the database.
-  app.addHook('onClose', async () => recorder.drain());
+  const { recorder } = deps;
+  // Closing the app writes what is still buffered and stops the recording thread, before the server closes the database.
+  app.addHook('onClose', async () => recorder.close());
   let requests = 0;
   app.setGenReqId(() => `t${(++requests).toString(36)}`);
   const log = deps.log.child({ role: 'tracking' });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDatabases, type TestDatabase } from '../helpers/databases.js';
 import { sandboxSender } from '../helpers/fixtures.js';
@@ -12,11 +13,10 @@ import { TcpProxy } from './tcp-proxy.js';
 const WAIT_FOR_WRITES = { TAIFA_SANDBOX: 'true', TAIFA_TRACKING_MAX_PENDING: '0' };
 
 /**
- * The database stops working after the email went out. SQLite is a file in this process: it cannot
- * hang the way a network server does (a lock wait would block the whole event loop, not one request),
- * so "down" is the closed database, and every write fails at once. PostgreSQL is reached through a
- * proxy that swallows connections: writes neither succeed nor fail, which is what must not hold the
- * GIF or the redirect.
+ * The database stops answering after the email went out: writes neither succeed nor fail, which is
+ * what must not hold the GIF or the redirect. SQLite: another connection holds the write lock (the
+ * recording thread waits for it, up to its 10 s). PostgreSQL: reached through a proxy that swallows
+ * connections.
  */
 describe.each(testDatabases())('tracking when the database is down (%s)', (kind) => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -27,12 +27,14 @@ describe.each(testDatabases())('tracking when the database is down (%s)', (kind)
   async function serverAbout(): Promise<{ t: TestServer; down: () => Promise<void> }> {
     if (kind === 'sqlite') {
       const t = await startTestServer(kind, WAIT_FOR_WRITES);
+      const holder = new SQLite(t.db.url.slice('sqlite:'.length));
+      // Let go before closing, so that the server's own shutdown is not what the test waits on.
       cleanups.push(async () => {
-        await t.server.app.close();
-        await t.server.worker?.stop().catch(() => undefined);
-        fs.rmSync(t.dataDir, { recursive: true, force: true });
+        if (holder.inTransaction) holder.exec('rollback');
+        holder.close();
+        await t.close();
       });
-      return { t, down: () => t.server.store.db.destroy() };
+      return { t, down: async () => void holder.exec('begin exclusive') };
     }
     const target = new URL(process.env.TAIFA_TEST_DATABASE_URL!);
     const proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });

@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { startServer } from '../../src/server.js';
+import { HitRecorder } from '../../src/tracking/hit-recorder.js';
+import type { Hit } from '../../src/tracking/record-hit.js';
+import { testDatabases } from '../helpers/databases.js';
+import { sandboxSender } from '../helpers/fixtures.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { CHROME, RULES, sendTracked } from './tracked-email.js';
+
+/** Holds the write lock on the events (SQLite: the database; PostgreSQL: the table) until released. */
+async function holdEvents(t: TestServer): Promise<() => Promise<void>> {
+  if (t.db.kind === 'sqlite') {
+    const holder = new SQLite(t.db.url.slice('sqlite:'.length));
+    holder.exec('begin exclusive');
+    return async () => {
+      holder.exec('rollback');
+      holder.close();
+    };
+  }
+  const client = new pg.Client({ connectionString: t.db.url });
+  await client.connect();
+  await client.query('begin');
+  await client.query('lock table email_events in exclusive mode');
+  return async () => {
+    await client.query('rollback');
+    await client.end();
+  };
+}
+
+describe.each(testDatabases())('the recording thread on %s', (kind) => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  });
+
+  it('hands the hits a dead thread had not written to the next one', async () => {
+    const t = await startTestServer(kind, { TAIFA_SANDBOX: 'true' });
+    cleanups.push(() => t.close());
+    await sandboxSender(t);
+    const e = await sendTracked(t);
+    let recorded = 0;
+    const recorder = await HitRecorder.start(
+      { databaseUrl: t.db.url, secret: 'test-secret', scannerFiles: { agents: [], ranges: [] }, rules: RULES, logLevel: 'silent' },
+      { log: pino({ level: 'silent' }), maxPending: 1_000, onRecorded: () => recorded++ },
+    );
+    cleanups.push(() => recorder.close());
+    // While the lock is held nothing can be written, so the hits are still the thread's when it dies.
+    const release = await holdEvents(t);
+    const urls = ['https://shop.test/a', 'https://shop.test/b', 'https://shop.test/c'];
+    const at = Date.now();
+    for (const [i, url] of urls.entries()) {
+      const hit: Hit = { kind: 'click', emailId: e.id, recipientId: e.recipientId, url, ua: CHROME, ip: '203.0.113.7', referer: null, at: at + i };
+      expect(recorder.add(hit)).toBeUndefined();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50)); // handed over (after 10 ms), not written
+    // As a crash would: the thread ends with the hits unwritten.
+    await (recorder as unknown as { thread: Worker }).thread.terminate();
+    await release();
+    await recorder.drain();
+    expect(recorded).toBe(3);
+    const clicks = await t.server.store.db.selectFrom('email_events').select('metadata').where('email_id', '=', e.id).where('event_type', '=', 'click').execute();
+    expect(clicks.map((c) => (JSON.parse(c.metadata!) as { url: string }).url).sort()).toEqual(urls);
+  });
+
+  it('keeps the server from starting when it cannot start, saying why', async () => {
+    const t = await startTestServer(kind);
+    cleanups.push(() => t.close());
+    const bad = path.join(t.dataDir, 'agents.txt');
+    fs.writeFileSync(bad, 'GoogleImageProxy not-a-kind\n');
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', TAIFA_DATA_DIR: t.dataDir, DATABASE_URL: t.db.url, TAIFA_SECRET: 'test-secret', TAIFA_SCANNER_AGENTS_FILE: bad });
+    await expect(startServer(config, pino({ level: 'silent' }))).rejects.toThrow(/recording thread could not start: .*agents\.txt: bad line/);
+  });
+});
