@@ -79,7 +79,8 @@ export class HitRecorder {
       await thread.terminate();
       throw new Error(`the recording thread could not start: ${first.type === 'failed' ? first.message : first.type}`);
     }
-    // The HTTP server keeps the process alive; the thread must not keep it alive after a failed start.
+    // The thread keeps the process alive only while it holds hits (see add and settle), so that an idle one
+    // never holds up an exit, and a busy one always gets to write what it holds.
     thread.unref();
     return thread;
   }
@@ -95,6 +96,7 @@ export class HitRecorder {
    */
   add(hit: Hit | PixelLoad): Promise<void> | undefined {
     if (this.outgoing.push(hit) === 1) setTimeout(() => this.handOver(), HAND_OVER_EVERY_MS);
+    if (this.added === this.settled) this.thread.ref();
     const seq = ++this.added;
     if (seq - this.settled <= this.opts.maxPending) return undefined;
     return new Promise<void>((resolve) => this.waiters.push({ seq, resolve }));
@@ -113,6 +115,7 @@ export class HitRecorder {
   async close(): Promise<void> {
     await this.drain();
     this.closing = true;
+    this.thread.ref();
     const exited = once(this.thread, 'exit');
     this.send({ type: 'close' });
     await exited;
@@ -154,11 +157,13 @@ export class HitRecorder {
       return;
     }
     this.attach(this.thread);
+    if (this.added > this.settled) this.thread.ref();
     if (this.unsettled.length > 0) this.send({ type: 'hits', hits: this.unsettled });
   }
 
   private settle(n: number): void {
     this.settled += n;
+    if (this.settled === this.added && !this.closing) this.thread.unref();
     while (this.waiters.length > 0 && this.waiters[0]!.seq <= this.settled) this.waiters.shift()!.resolve();
   }
 }

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
@@ -67,6 +69,18 @@ describe.each(testDatabases())('the recording thread on %s', (kind) => {
     expect(recorded).toBe(3);
     const clicks = await t.server.store.db.selectFrom('email_events').select('metadata').where('email_id', '=', e.id).where('event_type', '=', 'click').execute();
     expect(clicks.map((c) => (JSON.parse(c.metadata!) as { url: string }).url).sort()).toEqual(urls);
+  });
+
+  it('keeps the process alive until what it was given is written, and no longer', async () => {
+    const t = await startTestServer(kind, { TAIFA_SANDBOX: 'true' });
+    cleanups.push(() => t.close());
+    await sandboxSender(t);
+    const e = await sendTracked(t);
+    // Nothing but the recorder holds that process open: it must still write the click, then exit on its own.
+    const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/tracking/record-and-exit.ts', t.db.url, e.id, e.recipientId], { timeout: 30_000 });
+    expect(stderr).toBe('');
+    const clicks = await t.server.store.db.selectFrom('email_events').select('event_type').where('email_id', '=', e.id).where('event_type', '=', 'click').execute();
+    expect(clicks).toHaveLength(1);
   });
 
   it('keeps the server from starting when it cannot start, saying why', async () => {
