@@ -58,7 +58,7 @@ export class WalSync {
 }
 
 /** How long a statement waits for another connection's write lock before it fails with SQLITE_BUSY, in ms. */
-export const LOCK_WAIT_MS = 10_000;
+const LOCK_WAIT_MS = 10_000;
 /** The longest pause between two tries at a lock another connection holds, in ms. */
 const LOCK_RETRY_MAX_MS = 4;
 

@@ -47,7 +47,7 @@ const RESPAWN_AFTER_MS = 1_000;
  */
 export class HitRecorder {
   private thread: Worker;
-  /** Hits of this turn of the event loop, handed over together. */
+  /** Hits gathered since the last hand-over, handed over together. */
   private outgoing: Array<Hit | PixelLoad> = [];
   /** Hits handed over and not settled yet, in order (the thread settles them in order). */
   private unsettled: Array<Hit | PixelLoad> = [];
@@ -83,11 +83,6 @@ export class HitRecorder {
     // never holds up an exit, and a busy one always gets to write what it holds.
     thread.unref();
     return thread;
-  }
-
-  /** Hits added and not yet written (or failed). */
-  get pending(): number {
-    return this.added - this.settled;
   }
 
   /**
@@ -142,8 +137,14 @@ export class HitRecorder {
     });
     thread.on('error', (error) => this.opts.log.error({ err: error }, 'the recording thread failed'));
     thread.on('exit', () => {
-      if (!this.closing) setTimeout(() => void this.respawn(), RESPAWN_AFTER_MS).unref();
+      if (!this.closing) this.respawnLater();
     });
+  }
+
+  /** Schedules respawn; the timer keeps the process alive only while there are hits to hand over. */
+  private respawnLater(): void {
+    const timer = setTimeout(() => void this.respawn(), RESPAWN_AFTER_MS);
+    if (this.added === this.settled) timer.unref();
   }
 
   /** Replaces a thread that died, and hands it what the dead one had not settled (some of it may be written twice). */
@@ -152,8 +153,8 @@ export class HitRecorder {
     try {
       this.thread = await HitRecorder.spawn(this.setup);
     } catch (error) {
-      this.opts.log.error({ err: error, lost: this.unsettled.length }, 'could not restart the recording thread; trying again');
-      setTimeout(() => void this.respawn(), RESPAWN_AFTER_MS).unref();
+      this.opts.log.error({ err: error, waiting: this.unsettled.length }, 'could not restart the recording thread; trying again');
+      this.respawnLater();
       return;
     }
     this.attach(this.thread);
