@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDatabases, type TestDatabase } from '../helpers/databases.js';
 import { sandboxSender } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { CHROME, sendTracked } from './tracked-email.js';
+import { CHROME, holdEventWrites, sendTracked } from './tracked-email.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 // Every answer waits (at most briefly) for its own write, as under a burst of hits: the hardest case.
@@ -27,14 +26,13 @@ describe.each(testDatabases())('tracking when the database is down (%s)', (kind)
   async function serverAbout(): Promise<{ t: TestServer; down: () => Promise<void> }> {
     if (kind === 'sqlite') {
       const t = await startTestServer(kind, WAIT_FOR_WRITES);
-      const holder = new SQLite(t.db.url.slice('sqlite:'.length));
+      let release: (() => Promise<void>) | null = null;
       // Let go before closing, so that the server's own shutdown is not what the test waits on.
       cleanups.push(async () => {
-        if (holder.inTransaction) holder.exec('rollback');
-        holder.close();
+        await release?.();
         await t.close();
       });
-      return { t, down: async () => void holder.exec('begin exclusive') };
+      return { t, down: async () => void (release = await holdEventWrites(t)) };
     }
     const target = new URL(process.env.TAIFA_TEST_DATABASE_URL!);
     const proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });

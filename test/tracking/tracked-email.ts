@@ -1,4 +1,6 @@
+import SQLite from 'better-sqlite3';
 import { simpleParser } from 'mailparser';
+import pg from 'pg';
 import { loadScannerLists } from '../../src/tracking/scanner-lists.js';
 import { recordHit, type Hit, type HitRules } from '../../src/tracking/record-hit.js';
 import { sendBody } from '../helpers/fixtures.js';
@@ -85,4 +87,24 @@ export async function recordAt(t: TestServer, e: TrackedEmail, hits: Array<Parti
       emailId: e.id, recipientId: e.recipientId, url: null, ua: CHROME, ip: '203.0.113.7', referer: null, ...h,
     }));
   }
+}
+
+/** Holds the write lock on the events (SQLite: the database; PostgreSQL: the table) until released. */
+export async function holdEventWrites(t: TestServer): Promise<() => Promise<void>> {
+  if (t.db.kind === 'sqlite') {
+    const holder = new SQLite(t.db.url.slice('sqlite:'.length));
+    holder.exec('begin exclusive');
+    return async () => {
+      holder.exec('rollback');
+      holder.close();
+    };
+  }
+  const client = new pg.Client({ connectionString: t.db.url });
+  await client.connect();
+  await client.query('begin');
+  await client.query('lock table email_events in exclusive mode');
+  return async () => {
+    await client.query('rollback');
+    await client.end();
+  };
 }
