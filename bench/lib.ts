@@ -564,5 +564,16 @@ export function treeCpuMs(rootPid: number): number {
   return (ticks * 1000) / CLOCK_TICKS;
 }
 
+/** CPU time of one thread of a process (its main thread when `tid` is the pid), in ms. */
+export function threadCpuMs(pid: number, tid = pid): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
 /** USER_HZ: 100 on Linux everywhere that matters. */
 const CLOCK_TICKS = 100;

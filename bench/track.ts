@@ -2,8 +2,11 @@
 // bare node:http server answering the same GIF in the same run (and a Fastify route answering it with
 // no work: the ceiling of any Fastify route); then checks that every hit the load made was recorded,
 // and exits non-zero if one is missing. "cpu µs" is the server's CPU time (its process tree) per
-// answer during the load: unlike a rate, it hardly moves when something else shares the machine.
-// Usage: npx tsx bench/track.ts [--pg] [--duration 10] [--connections 50] [--rounds 3]
+// answer during the load: unlike a rate, it hardly moves when something else shares the machine;
+// "loop µs" is the part of it spent on the server's main thread (its event loop), "load µs" the load
+// generator's CPU per answer. With --rate, every server gets the same requests per second instead of
+// as many as it can answer: the CPU figures then compare the servers' work without saturation.
+// Usage: npx tsx bench/track.ts [--pg] [--duration 10] [--connections 50] [--rounds 3] [--rate N]
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +15,7 @@ import { parseArgs, promisify } from 'node:util';
 import { sql } from 'kysely';
 import { openStore, type Store } from '../src/store/database.js';
 import { TrackingTokens } from '../src/tracking/tokens.js';
-import { api, freePort, machine, newBenchKey, runMain, spawnNode, startTaifa, tempDir, tempPostgres, treeCpuMs, waitHealthy } from './lib.js';
+import { api, freePort, machine, newBenchKey, runMain, spawnNode, startTaifa, tempDir, tempPostgres, threadCpuMs, treeCpuMs, waitHealthy } from './lib.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -22,6 +25,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     // Rounds of bare / storage floor / pixel / click, one after the other: the figures are each one's median round.
     rounds: { type: 'string', default: '3' },
+    // Requests per second in all, instead of as many as the server answers: to compare CPU per answer at one rate.
+    rate: { type: 'string' },
     // Internal: this script again, as the load generator in its own process.
     load: { type: 'string' },
     // Internal: this script again, as the Fastify ceiling server (PORT from the environment).
@@ -35,7 +40,8 @@ const RECIPIENTS = 2_000;
 /** A person's browser: hits must take the human path (coalescing reads, counter updates), not the scanner shortcut. */
 const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
-interface Load { ok: number; sent: number; rps: number; p50: number; p99: number; unexpected: number; errors: number; cpuUs: number }
+/** cpuUs: the server's CPU per answer (all its threads), loopUs: its main thread's (the event loop), clientUs: the load generator's. */
+interface Load { ok: number; sent: number; rps: number; p50: number; p99: number; unexpected: number; errors: number; cpuUs: number; loopUs: number; clientUs: number }
 
 /**
  * The ceiling (in the child process): a Fastify route answering the GIF as the pixel does, with no work.
@@ -78,10 +84,11 @@ async function hitStore(file: string): Promise<(token: string, ua: string, ip: s
 function generateLoad(file: string): void {
   interface Result { requests: { sent: number }; latency: { p50: number; p99: number }; duration: number; errors: number; timeouts: number; [k: `${number}xx`]: number }
   const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>, cb: (err: Error | null, r: Result) => void) => unknown;
-  const { url, paths, connections, duration } = JSON.parse(fs.readFileSync(file, 'utf8')) as { url: string; paths: string[]; connections: number; duration: number };
+  const { url, paths, connections, duration, rate } = JSON.parse(fs.readFileSync(file, 'utf8')) as { url: string; paths: string[]; connections: number; duration: number; rate?: number };
   let next = 0;
+  const cpuBefore = process.cpuUsage();
   autocannon({
-    url, connections, duration,
+    url, connections, duration, ...(rate ? { overallRate: rate } : {}),
     headers: { 'user-agent': BROWSER },
     // One shared walk over the paths for all connections, so hits spread evenly over the recipients
     // (a list per connection would send every connection to the same first few).
@@ -89,7 +96,9 @@ function generateLoad(file: string): void {
   }, (err, r) => {
     if (err) throw err;
     const ok = r['2xx'] + r['3xx'];
-    const load: Load = { ok, sent: r.requests.sent, rps: ok / r.duration, p50: r.latency.p50, p99: r.latency.p99, unexpected: r['1xx'] + r['4xx'] + r['5xx'], errors: r.errors + r.timeouts, cpuUs: 0 };
+    const load: Load = { ok, sent: r.requests.sent, rps: ok / r.duration, p50: r.latency.p50, p99: r.latency.p99, unexpected: r['1xx'] + r['4xx'] + r['5xx'], errors: r.errors + r.timeouts, cpuUs: 0, loopUs: 0, clientUs: 0 };
+    const cpu = process.cpuUsage(cpuBefore);
+    load.clientUs = (cpu.user + cpu.system) / Math.max(1, ok);
     process.stdout.write(JSON.stringify(load) + '\n');
   });
 }
@@ -98,11 +107,13 @@ function generateLoad(file: string): void {
 async function load(dir: string, url: string, paths: string[], pid: number): Promise<Load> {
   // The paths go through a file: thousands of tokens are more than one command-line argument may hold.
   const file = path.join(dir, 'load.json');
-  fs.writeFileSync(file, JSON.stringify({ url, paths, connections: Number(values.connections), duration: Number(values.duration) }));
+  fs.writeFileSync(file, JSON.stringify({ url, paths, connections: Number(values.connections), duration: Number(values.duration), rate: values.rate ? Number(values.rate) : undefined }));
   const cpuBefore = treeCpuMs(pid);
+  const loopBefore = threadCpuMs(pid);
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/track.ts', '--load', file], { maxBuffer: 1 << 26 });
   const result = JSON.parse(stdout.trim().split('\n').pop()!) as Load;
-  return { ...result, cpuUs: ((treeCpuMs(pid) - cpuBefore) * 1000) / Math.max(1, result.ok) };
+  const per = (ms: number) => (ms * 1000) / Math.max(1, result.ok);
+  return { ...result, cpuUs: per(treeCpuMs(pid) - cpuBefore), loopUs: per(threadCpuMs(pid) - loopBefore) };
 }
 
 /** Engagement events stored so far, by what they are. */
@@ -192,9 +203,9 @@ async function main(): Promise<void> {
   process.stdout.write([
     '',
     `${values.connections} connections, ${values.duration} s each, ${rounds.length} rounds of bare/floor/pixel/click (medians shown), ${recipients.length} recipients, database ${values.pg ? 'PostgreSQL' : 'SQLite'}`,
-    `                          req/s   p50 ms   p99 ms  non-2/3xx  errors   cpu µs`,
+    `                          req/s   p50 ms   p99 ms  non-2/3xx  errors   cpu µs  loop µs  load µs`,
     ...([['bare node:http GIF    ', base], ['Fastify GIF, no work  ', ceiling], ['storage floor         ', storageFloor], ['Taifa open pixel      ', pixel], ['Taifa click redirect  ', click]] as const)
-      .map(([name, l]) => `${name} ${f(l.rps)} ${f(l.p50)} ${f(l.p99)} ${f(l.unexpected)} ${f(l.errors)} ${f(l.cpuUs)}`),
+      .map(([name, l]) => `${name} ${f(l.rps)} ${f(l.p50)} ${f(l.p99)} ${f(l.unexpected)} ${f(l.errors)} ${f(l.cpuUs)} ${f(l.loopUs)} ${f(l.clientUs)}`),
     `ratio pixel / bare: ${(pixel.rps / base.rps).toFixed(2)}, click / bare: ${(click.rps / base.rps).toFixed(2)} (target ≥ 0.60); Fastify with no work / bare: ${(ceiling.rps / base.rps).toFixed(2)}`,
     `storage floor / bare: ${(storageFloor.rps / base.rps).toFixed(2)}; pixel / storage floor: ${(pixel.rps / storageFloor.rps).toFixed(2)} — the floor is the no-work route also`
       + ' storing each hit as one row indexed by a key from its token (SQLite checkpointed as Taifa Mail is, a transaction every 50 ms, no fsync, no token check, no rules): no server that keeps every hit, findable by its email, on one event loop can beat it here'
