@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { errors } from '../core/errors.js';
 import type { HitRecorder } from './hit-recorder.js';
 import { HONEYPOT_URL } from './plan.js';
-import type { Hit, PixelLoad } from './record-hit.js';
 import { OPEN_TOKEN_CHARS, type TrackingTokens } from './tokens.js';
 
 /** The 43-byte transparent 1×1 GIF. */
@@ -35,6 +34,15 @@ function atMost(work: Promise<void>, ms: number): Promise<void> {
 }
 
 /**
+ * Answers at once, or, when back-pressure hands back the hit's write to wait for, once it settled or
+ * MAX_WAIT_MS passed. At once means in the handler itself, with no promise: on this path an await per
+ * request is a measurable share of the event loop's work.
+ */
+function afterWrite<T>(written: Promise<void> | undefined, answer: () => T): T | Promise<T> {
+  return written ? atMost(written, MAX_WAIT_MS).then(answer) : answer();
+}
+
+/**
  * GET /v1/track/open/{token} and /v1/track/click/{token}: the hottest path. No key or session work;
  * the answer (the GIF, the redirect) never waits for the database: hits are handed to the recording
  * thread, which writes them in batches behind it (HitRecorder), so a burst of pixel loads does not
@@ -51,21 +59,17 @@ export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
   app.setGenReqId(() => `t${(++requests).toString(36)}`);
   const log = deps.log.child({ role: 'tracking' });
   app.setChildLoggerFactory(() => log);
-  const record = async (hit: Hit | PixelLoad): Promise<void> => {
-    const written = recorder.add(hit);
-    if (written) await atMost(written, MAX_WAIT_MS);
-  };
 
-  app.get<{ Params: { token: string } }>('/v1/track/open/:token', { schema: { tags: ['Tracking'], summary: 'The open pixel (always the GIF)', security: [] } }, async (request, reply) => {
+  app.get<{ Params: { token: string } }>('/v1/track/open/:token', { schema: { tags: ['Tracking'], summary: 'The open pixel (always the GIF)', security: [] } }, (request, reply) => {
     // The GIF is the answer whatever the token: the recorder checks its MAC with the batch. Only a token
     // of the one length an open token has is buffered, so garbage (up to the router's 10,000-character
     // parameters) costs no memory while it waits.
     const token = request.params.token;
-    if (token.length === OPEN_TOKEN_CHARS) await record({ kind: 'pixel', token, ua: request.headers['user-agent'] ?? '', ip: request.ip, at: Date.now() });
-    return reply.headers(PIXEL_HEADERS).send(PIXEL_GIF);
+    const written = token.length === OPEN_TOKEN_CHARS ? recorder.add({ kind: 'pixel', token, ua: request.headers['user-agent'] ?? '', ip: request.ip, at: Date.now() }) : undefined;
+    return afterWrite(written, () => reply.headers(PIXEL_HEADERS).send(PIXEL_GIF));
   });
 
-  app.get<{ Params: { token: string } }>('/v1/track/click/:token', { schema: { tags: ['Tracking'], summary: 'A tracked link: records the click, redirects (302)', security: [] } }, async (request, reply) => {
+  app.get<{ Params: { token: string } }>('/v1/track/click/:token', { schema: { tags: ['Tracking'], summary: 'A tracked link: records the click, redirects (302)', security: [] } }, (request, reply) => {
     const target = deps.tokens.verify(request.params.token, 'click');
     if (!target || target.kind !== 'click') throw errors.notFound('Link');
     // The WHATWG serialisation percent-encodes what a Location header cannot carry (non-Latin-1, spaces).
@@ -75,12 +79,13 @@ export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
     } catch {
       throw errors.notFound('Link');
     }
-    await record({
+    const written = recorder.add({
       kind: 'click', emailId: target.emailId, recipientId: target.recipientId, url: target.url, ua: request.headers['user-agent'] ?? '', ip: request.ip,
       referer: typeof request.headers.referer === 'string' ? request.headers.referer : null, at: Date.now(),
     });
-    void reply.header('cache-control', NO_STORE);
-    if (location === null) return reply.status(204).send();
-    return reply.redirect(location, 302);
+    return afterWrite(written, () => {
+      void reply.header('cache-control', NO_STORE);
+      return location === null ? reply.status(204).send() : reply.redirect(location, 302);
+    });
   });
 }
