@@ -211,6 +211,7 @@ async function main(): Promise<void> {
       + ' storing each hit as one row indexed by a key from its token (SQLite checkpointed as Taifa Mail is, a transaction every 50 ms, no fsync, no token check, no rules): no server that keeps every hit, findable by its email, on one event loop can beat it here'
       + ' (Taifa Mail records hits in a thread of its own)',
     `  by round (pixel, click, storage floor / that round's bare): ${rounds.map((r) => [r.pixel, r.click, r.floor].map((l) => (l.rps / r.base.rps).toFixed(2)).join(', ')).join('; ')}`,
+    `  by round, cpu µs per answer (all threads / event loop) of bare, floor, pixel, click: ${rounds.map((r) => [r.base, r.floor, r.pixel, r.click].map((l) => `${l.cpuUs.toFixed(0)}/${l.loopUs.toFixed(0)}`).join(', ')).join('; ')}`,
     `recorded: ${got.opens} opens for ${answered.opens} pixel hits answered (${answered.opensSent} sent), ${got.clicks} clicks for ${answered.clicks} answered (${answered.clicksSent} sent), + ${got.backfilled} back-filled opens`,
     `          ${got.human} by people (${got.coalesced} of them coalesced), ${got.bots} classified as machines`,
     `machine: ${machine()}`,
