@@ -212,6 +212,10 @@ async function main(): Promise<void> {
       + ' (Taifa Mail records hits in a thread of its own)',
     `  by round (pixel, click, storage floor / that round's bare): ${rounds.map((r) => [r.pixel, r.click, r.floor].map((l) => (l.rps / r.base.rps).toFixed(2)).join(', ')).join('; ')}`,
     `  by round, cpu µs per answer (all threads / event loop) of bare, floor, pixel, click: ${rounds.map((r) => [r.base, r.floor, r.pixel, r.click].map((l) => `${l.cpuUs.toFixed(0)}/${l.loopUs.toFixed(0)}`).join(', ')).join('; ')}`,
+    // Whether the machine (not one thread) is the limit: if every run keeps about the same number of
+    // cores busy, rates go as 1 / (server + load generator CPU per answer), and a server that spends
+    // more CPU per answer than another cannot answer faster than it, however many threads it has.
+    `cores busy with server + load generator (medians): ${([['bare', base], ['floor', storageFloor], ['pixel', pixel], ['click', click]] as const).map(([n, l]) => `${n} ${((l.rps * (l.cpuUs + l.clientUs)) / 1e6).toFixed(2)}`).join(', ')}`,
     `recorded: ${got.opens} opens for ${answered.opens} pixel hits answered (${answered.opensSent} sent), ${got.clicks} clicks for ${answered.clicks} answered (${answered.clicksSent} sent), + ${got.backfilled} back-filled opens`,
     `          ${got.human} by people (${got.coalesced} of them coalesced), ${got.bots} classified as machines`,
     `machine: ${machine()}`,
