@@ -1,9 +1,10 @@
-// The baseline of bench/track: a bare node:http server answering the same 43-byte GIF.
+// The baseline of bench/track: a bare node:http server answering the same 43-byte GIF with the same headers as the pixel.
 import http from 'node:http';
-import { PIXEL_GIF } from '../src/tracking/routes.js';
+import { PIXEL_GIF, PIXEL_HEADERS } from '../src/tracking/routes.js';
 
+const headers = { ...PIXEL_HEADERS, 'content-length': PIXEL_GIF.length };
 const server = http.createServer((_req, res) => {
-  res.writeHead(200, { 'content-type': 'image/gif', 'cache-control': 'no-store, no-cache, must-revalidate, private', 'content-length': PIXEL_GIF.length });
+  res.writeHead(200, headers);
   res.end(PIXEL_GIF);
 });
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {

@@ -53,15 +53,15 @@ interface Load { ok: number; sent: number; rps: number; p50: number; p99: number
  */
 async function serveFastifyGif(): Promise<void> {
   const { default: Fastify } = await import('fastify');
-  const { PIXEL_GIF } = await import('../src/tracking/routes.js');
+  const { PIXEL_GIF, PIXEL_HEADERS } = await import('../src/tracking/routes.js');
   const store = process.env.STORE ? await hitStore(process.env.STORE) : null;
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 10_000 } });
   app.get('/', async () => 'ok');
-  app.get<{ Params: { token: string } }>('/v1/track/open/:token', async (request, reply) => {
+  // Answered in the handler, with no promise, as the pixel is.
+  app.get<{ Params: { token: string } }>('/v1/track/open/:token', (request, reply) => {
     // The token's first 36 characters: a key as long as an email id, unique per recipient here.
     store?.(request.params.token.slice(0, 36), request.headers['user-agent'] ?? '', request.ip);
-    return reply
-      .header('cache-control', 'no-store, no-cache, must-revalidate, private').header('pragma', 'no-cache').header('expires', '0').type('image/gif').send(PIXEL_GIF);
+    return reply.headers(PIXEL_HEADERS).send(PIXEL_GIF);
   });
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 }

@@ -9,7 +9,7 @@ import { OPEN_TOKEN_CHARS, type TrackingTokens } from './tokens.js';
 export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 const NO_STORE = 'no-store, no-cache, must-revalidate, private';
 /** The pixel's headers: never cached, so that every load reaches us. */
-const PIXEL_HEADERS = { 'content-type': 'image/gif', 'cache-control': NO_STORE, pragma: 'no-cache', expires: '0' };
+export const PIXEL_HEADERS = { 'content-type': 'image/gif', 'cache-control': NO_STORE, pragma: 'no-cache', expires: '0' };
 /**
  * The longest that back-pressure holds an answer, in ms. The GIF and the redirect must always come: a
  * database that stopped answering (PostgreSQL unreachable, a connection attempt hanging) would
