@@ -179,7 +179,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     honeypotWindowSeconds: int(env, 'TAIFA_HONEYPOT_WINDOW_SECONDS', 300),
     scannerAgentsFiles: files(env, 'TAIFA_SCANNER_AGENTS_FILE', SHIPPED_SCANNER_AGENTS),
     scannerRangesFiles: files(env, 'TAIFA_SCANNER_RANGES_FILE', SHIPPED_SCANNER_RANGES),
-    trackingMaxPending: int(env, 'TAIFA_TRACKING_MAX_PENDING', 2000),
+    trackingMaxPending: int(env, 'TAIFA_TRACKING_MAX_PENDING', 20_000),
     updatesSettleMs: int(env, 'TAIFA_UPDATES_SETTLE_MS', 5000),
   };
   return Object.freeze(config);
