@@ -436,15 +436,19 @@ interface ProcSample {
   comm: string;
 }
 
+/** The fields of a /proc/.../stat line after the command name (which may hold spaces and parentheses): ppid is [1], utime [11], stime [12]. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 function readProcs(): Map<number, ProcSample> {
   const out = new Map<number, ProcSample>();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const f = stat.slice(close + 2).split(' ');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = statFields(stat);
       out.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), comm });
     } catch { /* exited */ }
   }
@@ -546,7 +550,7 @@ export function treeCpuMs(rootPid: number): number {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const f = statFields(stat);
       // utime, stime, cutime, cstime are fields 14–17 of /proc/<pid>/stat (indexes 11–14 after the name).
       procs.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
     } catch { /* exited */ }
@@ -564,11 +568,10 @@ export function treeCpuMs(rootPid: number): number {
   return (ticks * 1000) / CLOCK_TICKS;
 }
 
-/** CPU time of one thread of a process (its main thread when `tid` is the pid), in ms. */
-export function threadCpuMs(pid: number, tid = pid): number {
+/** CPU time of a process's main thread (for Node.js, its event loop), in ms. */
+export function mainThreadCpuMs(pid: number): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const f = statFields(fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
     return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
   } catch {
     return 0;

@@ -2,7 +2,7 @@
 // bare node:http server answering the same GIF in the same run (and a Fastify route answering it with
 // no work: the ceiling of any Fastify route); then checks that every hit the load made was recorded,
 // and exits non-zero if one is missing. "cpu µs" is the server's CPU time (its process tree) per
-// answer during the load: unlike a rate, it hardly moves when something else shares the machine;
+// answer, during the load and until the machine is idle again (the hits it still writes): unlike a rate, it hardly moves when something else shares the machine;
 // "loop µs" is the part of it spent on the server's main thread (its event loop), "load µs" the load
 // generator's CPU per answer. With --rate, every server gets the same requests per second instead of
 // as many as it can answer: the CPU figures then compare the servers' work without saturation.
@@ -15,7 +15,7 @@ import { parseArgs, promisify } from 'node:util';
 import { sql } from 'kysely';
 import { openStore, type Store } from '../src/store/database.js';
 import { TrackingTokens } from '../src/tracking/tokens.js';
-import { api, cpuWindow, freePort, machine, newBenchKey, runMain, sleep, spawnNode, startTaifa, tempDir, tempPostgres, threadCpuMs, treeCpuMs, waitHealthy } from './lib.js';
+import { api, cpuWindow, freePort, machine, newBenchKey, runMain, sleep, spawnNode, startTaifa, tempDir, tempPostgres, mainThreadCpuMs, treeCpuMs, waitHealthy } from './lib.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -53,7 +53,7 @@ interface Load { ok: number; sent: number; rps: number; p50: number; p99: number
  */
 async function serveFastifyGif(): Promise<void> {
   const { default: Fastify } = await import('fastify');
-  const { PIXEL_GIF, PIXEL_HEADERS } = await import('../src/tracking/routes.js');
+  const { NO_STORE, PIXEL_GIF, PIXEL_HEADERS } = await import('../src/tracking/routes.js');
   const store = process.env.STORE ? await hitStore(process.env.STORE) : null;
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 10_000 } });
   app.get('/', async () => 'ok');
@@ -70,7 +70,7 @@ async function serveFastifyGif(): Promise<void> {
     const target = tokens.verify(request.params.token, 'click');
     if (!target || target.kind !== 'click') return reply.status(404).send();
     store?.(target.emailId, request.headers['user-agent'] ?? '', request.ip);
-    return reply.header('cache-control', 'no-store, no-cache, must-revalidate, private').redirect(new URL(target.url).href, 302);
+    return reply.header('cache-control', NO_STORE).redirect(new URL(target.url).href, 302);
   });
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 }
@@ -138,13 +138,13 @@ async function load(dir: string, url: string, paths: string[], pid: number): Pro
   const file = path.join(dir, 'load.json');
   fs.writeFileSync(file, JSON.stringify({ url, paths, connections: Number(values.connections), duration: Number(values.duration), rate: values.rate ? Number(values.rate) : undefined }));
   const cpuBefore = treeCpuMs(pid);
-  const loopBefore = threadCpuMs(pid);
+  const loopBefore = mainThreadCpuMs(pid);
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/track.ts', '--load', file], { maxBuffer: 1 << 26 });
   const result = JSON.parse(stdout.trim().split('\n').pop()!) as Load;
   // What the server still does for these answers after the load (writing the hits it buffered) is its CPU too.
   await settle();
   const per = (ms: number) => (ms * 1000) / Math.max(1, result.ok);
-  return { ...result, cpuUs: per(treeCpuMs(pid) - cpuBefore), loopUs: per(threadCpuMs(pid) - loopBefore) };
+  return { ...result, cpuUs: per(treeCpuMs(pid) - cpuBefore), loopUs: per(mainThreadCpuMs(pid) - loopBefore) };
 }
 
 /** Engagement events stored so far, by what they are. */

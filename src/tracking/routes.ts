@@ -7,7 +7,8 @@ import { OPEN_TOKEN_CHARS, type TrackingTokens } from './tokens.js';
 
 /** The 43-byte transparent 1×1 GIF. */
 export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
-const NO_STORE = 'no-store, no-cache, must-revalidate, private';
+/** The tracking answers' Cache-Control: never stored, so that every load and click reaches us. */
+export const NO_STORE = 'no-store, no-cache, must-revalidate, private';
 /** The pixel's headers: never cached, so that every load reaches us. */
 export const PIXEL_HEADERS = { 'content-type': 'image/gif', 'cache-control': NO_STORE, pragma: 'no-cache', expires: '0' };
 /**
