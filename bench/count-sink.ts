@@ -22,7 +22,11 @@ export interface CountSink {
 export async function startCountSink(): Promise<CountSink> {
   const state = { count: 0, bytes: 0, firstAt: 0, lastAt: 0, connections: 0, open: 0, maxOpen: 0 };
   const server = new SMTPServer({
-    logger: false, disableReverseLookup: true, hideSTARTTLS: true, authOptional: true, maxClients: 1000,
+    logger: false,
+    disableReverseLookup: true,
+    hideSTARTTLS: true,
+    authOptional: true,
+    maxClients: 1000,
     onConnect(_session, cb) {
       state.connections++;
       state.open++;
@@ -50,12 +54,24 @@ export async function startCountSink(): Promise<CountSink> {
   const port = (server.server.address() as { port: number }).port;
   return {
     port,
-    get count() { return state.count; },
-    get bytes() { return state.bytes; },
-    get firstAt() { return state.firstAt; },
-    get lastAt() { return state.lastAt; },
-    get connections() { return state.connections; },
-    get maxConcurrentConnections() { return state.maxOpen; },
+    get count() {
+      return state.count;
+    },
+    get bytes() {
+      return state.bytes;
+    },
+    get firstAt() {
+      return state.firstAt;
+    },
+    get lastAt() {
+      return state.lastAt;
+    },
+    get connections() {
+      return state.connections;
+    },
+    get maxConcurrentConnections() {
+      return state.maxOpen;
+    },
     reset() {
       Object.assign(state, { count: 0, bytes: 0, firstAt: 0, lastAt: 0, connections: 0, maxOpen: state.open });
     },

@@ -12,24 +12,49 @@ import { sendBody } from './lib.js';
 
 const env = (name: string) => Number(process.env[name]);
 const [from, n, connections] = [env('FLOOR_FROM'), env('FLOOR_N'), env('FLOOR_CONNECTIONS')];
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+const { privateKey } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+});
 const key = dkimKey('bench.example.com', 'floor', privateKey);
 const transport = nodemailer.createTransport({
-  pool: true, maxConnections: connections, maxMessages: Infinity, host: '127.0.0.1', port: env('FLOOR_PORT'), secure: false, ignoreTLS: true,
+  pool: true,
+  maxConnections: connections,
+  maxMessages: Infinity,
+  host: '127.0.0.1',
+  port: env('FLOOR_PORT'),
+  secure: false,
+  ignoreTLS: true,
 });
 
 const cpu0 = process.cpuUsage();
 let next = from;
-await Promise.all(Array.from({ length: 40 }, async () => {
-  while (next < from + n) {
-    const i = next++;
-    const body = sendBody('receipts@bench.example.com', i) as { subject: string; html: string; text: string; to: Array<{ email: string }> };
-    const to = body.to[0]!.email;
-    const raw = await new MailComposer({ from: 'Bench Receipts <receipts@bench.example.com>', to, subject: body.subject, html: body.html, text: body.text }).compile().build();
-    const signed = Buffer.concat([Buffer.from(await dkimSignature(raw, key)), raw]);
-    await transport.sendMail({ envelope: { from: `bounce+${i}@bench.example.com`, to: [to] }, raw: signed });
-  }
-}));
+await Promise.all(
+  Array.from({ length: 40 }, async () => {
+    while (next < from + n) {
+      const i = next++;
+      const body = sendBody('receipts@bench.example.com', i) as {
+        subject: string;
+        html: string;
+        text: string;
+        to: Array<{ email: string }>;
+      };
+      const to = body.to[0]!.email;
+      const raw = await new MailComposer({
+        from: 'Bench Receipts <receipts@bench.example.com>',
+        to,
+        subject: body.subject,
+        html: body.html,
+        text: body.text,
+      })
+        .compile()
+        .build();
+      const signed = Buffer.concat([Buffer.from(await dkimSignature(raw, key)), raw]);
+      await transport.sendMail({ envelope: { from: `bounce+${i}@bench.example.com`, to: [to] }, raw: signed });
+    }
+  }),
+);
 const cpu = process.cpuUsage(cpu0);
 transport.close();
 process.stdout.write(`${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);

@@ -28,8 +28,31 @@ import { startDnsServer } from '../test/helpers/dns-server.js';
 import { publishRecords } from '../test/helpers/verified-domain.js';
 import { startCountSink } from './count-sink.js';
 import {
-  addDomain, addOwnComm, codeVersion, addSender, api, countRows, cpuWindow, describeOtherLoad, fmt, machine, memorySampler, newBenchKey, onCleanup, runMain, sendBody, sleep, spawnNode,
-  startTaifa, table, tempDir, tempPostgres, treeCpuMs, waitForQuiet, type Child, type CpuWindow,
+  addDomain,
+  addOwnComm,
+  codeVersion,
+  addSender,
+  api,
+  countRows,
+  cpuWindow,
+  describeOtherLoad,
+  fmt,
+  machine,
+  memorySampler,
+  newBenchKey,
+  onCleanup,
+  runMain,
+  sendBody,
+  sleep,
+  spawnNode,
+  startTaifa,
+  table,
+  tempDir,
+  tempPostgres,
+  treeCpuMs,
+  waitForQuiet,
+  type Child,
+  type CpuWindow,
 } from './lib.js';
 import { havePostfix, postfixVersion, startPostfix } from './postfix.js';
 
@@ -47,7 +70,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('npx tsx bench/deliver.ts [--n 20000] [--concurrency 20] [--workers 1] [--pg] [--no-postfix] [--postfix-log] [--quiet-wait 60] [--no-tracking]\n');
+  process.stdout.write(
+    'npx tsx bench/deliver.ts [--n 20000] [--concurrency 20] [--workers 1] [--pg] [--no-postfix] [--postfix-log] [--quiet-wait 60] [--no-tracking]\n',
+  );
   process.exit(0);
 }
 const N = Number(values.n);
@@ -70,7 +95,9 @@ function firstClaimOf(child: Child): { at(): number | null } {
       if (!line.includes('"first recipients claimed"')) continue;
       try {
         at = Number((JSON.parse(line) as { claimedAt: number }).claimedAt);
-      } catch { /* not a whole JSON line */ }
+      } catch {
+        /* not a whole JSON line */
+      }
       if (at !== null) return;
     }
   });
@@ -85,13 +112,27 @@ function firstClaimOf(child: Child): { at(): number | null } {
 async function enqueue(url: string, key: string, from: string, n: number): Promise<void> {
   const body = JSON.stringify(sendBody(from, 0, 'customer{{n}}@recipient.example')).replaceAll('#100000', '#{{n}}');
   const child = spawnNode('autocannon', ['bench/load.ts'], {
-    BENCH_LOAD: JSON.stringify({ url: `${url}/v1/emails/`, connections: CONCURRENCY, amount: n, body, headers: { authorization: `Bearer ${key}` } }),
+    BENCH_LOAD: JSON.stringify({
+      url: `${url}/v1/emails/`,
+      connections: CONCURRENCY,
+      amount: n,
+      body,
+      headers: { authorization: `Bearer ${key}` },
+    }),
   });
   const code = await child.exited;
-  const line = child.output().trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = child
+    .output()
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (code !== 0 || !line) throw new Error(`load generator exited ${code}: ${child.output()}`);
   const r = JSON.parse(line) as { statusCounts: Record<string, number>; errors: number; timeouts: number };
-  if ((r.statusCounts['202'] ?? 0) !== n) throw new Error(`POST /v1/emails/: expected ${n} × 202, got ${JSON.stringify(r.statusCounts)}, ${r.errors} errors, ${r.timeouts} timeouts`);
+  if ((r.statusCounts['202'] ?? 0) !== n)
+    throw new Error(
+      `POST /v1/emails/: expected ${n} × 202, got ${JSON.stringify(r.statusCounts)}, ${r.errors} errors, ${r.timeouts} timeouts`,
+    );
 }
 
 async function main(): Promise<void> {
@@ -105,9 +146,14 @@ async function main(): Promise<void> {
   const dbName = values.pg ? 'PostgreSQL' : 'SQLite';
   if (values.pg) addOwnComm('postgres');
   const env = {
-    TAIFA_DATA_DIR: dir, DATABASE_URL: databaseUrl, TAIFA_BOOTSTRAP_API_KEY: key, TAIFA_SANDBOX: 'false',
-    TAIFA_HELO_NAME: 'mta.bench.example.com', TAIFA_DNS_SERVERS: dns.address,
-    TAIFA_DELIVERY: 'relay', TAIFA_SMTP_RELAY_URL: `smtp://127.0.0.1:${sink.port}`,
+    TAIFA_DATA_DIR: dir,
+    DATABASE_URL: databaseUrl,
+    TAIFA_BOOTSTRAP_API_KEY: key,
+    TAIFA_SANDBOX: 'false',
+    TAIFA_HELO_NAME: 'mta.bench.example.com',
+    TAIFA_DNS_SERVERS: dns.address,
+    TAIFA_DELIVERY: 'relay',
+    TAIFA_SMTP_RELAY_URL: `smtp://127.0.0.1:${sink.port}`,
     TAIFA_MAX_CONNECTIONS_PER_DESTINATION: String(RELAY_CONNECTIONS),
   };
   log(`bench/deliver: N=${N}, ${dbName}, sink on 127.0.0.1:${sink.port}, DNS on ${dns.address}`);
@@ -117,14 +163,24 @@ async function main(): Promise<void> {
   const domain = await addDomain(api1.url, key, 'bench.example.com');
   publishRecords(dns, domain.records);
   const verify = await api(api1.url, key, 'POST', `/v1/domains/${domain.id}/verify`);
-  if (verify.body?.status !== 'verified') throw new Error(`the domain did not verify through the loopback DNS: ${JSON.stringify(verify.body).slice(0, 1000)}`);
+  if (verify.body?.status !== 'verified')
+    throw new Error(
+      `the domain did not verify through the loopback DNS: ${JSON.stringify(verify.body).slice(0, 1000)}`,
+    );
   const from = 'receipts@bench.example.com';
   await addSender(api1.url, key, from);
   if (values['no-tracking']) {
-    const patch = await api(api1.url, key, 'PATCH', `/v1/domains/${domain.id}`, { open_tracking: false, click_tracking: false });
-    if (patch.status !== 200) throw new Error(`PATCH /v1/domains/${domain.id}: ${patch.status} ${JSON.stringify(patch.body).slice(0, 300)}`);
+    const patch = await api(api1.url, key, 'PATCH', `/v1/domains/${domain.id}`, {
+      open_tracking: false,
+      click_tracking: false,
+    });
+    if (patch.status !== 200)
+      throw new Error(`PATCH /v1/domains/${domain.id}: ${patch.status} ${JSON.stringify(patch.body).slice(0, 300)}`);
   }
-  const settings = (await api(api1.url, key, 'GET', `/v1/domains/${domain.id}`)).body as { open_tracking?: boolean; click_tracking?: boolean };
+  const settings = (await api(api1.url, key, 'GET', `/v1/domains/${domain.id}`)).body as {
+    open_tracking?: boolean;
+    click_tracking?: boolean;
+  };
   const tracking = `open tracking ${settings.open_tracking === undefined ? 'n/a' : settings.open_tracking ? 'on' : 'off'}, click tracking ${settings.click_tracking === undefined ? 'n/a' : settings.click_tracking ? 'on' : 'off'}`;
   log(`phase 1: queueing ${N} emails through POST /v1/emails/ (${CONCURRENCY} at a time, worker off)…`);
   const t0 = Date.now();
@@ -146,21 +202,32 @@ async function main(): Promise<void> {
   const spawnedAt = Date.now();
   const taifaWindow = cpuWindow();
   // LOG_LEVEL=info for the "first recipients claimed" line; the worker logs nothing per message at info.
-  const servers = await Promise.all(Array.from({ length: WORKERS }, (_, i) => startTaifa(
-    i === 0 ? 'taifa (worker,api)' : `taifa (worker ${i + 1})`,
-    { ...env, TAIFA_ROLES: i === 0 ? 'worker,api' : 'worker', LOG_LEVEL: 'info' },
-    (c) => {
-      samplers.push(memorySampler(c.pid, 200));
-      claims.push(firstClaimOf(c));
-    },
-  )));
+  const servers = await Promise.all(
+    Array.from({ length: WORKERS }, (_, i) =>
+      startTaifa(
+        i === 0 ? 'taifa (worker,api)' : `taifa (worker ${i + 1})`,
+        { ...env, TAIFA_ROLES: i === 0 ? 'worker,api' : 'worker', LOG_LEVEL: 'info' },
+        (c) => {
+          samplers.push(memorySampler(c.pid, 200));
+          claims.push(firstClaimOf(c));
+        },
+      ),
+    ),
+  );
   const readyAt = Date.now();
   const serversCpu = () => servers.reduce((sum, s) => sum + treeCpuMs(s.pid), 0);
   const taifaCpu0 = serversCpu();
   await sink.waitFor(N, DRAIN_TIMEOUT_MS, (c) => log(`  sink: ${c} of ${N}`));
   const taifaServerMs = serversCpu() - taifaCpu0;
   const taifaCpu = taifaWindow.stop();
-  const drain = { count: sink.count, first: sink.firstAt, last: sink.lastAt, bytes: sink.bytes, maxConnections: sink.maxConcurrentConnections, connections: sink.connections };
+  const drain = {
+    count: sink.count,
+    first: sink.firstAt,
+    last: sink.lastAt,
+    bytes: sink.bytes,
+    maxConnections: sink.maxConcurrentConnections,
+    connections: sink.connections,
+  };
   // The sink has them all; the database must say so too (the last group commits may lag a moment).
   let sent = 0;
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(200)) {
@@ -171,7 +238,8 @@ async function main(): Promise<void> {
   const peakRss = Math.max(...samplers.map((m) => m.stop()));
   await Promise.all(servers.map((s) => s.stop()));
   const claimTimes = claims.map((c) => c.at()).filter((t): t is number => t !== null);
-  if (claimTimes.length === 0) throw new Error('no worker logged "first recipients claimed": cannot start the clock at the first claim');
+  if (claimTimes.length === 0)
+    throw new Error('no worker logged "first recipients claimed": cannot start the clock at the first claim');
   const firstClaimAt = Math.min(...claimTimes);
   const taifaClaimRate = N / ((drain.last - firstClaimAt) / 1000);
   const taifaRate = (N - 1) / ((drain.last - drain.first) / 1000);
@@ -180,12 +248,26 @@ async function main(): Promise<void> {
   if (sink.count > N) log(`warning: the sink got ${sink.count} messages for ${N} emails (duplicates)`);
 
   // Postfix: the same number of messages of the same size, held in its queue, then released.
-  let pf: { serverMs: number; rate: number; wall: number; acceptRate: number; peakRss: number | null; bytes: number; maxConnections: number; cpu: CpuWindow; quiet: CpuWindow } | null = null;
-  let postfixNote = 'postfix baseline: not measured (Debian\'s postfix is not installed)';
+  let pf: {
+    serverMs: number;
+    rate: number;
+    wall: number;
+    acceptRate: number;
+    peakRss: number | null;
+    bytes: number;
+    maxConnections: number;
+    cpu: CpuWindow;
+    quiet: CpuWindow;
+  } | null = null;
+  let postfixNote = "postfix baseline: not measured (Debian's postfix is not installed)";
   if (values['no-postfix']) postfixNote = 'postfix baseline: not measured (--no-postfix)';
   else if (havePostfix()) {
     log(`postfix: queueing ${N} messages of ${Math.round(avgBytes)} bytes (held)…`);
-    const postfix = await startPostfix({ relayPort: sink.port, concurrency: RELAY_CONNECTIONS, log: values['postfix-log'] ? 'file' : 'null' });
+    const postfix = await startPostfix({
+      relayPort: sink.port,
+      concurrency: RELAY_CONNECTIONS,
+      log: values['postfix-log'] ? 'file' : 'null',
+    });
     const injectSeconds = await postfix.inject(N, Math.round(avgBytes), CONCURRENCY);
     for (let i = 0; i < 100 && postfix.held() < N; i++) await sleep(100);
     if (postfix.held() !== N) throw new Error(`postfix: ${postfix.held()} of ${N} messages on hold`);
@@ -207,9 +289,14 @@ async function main(): Promise<void> {
     const pfCpu = pfWindow.stop();
     pf = {
       serverMs: pfServerMs,
-      cpu: pfCpu, quiet: pfQuiet,
-      rate: (N - 1) / ((sink.lastAt - sink.firstAt) / 1000), wall: N / ((sink.lastAt - releasedAt) / 1000), acceptRate: N / injectSeconds,
-      peakRss: peak || null, bytes: sink.bytes / N, maxConnections: sink.maxConcurrentConnections,
+      cpu: pfCpu,
+      quiet: pfQuiet,
+      rate: (N - 1) / ((sink.lastAt - sink.firstAt) / 1000),
+      wall: N / ((sink.lastAt - releasedAt) / 1000),
+      acceptRate: N / injectSeconds,
+      peakRss: peak || null,
+      bytes: sink.bytes / N,
+      maxConnections: sink.maxConcurrentConnections,
     };
     for (let i = 0; i < 100 && postfix.queued() > 0; i++) await sleep(100);
     await postfix.stop();
@@ -223,26 +310,90 @@ async function main(): Promise<void> {
   sink.reset();
   const floorWindow = cpuWindow();
   const floorStart = Date.now();
-  const floorChildren = Array.from({ length: WORKERS }, (_, i) => spawnNode(`floor ${i + 1}`, ['bench/deliver-floor.ts'], {
-    FLOOR_PORT: String(sink.port), FLOOR_FROM: String(Math.floor((i * N) / WORKERS)), FLOOR_N: String(Math.floor(((i + 1) * N) / WORKERS) - Math.floor((i * N) / WORKERS)),
-    FLOOR_CONNECTIONS: String(Math.ceil(RELAY_CONNECTIONS / WORKERS)),
-  }));
+  const floorChildren = Array.from({ length: WORKERS }, (_, i) =>
+    spawnNode(`floor ${i + 1}`, ['bench/deliver-floor.ts'], {
+      FLOOR_PORT: String(sink.port),
+      FLOOR_FROM: String(Math.floor((i * N) / WORKERS)),
+      FLOOR_N: String(Math.floor(((i + 1) * N) / WORKERS) - Math.floor((i * N) / WORKERS)),
+      FLOOR_CONNECTIONS: String(Math.ceil(RELAY_CONNECTIONS / WORKERS)),
+    }),
+  );
   await sink.waitFor(N, DRAIN_TIMEOUT_MS, (c) => log(`  sink: ${c} of ${N}`));
   const floorCodes = await Promise.all(floorChildren.map((c) => c.exited));
   const floorCpu = floorWindow.stop();
-  if (floorCodes.some((c) => c !== 0)) throw new Error(`the floor's sender exited with ${floorCodes.join(', ')}: ${floorChildren.map((c) => c.output()).join('\n')}`);
-  const floorServerMs = floorChildren.reduce((sum, c) => sum + (JSON.parse(c.output().trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? '{"cpuMs":0}') as { cpuMs: number }).cpuMs, 0);
-  const fl = { rate: (N - 1) / ((sink.lastAt - sink.firstAt) / 1000), wall: N / ((sink.lastAt - floorStart) / 1000), bytes: sink.bytes / N, maxConnections: sink.maxConcurrentConnections };
+  if (floorCodes.some((c) => c !== 0))
+    throw new Error(
+      `the floor's sender exited with ${floorCodes.join(', ')}: ${floorChildren.map((c) => c.output()).join('\n')}`,
+    );
+  const floorServerMs = floorChildren.reduce(
+    (sum, c) =>
+      sum +
+      (
+        JSON.parse(
+          c
+            .output()
+            .trim()
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .pop() ?? '{"cpuMs":0}',
+        ) as { cpuMs: number }
+      ).cpuMs,
+    0,
+  );
+  const fl = {
+    rate: (N - 1) / ((sink.lastAt - sink.firstAt) / 1000),
+    wall: N / ((sink.lastAt - floorStart) / 1000),
+    bytes: sink.bytes / N,
+    maxConnections: sink.maxConcurrentConnections,
+  };
 
   const rows: Array<Array<string | number>> = [
-    ['', 'msg/s claim→last 250', 'msg/s first→last 250', 'msg/s start→last', 'server CPU ms/msg', 'peak RSS MiB', 'avg msg bytes', 'max relay conns', 'machine CPU %'],
-    [`Taifa Mail (${WORKERS === 1 ? '1 process, worker,api' : `${WORKERS} worker processes`}, ${dbName})`, fmt(taifaClaimRate), fmt(taifaRate), fmt(taifaWall), fmt(taifaServerMs / N, 2),
-      WORKERS === 1 ? fmt(peakRss) : `${fmt(peakRss)} (per process)`, fmt(avgBytes), fmt(drain.maxConnections), fmt(taifaCpu.machinePct)],
+    [
+      '',
+      'msg/s claim→last 250',
+      'msg/s first→last 250',
+      'msg/s start→last',
+      'server CPU ms/msg',
+      'peak RSS MiB',
+      'avg msg bytes',
+      'max relay conns',
+      'machine CPU %',
+    ],
+    [
+      `Taifa Mail (${WORKERS === 1 ? '1 process, worker,api' : `${WORKERS} worker processes`}, ${dbName})`,
+      fmt(taifaClaimRate),
+      fmt(taifaRate),
+      fmt(taifaWall),
+      fmt(taifaServerMs / N, 2),
+      WORKERS === 1 ? fmt(peakRss) : `${fmt(peakRss)} (per process)`,
+      fmt(avgBytes),
+      fmt(drain.maxConnections),
+      fmt(taifaCpu.machinePct),
+    ],
   ];
-  rows.push([`floor: nodemailer + DKIM, no database (${WORKERS} process${WORKERS === 1 ? '' : 'es'})`, 'n/a', fmt(fl.rate), fmt(fl.wall), fmt(floorServerMs / N, 2), 'n/a', fmt(fl.bytes), fmt(fl.maxConnections), fmt(floorCpu.machinePct)]);
+  rows.push([
+    `floor: nodemailer + DKIM, no database (${WORKERS} process${WORKERS === 1 ? '' : 'es'})`,
+    'n/a',
+    fmt(fl.rate),
+    fmt(fl.wall),
+    fmt(floorServerMs / N, 2),
+    'n/a',
+    fmt(fl.bytes),
+    fmt(fl.maxConnections),
+    fmt(floorCpu.machinePct),
+  ]);
   if (pf) {
-    rows.push([`Postfix ${postfixVersion()} (queue → relay)`, `${fmt(pf.wall)} (from release)`, fmt(pf.rate), fmt(pf.wall), fmt(pf.serverMs / N, 2), pf.peakRss === null ? 'n/a' : `${fmt(pf.peakRss)} (all procs)`,
-      fmt(pf.bytes), fmt(pf.maxConnections), fmt(pf.cpu.machinePct)]);
+    rows.push([
+      `Postfix ${postfixVersion()} (queue → relay)`,
+      `${fmt(pf.wall)} (from release)`,
+      fmt(pf.rate),
+      fmt(pf.wall),
+      fmt(pf.serverMs / N, 2),
+      pf.peakRss === null ? 'n/a' : `${fmt(pf.peakRss)} (all procs)`,
+      fmt(pf.bytes),
+      fmt(pf.maxConnections),
+      fmt(pf.cpu.machinePct),
+    ]);
   }
   const out = [
     '',
@@ -255,19 +406,21 @@ async function main(): Promise<void> {
     pf
       ? `ratio Taifa (first claim→last 250) / Postfix (release→last 250): ${(taifaClaimRate / pf.wall).toFixed(2)}   target ≥ 1.50: ${taifaClaimRate / pf.wall >= 1.5 ? 'met' : 'NOT met'}`
       : postfixNote,
-    `floor: ${fmt(fl.wall)} msg/s from spawn to the last message${pf ? ` = ${(fl.wall / pf.wall).toFixed(2)} × Postfix` : ''}; Taifa / floor: ${(taifaClaimRate / fl.wall).toFixed(2)} — the floor composes each message with nodemailer,`
-      + ' signs it with the same DKIM signer and sends it over a nodemailer pool to the same sink: no queue, no database, no tracking, no VERP; no DKIM-signing sender on these libraries does less per message',
-    `server CPU ms/msg: user+system time of the server's processes from ready (Taifa) or release (Postfix) to the last message, little affected by other load${values.pg ? '; PostgreSQL\'s own processes not included' : ''}`,
+    `floor: ${fmt(fl.wall)} msg/s from spawn to the last message${pf ? ` = ${(fl.wall / pf.wall).toFixed(2)} × Postfix` : ''}; Taifa / floor: ${(taifaClaimRate / fl.wall).toFixed(2)} — the floor composes each message with nodemailer,` +
+      ' signs it with the same DKIM signer and sends it over a nodemailer pool to the same sink: no queue, no database, no tracking, no VERP; no DKIM-signing sender on these libraries does less per message',
+    `server CPU ms/msg: user+system time of the server's processes from ready (Taifa) or release (Postfix) to the last message, little affected by other load${values.pg ? "; PostgreSQL's own processes not included" : ''}`,
     `database: ${fmt(sent)} of ${fmt(N)} recipients \`sent\`${sent === N ? ' ✓' : ' ✗'}, ${fmt(emailsSent)} emails \`sent\`; the sink got ${fmt(drain.count)} messages over ${fmt(drain.connections)} connections`,
   ];
   if (pf) {
-    out.push(`postfix setup: throwaway instance (own config and queue dirs under a temp dir), relayhost the same sink, default_destination_concurrency_limit=${RELAY_CONNECTIONS}; `
-      + `${fmt(N)} messages of ${fmt(Math.round(avgBytes))} bytes (Taifa's average) sent with smtp-source (${CONCURRENCY} sessions) into the hold queue at ${fmt(pf.acceptRate)} msg/s, then postsuper -H ALL + postqueue -f; not DKIM-signed`);
+    out.push(
+      `postfix setup: throwaway instance (own config and queue dirs under a temp dir), relayhost the same sink, default_destination_concurrency_limit=${RELAY_CONNECTIONS}; ` +
+        `${fmt(N)} messages of ${fmt(Math.round(avgBytes))} bytes (Taifa's average) sent with smtp-source (${CONCURRENCY} sessions) into the hold queue at ${fmt(pf.acceptRate)} msg/s, then postsuper -H ALL + postqueue -f; not DKIM-signed`,
+    );
   }
   out.push(
-    `other load: before the Taifa drain ${describeOtherLoad(quiet)}; during it ${describeOtherLoad(taifaCpu)}`
-      + `; before the floor ${describeOtherLoad(floorQuiet)}; during it ${describeOtherLoad(floorCpu)}`
-      + (pf ? `; before the Postfix drain ${describeOtherLoad(pf.quiet)}; during it ${describeOtherLoad(pf.cpu)}` : ''),
+    `other load: before the Taifa drain ${describeOtherLoad(quiet)}; during it ${describeOtherLoad(taifaCpu)}` +
+      `; before the floor ${describeOtherLoad(floorQuiet)}; during it ${describeOtherLoad(floorCpu)}` +
+      (pf ? `; before the Postfix drain ${describeOtherLoad(pf.quiet)}; during it ${describeOtherLoad(pf.cpu)}` : ''),
     `machine: ${machine()}; code: ${codeVersion()}`,
     '',
   );

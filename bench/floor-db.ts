@@ -24,9 +24,13 @@ export function floorDatabase(file: string): FloorDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('wal_autocheckpoint = 0');
-  const checkpointer = new WalCheckpointer(path.resolve(file), { everyMs: CHECKPOINT_EVERY_MS, restartFrames: WAL_RESTART_PAGES }, (message) => {
-    process.emitWarning(`floor checkpoint failed: ${message}`);
-  });
+  const checkpointer = new WalCheckpointer(
+    path.resolve(file),
+    { everyMs: CHECKPOINT_EVERY_MS, restartFrames: WAL_RESTART_PAGES },
+    (message) => {
+      process.emitWarning(`floor checkpoint failed: ${message}`);
+    },
+  );
   const ready = async () => {
     if (checkpointer.full) await checkpointer.restart();
   };
@@ -35,16 +39,20 @@ export function floorDatabase(file: string): FloorDatabase {
     batches<T>(write: (items: T[]) => void, wait: (run: () => void) => void) {
       const commit = db.transaction(write);
       let waiting: Array<{ item: T; done: () => void }> = [];
-      return (item: T) => new Promise<void>((done) => {
-        waiting.push({ item, done });
-        if (waiting.length > 1) return;
-        wait(() => void ready().then(() => {
-          const taken = waiting;
-          waiting = [];
-          commit(taken.map((w) => w.item));
-          taken.forEach((w) => w.done());
-        }));
-      });
+      return (item: T) =>
+        new Promise<void>((done) => {
+          waiting.push({ item, done });
+          if (waiting.length > 1) return;
+          wait(
+            () =>
+              void ready().then(() => {
+                const taken = waiting;
+                waiting = [];
+                commit(taken.map((w) => w.item));
+                taken.forEach((w) => w.done());
+              }),
+          );
+        });
     },
   };
 }

@@ -40,11 +40,19 @@ export function cleanup(): Promise<void> {
     const alive = [...children];
     for (const c of alive) c.kill('SIGTERM');
     await Promise.race([
-      Promise.all(alive.map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r()))))),
+      Promise.all(
+        alive.map(
+          (c) =>
+            new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r()))),
+        ),
+      ),
       sleep(3000),
     ]);
     for (const c of children) c.kill('SIGKILL');
-    for (const f of cleanups.reverse()) await Promise.resolve().then(f).catch((e: unknown) => process.stderr.write(`clean-up: ${String(e)}\n`));
+    for (const f of cleanups.reverse())
+      await Promise.resolve()
+        .then(f)
+        .catch((e: unknown) => process.stderr.write(`clean-up: ${String(e)}\n`));
     for (const f of syncCleanups.splice(0)) {
       try {
         f();
@@ -64,7 +72,8 @@ export function runMain(main: () => Promise<void>): void {
     },
     async (e: unknown) => {
       // After SIGINT/SIGTERM the children die under main(): that is not a failure worth a stack.
-      if (cleaned === null) process.stderr.write(`\nbench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+      if (cleaned === null)
+        process.stderr.write(`\nbench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       await cleanup();
       process.exit(1);
     },
@@ -82,7 +91,9 @@ process.on('exit', () => {
   for (const f of syncCleanups.splice(0)) {
     try {
       f();
-    } catch { /* best effort */ }
+    } catch {
+      /* best effort */
+    }
   }
 });
 
@@ -194,15 +205,20 @@ export function spawnChild(name: string, command: string, args: string[], env: R
   };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
-  const exited = new Promise<number | string>((r) => proc.once('exit', (code, signal) => {
-    children.delete(proc);
-    r(code ?? signal ?? -1);
-  }));
+  const exited = new Promise<number | string>((r) =>
+    proc.once('exit', (code, signal) => {
+      children.delete(proc);
+      r(code ?? signal ?? -1);
+    }),
+  );
   proc.once('error', (e) => {
     tail += `\nspawn error: ${e.message}`;
   });
   return {
-    name, proc, pid: proc.pid ?? -1, exited,
+    name,
+    proc,
+    pid: proc.pid ?? -1,
+    exited,
     output: () => tail.slice(-16_000),
     async stop(graceMs = 30_000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return exited;
@@ -236,8 +252,11 @@ export async function waitHealthy(child: Child, url: string, timeoutMs = 60_000)
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
       if (res.status === 200) return;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) throw new Error(`${child.name}: ${url} did not answer 200 within ${timeoutMs} ms:\n${child.output()}`);
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${child.name}: ${url} did not answer 200 within ${timeoutMs} ms:\n${child.output()}`);
     await sleep(100);
   }
 }
@@ -253,9 +272,18 @@ export interface TaifaServer extends Child {
  * `env` on top of PORT (a free one), HOST and LOG_LEVEL=warn; resolves once /healthz answers 200.
  * `onSpawn` sees the child as soon as it exists (to sample its memory from the start).
  */
-export async function startTaifa(name: string, env: Record<string, string>, onSpawn?: (child: Child) => void): Promise<TaifaServer> {
+export async function startTaifa(
+  name: string,
+  env: Record<string, string>,
+  onSpawn?: (child: Child) => void,
+): Promise<TaifaServer> {
   const port = Number(env.PORT ?? (await freePort()));
-  const child = spawnNode(name, ['src/main.ts', 'start'], { LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' });
+  const child = spawnNode(name, ['src/main.ts', 'start'], {
+    LOG_LEVEL: 'warn',
+    ...env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  });
   onSpawn?.(child);
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(child, `${url}/healthz`);
@@ -272,7 +300,13 @@ export function newBenchKey(): string {
 }
 
 /** JSON over HTTP with a key. */
-export async function api(url: string, key: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function api(
+  url: string,
+  key: string,
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(url + p, {
     method,
     headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -282,16 +316,23 @@ export async function api(url: string, key: string, method: string, p: string, b
   let parsed: any = text;
   try {
     parsed = text ? JSON.parse(text) : null;
-  } catch { /* not JSON */ }
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, body: parsed };
 }
 
 function expect(what: string, r: { status: number; body: any }, status: number): void {
-  if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+  if (r.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
 }
 
 /** POST /v1/domains: the new domain (id, records to publish). */
-export async function addDomain(url: string, key: string, name: string): Promise<{ id: string; records: Array<{ type: string; name: string; value: string; priority?: number }> }> {
+export async function addDomain(
+  url: string,
+  key: string,
+  name: string,
+): Promise<{ id: string; records: Array<{ type: string; name: string; value: string; priority?: number }> }> {
   const d = await api(url, key, 'POST', '/v1/domains', { name });
   expect('POST /v1/domains', d, 201);
   return d.body;
@@ -300,7 +341,10 @@ export async function addDomain(url: string, key: string, name: string): Promise
 /** POST /v1/domains/{id}/verify, which must answer `verified`. */
 export async function verifyDomain(url: string, key: string, id: string): Promise<void> {
   const v = await api(url, key, 'POST', `/v1/domains/${id}/verify`);
-  if (v.status !== 200 || v.body?.status !== 'verified') throw new Error(`POST /v1/domains/${id}/verify did not verify: ${v.status} ${JSON.stringify(v.body).slice(0, 800)}`);
+  if (v.status !== 200 || v.body?.status !== 'verified')
+    throw new Error(
+      `POST /v1/domains/${id}/verify did not verify: ${v.status} ${JSON.stringify(v.body).slice(0, 800)}`,
+    );
 }
 
 /** POST /v1/senders. */
@@ -319,15 +363,18 @@ export async function sandboxSender(url: string, key: string, domain = 'bench.ex
 
 /** A realistic ~5 KB transactional HTML body (an order receipt). */
 export function receiptHtml(i: number): string {
-  const row = (n: number) => `<tr><td style="padding:8px;border-bottom:1px solid #eeeeee">Item ${n} - cotton t-shirt, size M</td><td style="padding:8px;text-align:right">$${(n * 3.17 + 9).toFixed(2)}</td></tr>`;
-  return '<!doctype html><html><head><meta charset="utf-8"><title>Your receipt</title></head>'
-    + '<body style="margin:0;font-family:Arial,Helvetica,sans-serif;background:#f6f6f6">'
-    + '<table width="600" align="center" cellpadding="0" cellspacing="0" style="background:#ffffff">'
-    + `<tr><td style="padding:24px"><h1 style="font-size:22px">Your receipt #${100000 + i}</h1><p>Hi there, thanks for your order. Here is what you bought:</p></td></tr>`
-    + `<tr><td style="padding:0 24px"><table width="100%">${Array.from({ length: 24 }, (_, n) => row(n)).join('')}</table></td></tr>`
-    + '<tr><td style="padding:24px"><p>Questions? Reply to this email or visit <a href="https://example.com/help">our help centre</a>.</p>'
-    + '<p style="color:#888888;font-size:12px">Example Shop, 1 Market Street, Nairobi. You receive this email because you placed an order.</p></td></tr>'
-    + '</table></body></html>';
+  const row = (n: number) =>
+    `<tr><td style="padding:8px;border-bottom:1px solid #eeeeee">Item ${n} - cotton t-shirt, size M</td><td style="padding:8px;text-align:right">$${(n * 3.17 + 9).toFixed(2)}</td></tr>`;
+  return (
+    '<!doctype html><html><head><meta charset="utf-8"><title>Your receipt</title></head>' +
+    '<body style="margin:0;font-family:Arial,Helvetica,sans-serif;background:#f6f6f6">' +
+    '<table width="600" align="center" cellpadding="0" cellspacing="0" style="background:#ffffff">' +
+    `<tr><td style="padding:24px"><h1 style="font-size:22px">Your receipt #${100000 + i}</h1><p>Hi there, thanks for your order. Here is what you bought:</p></td></tr>` +
+    `<tr><td style="padding:0 24px"><table width="100%">${Array.from({ length: 24 }, (_, n) => row(n)).join('')}</table></td></tr>` +
+    '<tr><td style="padding:24px"><p>Questions? Reply to this email or visit <a href="https://example.com/help">our help centre</a>.</p>' +
+    '<p style="color:#888888;font-size:12px">Example Shop, 1 Market Street, Nairobi. You receive this email because you placed an order.</p></td></tr>' +
+    '</table></body></html>'
+  );
 }
 
 /** The plain-text part that goes with receiptHtml. */
@@ -385,15 +432,27 @@ export function machine(): string {
   let cpu = os.cpus()[0]?.model ?? 'unknown';
   try {
     cpu = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu;
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return `cpu ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}`;
 }
 
 /** The code measured: git commit, and how many files under src/ differ from it (read-only git). */
 export function codeVersion(): string {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).length;
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .split('\n')
+      .filter(Boolean).length;
     return `commit ${head}${dirty ? ` + ${dirty} uncommitted file(s) in src/` : ''}`;
   } catch {
     return 'unknown (no git)';
@@ -404,13 +463,19 @@ export function codeVersion(): string {
 export function table(rows: Array<Array<string | number>>): string {
   const cells = rows.map((r) => r.map((c) => String(c)));
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
 /** A number with `digits` decimals and thousands separators. */
 export function fmt(n: number, digits = 0): string {
-  return Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+  return Number.isFinite(n)
+    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : 'n/a';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,7 +515,9 @@ function readProcs(): Map<number, ProcSample> {
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = statFields(stat);
       out.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), comm });
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   }
   return out;
 }
@@ -512,7 +579,13 @@ export function cpuWindow(): { stop(): CpuWindow } {
         machinePct: pct(m1.busy - m0.busy),
         stealPct: pct(m1.steal - m0.steal),
         otherPct: Math.min(100, pct(other)),
-        otherTop: [...byComm].sort((a, b) => b[1] - a[1]).slice(0, 3).filter(([, t]) => pct(t) >= 1).map(([c, t]) => `${c} ${pct(t).toFixed(0)}%`).join(', ') || 'none',
+        otherTop:
+          [...byComm]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 3)
+            .filter(([, t]) => pct(t) >= 1)
+            .map(([c, t]) => `${c} ${pct(t).toFixed(0)}%`)
+            .join(', ') || 'none',
       };
     },
   };
@@ -529,7 +602,9 @@ export async function waitForQuiet(maxWaitSeconds: number, thresholdPct = 15): P
     await sleep(2000);
     const s = w.stop();
     if (s.otherPct < thresholdPct || Date.now() >= deadline) return s;
-    process.stderr.write(`waiting for a quieter machine: other processes use ${s.otherPct.toFixed(0)}% of the CPUs (${s.otherTop})…\n`);
+    process.stderr.write(
+      `waiting for a quieter machine: other processes use ${s.otherPct.toFixed(0)}% of the CPUs (${s.otherTop})…\n`,
+    );
   }
 }
 
@@ -552,8 +627,13 @@ export function treeCpuMs(rootPid: number): number {
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
       const f = statFields(stat);
       // utime, stime, cutime, cstime are fields 14–17 of /proc/<pid>/stat (indexes 11–14 after the name).
-      procs.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
-    } catch { /* exited */ }
+      procs.set(Number(name), {
+        ppid: Number(f[1]),
+        ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]),
+      });
+    } catch {
+      /* exited */
+    }
   }
   let ticks = 0;
   for (const [pid, p] of procs) {

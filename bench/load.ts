@@ -18,7 +18,12 @@ type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 const job = JSON.parse(process.env.BENCH_LOAD ?? '{}') as {
-  url: string; connections: number; duration?: number; amount?: number; body: string; headers: Record<string, string>;
+  url: string;
+  connections: number;
+  duration?: number;
+  amount?: number;
+  body: string;
+  headers: Record<string, string>;
 };
 
 const parts = job.body.split('{{n}}');
@@ -28,24 +33,29 @@ const r = await autocannon({
   connections: job.connections,
   ...(job.amount ? { amount: job.amount } : { duration: job.duration }),
   timeout: 30,
-  requests: [{
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...job.headers },
-    body: parts.length === 1 ? job.body : undefined,
-    setupRequest: parts.length === 1 ? undefined : (req: Record<string, unknown>) => ({ ...req, body: parts.join(String(++n)) }),
-  }],
+  requests: [
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...job.headers },
+      body: parts.length === 1 ? job.body : undefined,
+      setupRequest:
+        parts.length === 1 ? undefined : (req: Record<string, unknown>) => ({ ...req, body: parts.join(String(++n)) }),
+    },
+  ],
 });
 const statusCounts = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
-process.stdout.write(JSON.stringify({
-  seconds: r.duration,
-  total: r.requests.total,
-  statusCounts,
-  non2xx: r.non2xx,
-  errors: r.errors,
-  timeouts: r.timeouts,
-  p50: r.latency.p50,
-  p90: r.latency.p90,
-  p99: r.latency.p99,
-  mean: r.latency.mean,
-  max: r.latency.max,
-}) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    seconds: r.duration,
+    total: r.requests.total,
+    statusCounts,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    p50: r.latency.p50,
+    p90: r.latency.p90,
+    p99: r.latency.p99,
+    mean: r.latency.mean,
+    max: r.latency.max,
+  }) + '\n',
+);

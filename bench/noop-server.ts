@@ -14,7 +14,10 @@ function bodyStore(file: string): (body: string) => Promise<string> {
   const { db, batches } = floorDatabase(file);
   db.exec('CREATE TABLE IF NOT EXISTS bodies (id TEXT PRIMARY KEY, body TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO bodies (id, body) VALUES (?, ?)');
-  const add = batches((rows: Array<[id: string, body: string]>) => rows.forEach(([id, body]) => insert.run(id, body)), setImmediate);
+  const add = batches(
+    (rows: Array<[id: string, body: string]>) => rows.forEach(([id, body]) => insert.run(id, body)),
+    setImmediate,
+  );
   return async (body) => {
     const id = uuidv7();
     await add([id, body]);
@@ -29,8 +32,10 @@ app.post('/v1/emails/', async (request, reply) => {
   const body = request.body as { subject?: unknown } | undefined;
   const id = store ? await store(JSON.stringify(body)) : '01a20000-0000-7000-8000-000000000000';
   return reply.status(202).send({
-    id, status: 'queued',
-    message_id: `<noop-${typeof body?.subject === 'string' ? body.subject.length : 0}@example.com>`, rejection_reason: null,
+    id,
+    status: 'queued',
+    message_id: `<noop-${typeof body?.subject === 'string' ? body.subject.length : 0}@example.com>`,
+    rejection_reason: null,
   });
 });
 await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });

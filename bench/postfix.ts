@@ -86,7 +86,11 @@ function isRunning(etc: string): boolean {
  * [127.0.0.1]:`relayPort`, at most `concurrency` simultaneous deliveries to it, no local delivery.
  * `log`: where Postfix logs (default /dev/null; a file under the temp dir for debugging).
  */
-export async function startPostfix(opts: { relayPort: number; concurrency: number; log?: 'file' | 'null' }): Promise<Postfix> {
+export async function startPostfix(opts: {
+  relayPort: number;
+  concurrency: number;
+  log?: 'file' | 'null';
+}): Promise<Postfix> {
   const dir = tempDir('taifa-bench-postfix-');
   fs.chmodSync(dir, 0o755);
   const etc = path.join(dir, 'etc');
@@ -96,37 +100,40 @@ export async function startPostfix(opts: { relayPort: number; concurrency: numbe
   execFileSync('chown', ['postfix', data]);
   const smtpPort = await freePort();
   const maillog = opts.log === 'file' ? path.join(dir, 'maillog') : '/dev/null';
-  fs.writeFileSync(path.join(etc, 'main.cf'), [
-    '# Throwaway Postfix for bench/: loopback only, relays everything to the bench sink.',
-    'compatibility_level = 3.6',
-    `queue_directory = ${queue}`,
-    `data_directory = ${data}`,
-    `maillog_file = ${maillog}`,
-    `maillog_file_prefixes = /dev/null, ${dir}`,
-    'myhostname = bench.localdomain',
-    'mydomain = localdomain',
-    'myorigin = $myhostname',
-    'mydestination =',
-    'local_recipient_maps =',
-    'local_transport = error:local delivery is disabled',
-    'alias_maps =',
-    'alias_database =',
-    'inet_interfaces = 127.0.0.1',
-    'inet_protocols = ipv4',
-    'mynetworks = 127.0.0.0/8',
-    `relayhost = [127.0.0.1]:${opts.relayPort}`,
-    'smtp_tls_security_level = none',
-    'smtpd_tls_security_level = none',
-    `default_destination_concurrency_limit = ${opts.concurrency}`,
-    // Accepting is measured alone: every accepted message goes to the hold queue until release().
-    'smtpd_recipient_restrictions = check_client_access static:HOLD, permit_mynetworks, reject',
-    // Do not slow smtpd down while nothing is being delivered (in_flow_delay would, by design).
-    'in_flow_delay = 0',
-    'smtpd_client_connection_count_limit = 0',
-    'smtpd_client_connection_rate_limit = 0',
-    'smtpd_client_message_rate_limit = 0',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    path.join(etc, 'main.cf'),
+    [
+      '# Throwaway Postfix for bench/: loopback only, relays everything to the bench sink.',
+      'compatibility_level = 3.6',
+      `queue_directory = ${queue}`,
+      `data_directory = ${data}`,
+      `maillog_file = ${maillog}`,
+      `maillog_file_prefixes = /dev/null, ${dir}`,
+      'myhostname = bench.localdomain',
+      'mydomain = localdomain',
+      'myorigin = $myhostname',
+      'mydestination =',
+      'local_recipient_maps =',
+      'local_transport = error:local delivery is disabled',
+      'alias_maps =',
+      'alias_database =',
+      'inet_interfaces = 127.0.0.1',
+      'inet_protocols = ipv4',
+      'mynetworks = 127.0.0.0/8',
+      `relayhost = [127.0.0.1]:${opts.relayPort}`,
+      'smtp_tls_security_level = none',
+      'smtpd_tls_security_level = none',
+      `default_destination_concurrency_limit = ${opts.concurrency}`,
+      // Accepting is measured alone: every accepted message goes to the hold queue until release().
+      'smtpd_recipient_restrictions = check_client_access static:HOLD, permit_mynetworks, reject',
+      // Do not slow smtpd down while nothing is being delivered (in_flow_delay would, by design).
+      'in_flow_delay = 0',
+      'smtpd_client_connection_count_limit = 0',
+      'smtpd_client_connection_rate_limit = 0',
+      'smtpd_client_message_rate_limit = 0',
+      '',
+    ].join('\n'),
+  );
   fs.copyFileSync('/etc/postfix/master.cf', path.join(etc, 'master.cf'));
   const postconf = (...args: string[]) => run('/usr/sbin/postconf', ['-c', etc, ...args]);
   await postconf('-M', `smtp/inet=127.0.0.1:${smtpPort} inet n - n - - smtpd`);
@@ -138,7 +145,9 @@ export async function startPostfix(opts: { relayPort: number; concurrency: numbe
     if (!isRunning(etc)) return;
     try {
       execFileSync(POSTFIX, ['-c', etc, 'stop'], { stdio: 'ignore' });
-    } catch { /* already stopped */ }
+    } catch {
+      /* already stopped */
+    }
     const until = Date.now() + 5000;
     while (isRunning(etc) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
   });
@@ -166,8 +175,20 @@ export async function startPostfix(opts: { relayPort: number; concurrency: numbe
     async inject(n, bytes, sessions) {
       const start = Date.now();
       const child = spawnChild('smtp-source', SMTP_SOURCE, [
-        '-d', '-s', String(sessions), '-m', String(n), '-l', String(bytes), '-M', 'client.bench.localdomain',
-        '-f', 'receipts@bench.example.com', '-t', 'customer@recipient.example', `127.0.0.1:${smtpPort}`,
+        '-d',
+        '-s',
+        String(sessions),
+        '-m',
+        String(n),
+        '-l',
+        String(bytes),
+        '-M',
+        'client.bench.localdomain',
+        '-f',
+        'receipts@bench.example.com',
+        '-t',
+        'customer@recipient.example',
+        `127.0.0.1:${smtpPort}`,
       ]);
       const code = await child.exited;
       if (code !== 0) throw new Error(`smtp-source exited ${code}: ${child.output()}`);
@@ -189,7 +210,9 @@ export async function startPostfix(opts: { relayPort: number; concurrency: numbe
           const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
           const ppid = Number(/PPid:\s+(\d+)/.exec(status)?.[1]);
           if (Number(pid) === master || ppid === master) kb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-        } catch { /* gone */ }
+        } catch {
+          /* gone */
+        }
       }
       return kb / 1024;
     },

@@ -6,10 +6,23 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, busiest: { type: 'string' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '25' }, busiest: { type: 'string' } },
+});
 const top = Number(values.top);
 /** Only the busiest window of this many seconds (the load, without start-up and seeding). */
 const busiestUs = values.busiest ? Number(values.busiest) * 1e6 : null;
@@ -53,7 +66,9 @@ for (const file of positionals) {
   }
   for (let i = from; i < to; i++) selfUs.set(p.samples[i]!, (selfUs.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-  const idle = [...selfUs].filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((a, [, t]) => a + t, 0);
+  const idle = [...selfUs]
+    .filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)')
+    .reduce((a, [, t]) => a + t, 0);
   const busy = total - idle;
 
   const fnSelf = new Map<string, number>();
@@ -79,12 +94,22 @@ for (const file of positionals) {
     }
   }
   const pct = (t: number) => `${((100 * t) / busy).toFixed(1).padStart(5)}%`;
-  const list = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, t]) => `  ${pct(t)}  ${k}`).join('\n');
-  process.stdout.write([
-    `${file}: ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s busy (${((100 * busy) / total).toFixed(0)}%); percentages are of busy time`,
-    `self time by function (top ${top}):`, list(fnSelf, top),
-    'self time by file or package:', list(fileSelf, 20),
-    'inclusive time of src/ functions:', list(ownInclusive, top),
-    '',
-  ].join('\n'));
+  const list = (m: Map<string, number>, n: number) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, t]) => `  ${pct(t)}  ${k}`)
+      .join('\n');
+  process.stdout.write(
+    [
+      `${file}: ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s busy (${((100 * busy) / total).toFixed(0)}%); percentages are of busy time`,
+      `self time by function (top ${top}):`,
+      list(fnSelf, top),
+      'self time by file or package:',
+      list(fileSelf, 20),
+      'inclusive time of src/ functions:',
+      list(ownInclusive, top),
+      '',
+    ].join('\n'),
+  );
 }

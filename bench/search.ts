@@ -11,13 +11,19 @@ import { indexEmails } from '../src/store/search-repo.js';
 import type { NewEmail } from '../src/store/schema.js';
 import { machine, newBenchKey, runMain, startTaifa, tempDir, tempPostgres } from './lib.js';
 
-const { values } = parseArgs({ options: { pg: { type: 'boolean', default: false }, n: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: {
+    pg: { type: 'boolean', default: false },
+    n: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '50' },
+  },
+});
 const N = Number(values.n);
 const BENCH_KEY = newBenchKey();
 
 // A small deterministic PRNG so that runs are comparable.
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
 const weighted = <T>(xs: ReadonlyArray<[T, number]>) => {
   let r = rand() * xs.reduce((s, [, w]) => s + w, 0);
@@ -25,16 +31,44 @@ const weighted = <T>(xs: ReadonlyArray<[T, number]>) => {
   return xs[0]![0];
 };
 
-const bigDomains: Array<[string, number]> = [['gmail.com', 35], ['yahoo.com', 10], ['outlook.com', 10], ['hotmail.com', 5], ['icloud.com', 5]];
-const smallDomains = Array.from({ length: 195 }, (_, i) => `domain${i}.example`);
-const recipients = Array.from({ length: 50_000 }, (_, i) => `user${i}@${rand() < 0.65 ? weighted(bigDomains) : pick(smallDomains)}`);
-const senders = [['receipts@shop.example.com', 'Shop'], ['hello@shop.example.com', 'Shop'], ['billing@pay.example.net', 'Pay'], ['alerts@ops.example.io', 'Ops']] as const;
-const templates: Array<[string, string]> = [
-  ['Your receipt #{n}', 'receipt'], ['Password reset requested', 'password-reset'], ['Welcome to Acme, {name}!', 'welcome'],
-  ['Invoice {n} is due', 'invoice'], ['Alert: CPU above 90% on web-{n}', 'alert'], ['Your order {n} has shipped', 'shipping'],
-  ['Weekly digest for {name}', 'newsletter'], ['Confirm your email address', 'welcome'], ['Security alert: new sign-in', 'security'],
+const bigDomains: Array<[string, number]> = [
+  ['gmail.com', 35],
+  ['yahoo.com', 10],
+  ['outlook.com', 10],
+  ['hotmail.com', 5],
+  ['icloud.com', 5],
 ];
-const statuses: Array<[string, number]> = [['delivered', 85], ['sent', 5], ['bounced', 4], ['deferred', 2], ['queued', 2], ['failed', 1], ['rejected', 1]];
+const smallDomains = Array.from({ length: 195 }, (_, i) => `domain${i}.example`);
+const recipients = Array.from(
+  { length: 50_000 },
+  (_, i) => `user${i}@${rand() < 0.65 ? weighted(bigDomains) : pick(smallDomains)}`,
+);
+const senders = [
+  ['receipts@shop.example.com', 'Shop'],
+  ['hello@shop.example.com', 'Shop'],
+  ['billing@pay.example.net', 'Pay'],
+  ['alerts@ops.example.io', 'Ops'],
+] as const;
+const templates: Array<[string, string]> = [
+  ['Your receipt #{n}', 'receipt'],
+  ['Password reset requested', 'password-reset'],
+  ['Welcome to Acme, {name}!', 'welcome'],
+  ['Invoice {n} is due', 'invoice'],
+  ['Alert: CPU above 90% on web-{n}', 'alert'],
+  ['Your order {n} has shipped', 'shipping'],
+  ['Weekly digest for {name}', 'newsletter'],
+  ['Confirm your email address', 'welcome'],
+  ['Security alert: new sign-in', 'security'],
+];
+const statuses: Array<[string, number]> = [
+  ['delivered', 85],
+  ['sent', 5],
+  ['bounced', 4],
+  ['deferred', 2],
+  ['queued', 2],
+  ['failed', 1],
+  ['rejected', 1],
+];
 const names = ['Jane', 'Bob', 'Amina', 'Wanjiru', 'Otieno', 'Carol', 'Dave', 'Fatuma'];
 
 async function seedData(databaseUrl: string): Promise<{ sampleId: string; rareRecipient: string }> {
@@ -60,18 +94,45 @@ async function seedData(databaseUrl: string): Promise<{ sampleId: string; rareRe
       if (j === Math.floor(N / 2)) sampleId = id;
       const created = start + j * 1000;
       emails.push({
-        id, account_id: accountId, domain_id: null, user_id: null, from_email: from, from_name: fromName, to_json: JSON.stringify([{ email: to, name: null }]),
-        cc_json: null, bcc_json: null, reply_to_json: null, subject, html_body: `<p>${subject}</p>`, text_body: subject, headers_json: null,
-        tags_json: JSON.stringify(tags), status, source: 'api', message_id: `<${id}@${from.split('@')[1]}>`, rejection_reason: null,
-        scheduled_at: null, created_at: created, updated_at: created, sent_at: created + 1000, delivered_at: status === 'delivered' ? created + 2000 : null, retry_of_id: null,
+        id,
+        account_id: accountId,
+        domain_id: null,
+        user_id: null,
+        from_email: from,
+        from_name: fromName,
+        to_json: JSON.stringify([{ email: to, name: null }]),
+        cc_json: null,
+        bcc_json: null,
+        reply_to_json: null,
+        subject,
+        html_body: `<p>${subject}</p>`,
+        text_body: subject,
+        headers_json: null,
+        tags_json: JSON.stringify(tags),
+        status,
+        source: 'api',
+        message_id: `<${id}@${from.split('@')[1]}>`,
+        rejection_reason: null,
+        scheduled_at: null,
+        created_at: created,
+        updated_at: created,
+        sent_at: created + 1000,
+        delivered_at: status === 'delivered' ? created + 2000 : null,
+        retry_of_id: null,
       });
-      index.push({ id, accountId, createdAt: created, tokens: searchTokens({ fromEmail: from, fromName, subject, recipients: [to], tags }) });
+      index.push({
+        id,
+        accountId,
+        createdAt: created,
+        tokens: searchTokens({ fromEmail: from, fromName, subject, recipients: [to], tags }),
+      });
     }
     await store.db.transaction().execute(async (trx) => {
       await trx.insertInto('emails').values(emails).execute();
       await indexEmails(trx, index);
     });
-    if ((i / BATCH) % 200 === 0) process.stdout.write(`\rseeded ${i + BATCH} / ${N} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    if ((i / BATCH) % 200 === 0)
+      process.stdout.write(`\rseeded ${i + BATCH} / ${N} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   process.stdout.write(`\rseeded ${N} emails in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   // What autovacuum (PostgreSQL) or `PRAGMA optimize` (SQLite) would soon do after a bulk load: give the planner statistics.
@@ -89,7 +150,12 @@ async function main(): Promise<void> {
   const dir = tempDir('taifa-bench-search-');
   const databaseUrl = values.pg ? await tempPostgres() : `sqlite:${dir}/taifa.db`;
   const { sampleId, rareRecipient } = await seedData(databaseUrl);
-  const server = await startTaifa('taifa', { TAIFA_DATA_DIR: dir, DATABASE_URL: databaseUrl, TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'api' });
+  const server = await startTaifa('taifa', {
+    TAIFA_DATA_DIR: dir,
+    DATABASE_URL: databaseUrl,
+    TAIFA_SANDBOX: 'true',
+    TAIFA_ROLES: 'api',
+  });
   const cases: Array<[string, string]> = [
     ['free text: receipt', '/v1/emails/search?q=receipt'],
     ['two words: password reset', '/v1/emails/search?q=password+reset'],
@@ -98,7 +164,10 @@ async function main(): Promise<void> {
     ['from:billing@pay.example.net', '/v1/emails/search?q=from:billing@pay.example.net'],
     ['status:bounced', '/v1/emails/search?q=status:bounced'],
     ['tag:welcome', '/v1/emails/search?q=tag:welcome'],
-    ['receipt to:gmail.com status:delivered', `/v1/emails/search?q=${encodeURIComponent('receipt to:gmail.com status:delivered')}`],
+    [
+      'receipt to:gmail.com status:delivered',
+      `/v1/emails/search?q=${encodeURIComponent('receipt to:gmail.com status:delivered')}`,
+    ],
     [`rare recipient to:${rareRecipient}`, `/v1/emails/search?q=to:${encodeURIComponent(rareRecipient)}`],
     ['to:yahoo.com page=5', '/v1/emails/search?q=to:yahoo.com&page=5'],
     ['GET /v1/emails/{id}', `/v1/emails/${sampleId}`],
@@ -115,16 +184,20 @@ async function main(): Promise<void> {
       if (i >= 3) times.push(performance.now() - t); // three warm-up runs
       results = Array.isArray(body) ? body.length : 1;
     }
-    rows.push(`${name.padEnd(52)} ${pct(times, 50).toFixed(1).padStart(8)} ${pct(times, 95).toFixed(1).padStart(8)} ${String(results).padStart(8)}`);
+    rows.push(
+      `${name.padEnd(52)} ${pct(times, 50).toFixed(1).padStart(8)} ${pct(times, 95).toFixed(1).padStart(8)} ${String(results).padStart(8)}`,
+    );
   }
-  process.stdout.write([
-    '',
-    `${N} emails, ${values.pg ? 'PostgreSQL' : 'SQLite'}, ${values.runs} runs each over HTTP (one at a time, after 3 warm-up runs)`,
-    `${'query'.padEnd(52)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'results'.padStart(8)}`,
-    ...rows,
-    `machine: ${machine()}`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      '',
+      `${N} emails, ${values.pg ? 'PostgreSQL' : 'SQLite'}, ${values.runs} runs each over HTTP (one at a time, after 3 warm-up runs)`,
+      `${'query'.padEnd(52)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'results'.padStart(8)}`,
+      ...rows,
+      `machine: ${machine()}`,
+      '',
+    ].join('\n'),
+  );
 }
 
 runMain(main);

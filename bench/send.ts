@@ -15,8 +15,28 @@
 // PostgreSQL database on 127.0.0.1:5432, dropped afterwards. Not a test: `npm test` does not run it.
 import { parseArgs } from 'node:util';
 import {
-  addOwnComm, codeVersion, countRows, cpuWindow, describeOtherLoad, fmt, freePort, machine, newBenchKey, runMain, sandboxSender, sendBody, sleep, spawnNode, startTaifa,
-  table, tempDir, tempPostgres, treeCpuMs, waitForQuiet, waitHealthy, type CpuWindow,
+  addOwnComm,
+  codeVersion,
+  countRows,
+  cpuWindow,
+  describeOtherLoad,
+  fmt,
+  freePort,
+  machine,
+  newBenchKey,
+  runMain,
+  sandboxSender,
+  sendBody,
+  sleep,
+  spawnNode,
+  startTaifa,
+  table,
+  tempDir,
+  tempPostgres,
+  treeCpuMs,
+  waitForQuiet,
+  waitHealthy,
+  type CpuWindow,
 } from './lib.js';
 import { havePostfix, postfixVersion, startPostfix } from './postfix.js';
 
@@ -32,7 +52,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('npx tsx bench/send.ts [--duration 15] [--connections 20] [--warmup 3] [--pg] [--no-postfix] [--quiet-wait 60]\n');
+  process.stdout.write(
+    'npx tsx bench/send.ts [--duration 15] [--connections 20] [--warmup 3] [--pg] [--no-postfix] [--quiet-wait 60]\n',
+  );
   process.exit(0);
 }
 const DURATION = Number(values.duration);
@@ -59,7 +81,12 @@ async function load(url: string, body: string, headers: Record<string, string>, 
     BENCH_LOAD: JSON.stringify({ url: `${url}/v1/emails/`, connections: CONNECTIONS, duration, body, headers }),
   });
   const code = await child.exited;
-  const line = child.output().trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = child
+    .output()
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (code !== 0 || !line) throw new Error(`load generator exited ${code}: ${child.output()}`);
   return JSON.parse(line) as LoadResult;
 }
@@ -70,10 +97,16 @@ async function main(): Promise<void> {
   const databaseUrl = values.pg ? await tempPostgres() : `sqlite:${dir}/taifa.db`;
   const dbName = values.pg ? 'PostgreSQL' : 'SQLite';
   if (values.pg) addOwnComm('postgres');
-  process.stderr.write(`bench/send: ${dbName}, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per target\n`);
+  process.stderr.write(
+    `bench/send: ${dbName}, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per target\n`,
+  );
 
   const taifa = await startTaifa('taifa', {
-    TAIFA_DATA_DIR: dir, DATABASE_URL: databaseUrl, TAIFA_SANDBOX: 'true', TAIFA_BOOTSTRAP_API_KEY: key, TAIFA_ROLES: 'api',
+    TAIFA_DATA_DIR: dir,
+    DATABASE_URL: databaseUrl,
+    TAIFA_SANDBOX: 'true',
+    TAIFA_BOOTSTRAP_API_KEY: key,
+    TAIFA_ROLES: 'api',
   });
   const from = await sandboxSender(taifa.url, key);
   // `{{n}}` becomes a number unique to each request (bench/load.ts): its own recipient and receipt number.
@@ -97,7 +130,8 @@ async function main(): Promise<void> {
     await load(noop.url, body, {}, WARMUP);
     await load(floor.url, body, {}, WARMUP);
     const w = await load(taifa.url, body, auth, WARMUP);
-    if (!w.statusCounts['202']) throw new Error(`Taifa Mail answered no 202 in the warm-up: ${JSON.stringify(w.statusCounts)}`);
+    if (!w.statusCounts['202'])
+      throw new Error(`Taifa Mail answered no 202 in the warm-up: ${JSON.stringify(w.statusCounts)}`);
   }
   await sleep(500);
   const quiet = await waitForQuiet(Number(values['quiet-wait']));
@@ -123,12 +157,22 @@ async function main(): Promise<void> {
   // Requests still in flight when the load stopped may commit after it: let them, then count.
   await sleep(1000);
   const rowsAfter = await countRows(databaseUrl, 'SELECT count(*) AS n FROM emails');
-  const recipientsQueued = await countRows(databaseUrl, "SELECT count(*) AS n FROM email_recipients WHERE status = 'queued'");
+  const recipientsQueued = await countRows(
+    databaseUrl,
+    "SELECT count(*) AS n FROM email_recipients WHERE status = 'queued'",
+  );
   await taifa.stop();
 
   // Postfix: smtpd accepting 5 KB messages over persistent SMTP sessions into its (fsynced) queue, on hold.
-  let postfix: { rate: number; accepted: number; held: number; seconds: number; cpu: CpuWindow; serverMs: number } | null = null;
-  let postfixNote = 'postfix not measured (Debian\'s postfix is not installed)';
+  let postfix: {
+    rate: number;
+    accepted: number;
+    held: number;
+    seconds: number;
+    cpu: CpuWindow;
+    serverMs: number;
+  } | null = null;
+  let postfixNote = "postfix not measured (Debian's postfix is not installed)";
   if (values['no-postfix']) postfixNote = 'postfix not measured (--no-postfix)';
   else if (havePostfix()) {
     process.stderr.write('measuring Postfix SMTP acceptance…\n');
@@ -164,17 +208,68 @@ async function main(): Promise<void> {
   const stored = rowsAfter - rowsBefore;
   const inFlight = stored - accepted;
   const rows: Array<Array<string | number>> = [
-    ['target', 'accepted/s', '202s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'seconds', 'server CPU ms/msg', 'machine CPU %'],
-    ['no-op Fastify route (baseline)', fmt(baseRate), fmt(base.statusCounts['202'] ?? 0), fmt(base.p50, 1), fmt(base.p99, 1), fmt(base.non2xx), fmt(base.errors + base.timeouts), fmt(base.seconds, 1),
-      fmt(baseServerMs / Math.max(1, base.total), 3), fmt(baseCpu.machinePct)],
-    ['storage floor: no-op + 1 SQLite row', fmt(floorRate), fmt(fl.statusCounts['202'] ?? 0), fmt(fl.p50, 1), fmt(fl.p99, 1), fmt(fl.non2xx), fmt(fl.errors + fl.timeouts), fmt(fl.seconds, 1),
-      fmt(floorServerMs / Math.max(1, fl.total), 3), fmt(floorCpu.machinePct)],
-    [`Taifa Mail POST /v1/emails/ (${dbName})`, fmt(rate), fmt(accepted), fmt(t.p50, 1), fmt(t.p99, 1), fmt(t.non2xx), fmt(t.errors + t.timeouts), fmt(t.seconds, 1),
-      fmt(taifaServerMs / Math.max(1, t.total), 3), fmt(taifaCpu.machinePct)],
+    [
+      'target',
+      'accepted/s',
+      '202s',
+      'p50 ms',
+      'p99 ms',
+      'non-2xx',
+      'errors',
+      'seconds',
+      'server CPU ms/msg',
+      'machine CPU %',
+    ],
+    [
+      'no-op Fastify route (baseline)',
+      fmt(baseRate),
+      fmt(base.statusCounts['202'] ?? 0),
+      fmt(base.p50, 1),
+      fmt(base.p99, 1),
+      fmt(base.non2xx),
+      fmt(base.errors + base.timeouts),
+      fmt(base.seconds, 1),
+      fmt(baseServerMs / Math.max(1, base.total), 3),
+      fmt(baseCpu.machinePct),
+    ],
+    [
+      'storage floor: no-op + 1 SQLite row',
+      fmt(floorRate),
+      fmt(fl.statusCounts['202'] ?? 0),
+      fmt(fl.p50, 1),
+      fmt(fl.p99, 1),
+      fmt(fl.non2xx),
+      fmt(fl.errors + fl.timeouts),
+      fmt(fl.seconds, 1),
+      fmt(floorServerMs / Math.max(1, fl.total), 3),
+      fmt(floorCpu.machinePct),
+    ],
+    [
+      `Taifa Mail POST /v1/emails/ (${dbName})`,
+      fmt(rate),
+      fmt(accepted),
+      fmt(t.p50, 1),
+      fmt(t.p99, 1),
+      fmt(t.non2xx),
+      fmt(t.errors + t.timeouts),
+      fmt(t.seconds, 1),
+      fmt(taifaServerMs / Math.max(1, t.total), 3),
+      fmt(taifaCpu.machinePct),
+    ],
   ];
   if (postfix) {
-    rows.push([`Postfix ${postfixVersion()} smtpd (smtp-source -d)`, fmt(postfix.rate), fmt(postfix.accepted), 'n/a', 'n/a', '0', '0', fmt(postfix.seconds, 1),
-      fmt(postfix.serverMs / postfix.accepted, 3), fmt(postfix.cpu.machinePct)]);
+    rows.push([
+      `Postfix ${postfixVersion()} smtpd (smtp-source -d)`,
+      fmt(postfix.rate),
+      fmt(postfix.accepted),
+      'n/a',
+      'n/a',
+      '0',
+      '0',
+      fmt(postfix.seconds, 1),
+      fmt(postfix.serverMs / postfix.accepted, 3),
+      fmt(postfix.cpu.machinePct),
+    ]);
   }
   const pass = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const out = [
@@ -185,26 +280,34 @@ async function main(): Promise<void> {
     table(rows),
     '',
     `ratio Taifa / no-op: ${ratio.toFixed(2)}   target ≥ 0.50 on SQLite: ${values.pg ? 'n/a (PostgreSQL run)' : pass(ratio >= 0.5)}`,
-    `ratio storage floor / no-op: ${(floorRate / baseRate).toFixed(2)}; Taifa / storage floor: ${(rate / floorRate).toFixed(2)} — the floor stores each body as one row of one table`
-      + ' (SQLite checkpointed as Taifa Mail is, a transaction per event-loop turn, no fsync, no auth, no validation, no other row or index): no server that keeps what it accepts can beat it here',
-    `server CPU per message: Taifa ${fmt(taifaServerMs / Math.max(1, t.total), 3)} ms vs no-op ${fmt(baseServerMs / Math.max(1, base.total), 3)} ms`
-      + (postfix ? ` vs Postfix ${fmt(postfix.serverMs / postfix.accepted, 3)} ms (all its processes)` : '')
-      + ' — user+system time of the server process(es) during the window, little affected by other load'
-      + (values.pg ? '; PostgreSQL\'s own processes not included' : ''),
+    `ratio storage floor / no-op: ${(floorRate / baseRate).toFixed(2)}; Taifa / storage floor: ${(rate / floorRate).toFixed(2)} — the floor stores each body as one row of one table` +
+      ' (SQLite checkpointed as Taifa Mail is, a transaction per event-loop turn, no fsync, no auth, no validation, no other row or index): no server that keeps what it accepts can beat it here',
+    `server CPU per message: Taifa ${fmt(taifaServerMs / Math.max(1, t.total), 3)} ms vs no-op ${fmt(baseServerMs / Math.max(1, base.total), 3)} ms` +
+      (postfix ? ` vs Postfix ${fmt(postfix.serverMs / postfix.accepted, 3)} ms (all its processes)` : '') +
+      ' — user+system time of the server process(es) during the window, little affected by other load' +
+      (values.pg ? "; PostgreSQL's own processes not included" : ''),
     postfix
       ? `ratio Taifa / Postfix SMTP acceptance: ${(rate / postfix.rate).toFixed(2)}   target ≥ 2.00: ${pass(rate / postfix.rate >= 2)}`
       : postfixNote,
-    `durability: ${fmt(accepted)} answered 202; ${fmt(stored)} emails committed in the database during the run`
-      + (inFlight === 0 ? ' — equal' : inFlight > 0 && inFlight <= CONNECTIONS ? ` — ${inFlight} more: requests in flight when the load stopped (committed, answer not read)` : ' — MISMATCH')
-      + `; ${fmt(recipientsQueued)} recipients queued in all (incl. warm-up)`,
+    `durability: ${fmt(accepted)} answered 202; ${fmt(stored)} emails committed in the database during the run` +
+      (inFlight === 0
+        ? ' — equal'
+        : inFlight > 0 && inFlight <= CONNECTIONS
+          ? ` — ${inFlight} more: requests in flight when the load stopped (committed, answer not read)`
+          : ' — MISMATCH') +
+      `; ${fmt(recipientsQueued)} recipients queued in all (incl. warm-up)`,
   ];
   if (postfix) {
-    out.push(`postfix durability: ${fmt(postfix.accepted)} sent by smtp-source, ${fmt(postfix.held)} queue files on hold${postfix.held >= postfix.accepted ? ' — equal' : ' — MISMATCH'}`);
-    out.push(`postfix setup: throwaway instance (own config and queue dirs under a temp dir), smtpd on 127.0.0.1, ${fmt(body.length)}-byte messages, held (no delivery while measuring), in_flow_delay=0, log to /dev/null`);
+    out.push(
+      `postfix durability: ${fmt(postfix.accepted)} sent by smtp-source, ${fmt(postfix.held)} queue files on hold${postfix.held >= postfix.accepted ? ' — equal' : ' — MISMATCH'}`,
+    );
+    out.push(
+      `postfix setup: throwaway instance (own config and queue dirs under a temp dir), smtpd on 127.0.0.1, ${fmt(body.length)}-byte messages, held (no delivery while measuring), in_flow_delay=0, log to /dev/null`,
+    );
   }
   out.push(
-    `other load: before start ${describeOtherLoad(quiet)}; during the no-op run ${describeOtherLoad(baseCpu)}; during the floor run ${describeOtherLoad(floorCpu)}; during the Taifa run ${describeOtherLoad(taifaCpu)}`
-      + (postfix ? `; during the Postfix run ${describeOtherLoad(postfix.cpu)}` : ''),
+    `other load: before start ${describeOtherLoad(quiet)}; during the no-op run ${describeOtherLoad(baseCpu)}; during the floor run ${describeOtherLoad(floorCpu)}; during the Taifa run ${describeOtherLoad(taifaCpu)}` +
+      (postfix ? `; during the Postfix run ${describeOtherLoad(postfix.cpu)}` : ''),
     `machine: ${machine()}; code: ${codeVersion()}`,
     '',
   );

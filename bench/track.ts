@@ -15,7 +15,22 @@ import { parseArgs, promisify } from 'node:util';
 import { sql } from 'kysely';
 import { openStore, type Store } from '../src/store/database.js';
 import { TrackingTokens } from '../src/tracking/tokens.js';
-import { api, cpuWindow, freePort, machine, newBenchKey, runMain, sleep, spawnNode, startTaifa, tempDir, tempPostgres, mainThreadCpuMs, treeCpuMs, waitHealthy } from './lib.js';
+import {
+  api,
+  cpuWindow,
+  freePort,
+  machine,
+  newBenchKey,
+  runMain,
+  sleep,
+  spawnNode,
+  startTaifa,
+  tempDir,
+  tempPostgres,
+  mainThreadCpuMs,
+  treeCpuMs,
+  waitHealthy,
+} from './lib.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -38,10 +53,22 @@ const BENCH_KEY = newBenchKey();
 /** Recipients the hits spread over (a multiple of 100, the batch size): a few hits each per run, as real mail gets. */
 const RECIPIENTS = 2_000;
 /** A person's browser: hits must take the human path (coalescing reads, counter updates), not the scanner shortcut. */
-const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+const BROWSER =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
 /** cpuUs: the server's CPU per answer (all its threads), loopUs: its main thread's (the event loop), clientUs: the load generator's. */
-interface Load { ok: number; sent: number; rps: number; p50: number; p99: number; unexpected: number; errors: number; cpuUs: number; loopUs: number; clientUs: number }
+interface Load {
+  ok: number;
+  sent: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  unexpected: number;
+  errors: number;
+  cpuUs: number;
+  loopUs: number;
+  clientUs: number;
+}
 
 /**
  * The ceiling (in the child process): a Fastify route answering the GIF as the pixel does, with no work.
@@ -80,36 +107,79 @@ async function hitStore(file: string): Promise<(token: string, ua: string, ip: s
   const { v7: uuidv7 } = await import('uuid');
   const { floorDatabase } = await import('./floor-db.js');
   const { db, batches } = floorDatabase(file);
-  db.exec('CREATE TABLE hits (id TEXT PRIMARY KEY, token TEXT NOT NULL, metadata TEXT NOT NULL, created_at INTEGER NOT NULL)');
+  db.exec(
+    'CREATE TABLE hits (id TEXT PRIMARY KEY, token TEXT NOT NULL, metadata TEXT NOT NULL, created_at INTEGER NOT NULL)',
+  );
   db.exec('CREATE INDEX hits_token ON hits (token, id)');
   const insert = db.prepare('INSERT INTO hits (id, token, metadata, created_at) VALUES (?, ?, ?, ?)');
   type Hit = [token: string, metadata: string, at: number];
-  const add = batches((hits: Hit[]) => hits.forEach(([token, metadata, at]) => insert.run(uuidv7(), token, metadata, at)), (run) => setTimeout(run, 50));
+  const add = batches(
+    (hits: Hit[]) => hits.forEach(([token, metadata, at]) => insert.run(uuidv7(), token, metadata, at)),
+    (run) => setTimeout(run, 50),
+  );
   // As the pixel's answer, the floor's does not wait for the write.
   return (token, ua, ip) => void add([token, JSON.stringify({ ua, ip }), Date.now()]);
 }
 
 /** The load generator (in the child process): autocannon over the paths with a browser's User-Agent; one JSON line out. */
 function generateLoad(file: string): void {
-  interface Result { requests: { sent: number }; latency: { p50: number; p99: number }; duration: number; errors: number; timeouts: number; [k: `${number}xx`]: number }
-  const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>, cb: (err: Error | null, r: Result) => void) => unknown;
-  const { url, paths, connections, duration, rate } = JSON.parse(fs.readFileSync(file, 'utf8')) as { url: string; paths: string[]; connections: number; duration: number; rate?: number };
+  interface Result {
+    requests: { sent: number };
+    latency: { p50: number; p99: number };
+    duration: number;
+    errors: number;
+    timeouts: number;
+    [k: `${number}xx`]: number;
+  }
+  const autocannon = createRequire(import.meta.url)('autocannon') as (
+    opts: Record<string, unknown>,
+    cb: (err: Error | null, r: Result) => void,
+  ) => unknown;
+  const { url, paths, connections, duration, rate } = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    url: string;
+    paths: string[];
+    connections: number;
+    duration: number;
+    rate?: number;
+  };
   let next = 0;
   const cpuBefore = process.cpuUsage();
-  autocannon({
-    url, connections, duration, ...(rate ? { overallRate: rate } : {}),
-    headers: { 'user-agent': BROWSER },
-    // One shared walk over the paths for all connections, so hits spread evenly over the recipients
-    // (a list per connection would send every connection to the same first few).
-    requests: [{ method: 'GET', setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[next++ % paths.length] }) }],
-  }, (err, r) => {
-    if (err) throw err;
-    const ok = r['2xx'] + r['3xx'];
-    const load: Load = { ok, sent: r.requests.sent, rps: ok / r.duration, p50: r.latency.p50, p99: r.latency.p99, unexpected: r['1xx'] + r['4xx'] + r['5xx'], errors: r.errors + r.timeouts, cpuUs: 0, loopUs: 0, clientUs: 0 };
-    const cpu = process.cpuUsage(cpuBefore);
-    load.clientUs = (cpu.user + cpu.system) / Math.max(1, ok);
-    process.stdout.write(JSON.stringify(load) + '\n');
-  });
+  autocannon(
+    {
+      url,
+      connections,
+      duration,
+      ...(rate ? { overallRate: rate } : {}),
+      headers: { 'user-agent': BROWSER },
+      // One shared walk over the paths for all connections, so hits spread evenly over the recipients
+      // (a list per connection would send every connection to the same first few).
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[next++ % paths.length] }),
+        },
+      ],
+    },
+    (err, r) => {
+      if (err) throw err;
+      const ok = r['2xx'] + r['3xx'];
+      const load: Load = {
+        ok,
+        sent: r.requests.sent,
+        rps: ok / r.duration,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        unexpected: r['1xx'] + r['4xx'] + r['5xx'],
+        errors: r.errors + r.timeouts,
+        cpuUs: 0,
+        loopUs: 0,
+        clientUs: 0,
+      };
+      const cpu = process.cpuUsage(cpuBefore);
+      load.clientUs = (cpu.user + cpu.system) / Math.max(1, ok);
+      process.stdout.write(JSON.stringify(load) + '\n');
+    },
+  );
 }
 
 /**
@@ -136,10 +206,21 @@ async function load(dir: string, url: string, paths: string[], pid: number): Pro
   await settle();
   // The paths go through a file: thousands of tokens are more than one command-line argument may hold.
   const file = path.join(dir, 'load.json');
-  fs.writeFileSync(file, JSON.stringify({ url, paths, connections: Number(values.connections), duration: Number(values.duration), rate: values.rate ? Number(values.rate) : undefined }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      url,
+      paths,
+      connections: Number(values.connections),
+      duration: Number(values.duration),
+      rate: values.rate ? Number(values.rate) : undefined,
+    }),
+  );
   const cpuBefore = treeCpuMs(pid);
   const loopBefore = mainThreadCpuMs(pid);
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/track.ts', '--load', file], { maxBuffer: 1 << 26 });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/track.ts', '--load', file], {
+    maxBuffer: 1 << 26,
+  });
   const result = JSON.parse(stdout.trim().split('\n').pop()!) as Load;
   // What the server still does for these answers after the load (writing the hits it buffered) is its CPU too.
   await settle();
@@ -148,44 +229,79 @@ async function load(dir: string, url: string, paths: string[], pid: number): Pro
 }
 
 /** Engagement events stored so far, by what they are. */
-async function stored(store: Store): Promise<{ opens: number; clicks: number; backfilled: number; human: number; coalesced: number; bots: number }> {
+async function stored(
+  store: Store,
+): Promise<{ opens: number; clicks: number; backfilled: number; human: number; coalesced: number; bots: number }> {
   const n = sql<number>`count(*)`;
   const like = (flag: string) => sql<number>`sum(case when metadata like ${`%"${flag}":true%`} then 1 else 0 end)`;
-  const r = await store.db.selectFrom('email_events').where('event_type', 'in', ['open', 'click'])
+  const r = await store.db
+    .selectFrom('email_events')
+    .where('event_type', 'in', ['open', 'click'])
     .select([
-      sql<number>`sum(case when event_type = 'click' then 1 else 0 end)`.as('clicks'), n.as('all'),
-      like('backfilled').as('backfilled'), like('coalesced').as('coalesced'),
+      sql<number>`sum(case when event_type = 'click' then 1 else 0 end)`.as('clicks'),
+      n.as('all'),
+      like('backfilled').as('backfilled'),
+      like('coalesced').as('coalesced'),
       sql<number>`sum(case when bot = '' then 1 else 0 end)`.as('human'),
-    ]).executeTakeFirstOrThrow();
+    ])
+    .executeTakeFirstOrThrow();
   const num = (v: unknown) => Number(v ?? 0);
   const backfilled = num(r.backfilled);
-  return { clicks: num(r.clicks), opens: num(r.all) - num(r.clicks) - backfilled, backfilled, human: num(r.human), coalesced: num(r.coalesced), bots: num(r.all) - num(r.human) };
+  return {
+    clicks: num(r.clicks),
+    opens: num(r.all) - num(r.clicks) - backfilled,
+    backfilled,
+    human: num(r.human),
+    coalesced: num(r.coalesced),
+    bots: num(r.all) - num(r.human),
+  };
 }
 
 async function main(): Promise<void> {
   const dir = tempDir('taifa-bench-track-');
   const databaseUrl = values.pg ? await tempPostgres() : `sqlite:${dir}/taifa.db`;
   // API and tracking only: no worker, so the emails are marked delivered below, as the worker would.
-  const taifa = await startTaifa('taifa', { TAIFA_DATA_DIR: dir, DATABASE_URL: databaseUrl, TAIFA_SANDBOX: 'true', TAIFA_BOOTSTRAP_API_KEY: BENCH_KEY, TAIFA_ROLES: 'api,tracking', TAIFA_SECRET: SECRET });
+  const taifa = await startTaifa('taifa', {
+    TAIFA_DATA_DIR: dir,
+    DATABASE_URL: databaseUrl,
+    TAIFA_SANDBOX: 'true',
+    TAIFA_BOOTSTRAP_API_KEY: BENCH_KEY,
+    TAIFA_ROLES: 'api,tracking',
+    TAIFA_SECRET: SECRET,
+  });
   const d = await api(taifa.url, BENCH_KEY, 'POST', '/v1/domains', { name: 'bench.example.com' });
   await api(taifa.url, BENCH_KEY, 'POST', `/v1/domains/${d.body.id}/verify`);
   await api(taifa.url, BENCH_KEY, 'POST', '/v1/senders', { email: 'news@bench.example.com' });
   const emailIds: string[] = [];
   for (let b = 0; b < RECIPIENTS / 100; b++) {
-    const batch = Array.from({ length: 100 }, (_, i) => ({ from_: { email: 'news@bench.example.com' }, to: [{ email: `reader${b * 100 + i}@recipient.example` }], subject: `Issue ${i}`, html: '<p>Hi</p>' }));
+    const batch = Array.from({ length: 100 }, (_, i) => ({
+      from_: { email: 'news@bench.example.com' },
+      to: [{ email: `reader${b * 100 + i}@recipient.example` }],
+      subject: `Issue ${i}`,
+      html: '<p>Hi</p>',
+    }));
     const accepted = await api(taifa.url, BENCH_KEY, 'POST', '/v1/emails/batch', batch);
     emailIds.push(...(accepted.body.results as Array<{ id: string }>).map((r) => r.id));
   }
 
   // Delivered an hour ago: past the prefetch window, so the hits count as a person's.
   const store = openStore(databaseUrl);
-  await store.db.updateTable('email_recipients').set({ status: 'delivered', last_attempt_at: Date.now() - 3_600_000 }).execute();
+  await store.db
+    .updateTable('email_recipients')
+    .set({ status: 'delivered', last_attempt_at: Date.now() - 3_600_000 })
+    .execute();
   // Tokens for each recipient, signed with the server's secret (as the renderer would).
   const recipients = await store.db.selectFrom('email_recipients').select(['id', 'email_id']).execute();
-  if (recipients.length !== emailIds.length) throw new Error(`expected ${emailIds.length} recipients, found ${recipients.length}`);
+  if (recipients.length !== emailIds.length)
+    throw new Error(`expected ${emailIds.length} recipients, found ${recipients.length}`);
   const tokens = new TrackingTokens(SECRET);
-  const opens = recipients.map((r) => `/v1/track/open/${tokens.sign({ kind: 'open', emailId: r.email_id, recipientId: r.id })}`);
-  const clicks = recipients.map((r, i) => `/v1/track/click/${tokens.sign({ kind: 'click', emailId: r.email_id, recipientId: r.id, url: `https://shop.example.com/item/${i}?utm_source=mail` })}`);
+  const opens = recipients.map(
+    (r) => `/v1/track/open/${tokens.sign({ kind: 'open', emailId: r.email_id, recipientId: r.id })}`,
+  );
+  const clicks = recipients.map(
+    (r, i) =>
+      `/v1/track/click/${tokens.sign({ kind: 'click', emailId: r.email_id, recipientId: r.id, url: `https://shop.example.com/item/${i}?utm_source=mail` })}`,
+  );
 
   const fastifyPort = await freePort();
   const fastifyChild = spawnNode('fastify', ['bench/track.ts', '--fastify-gif'], { PORT: String(fastifyPort) });
@@ -195,7 +311,10 @@ async function main(): Promise<void> {
   const ceiling = await load(dir, fastify.url, opens, fastifyChild.pid);
   await fastifyChild.stop();
   const floorPort = await freePort();
-  const floorChild = spawnNode('storage floor', ['bench/track.ts', '--fastify-gif'], { PORT: String(floorPort), STORE: path.join(dir, 'floor.db') });
+  const floorChild = spawnNode('storage floor', ['bench/track.ts', '--fastify-gif'], {
+    PORT: String(floorPort),
+    STORE: path.join(dir, 'floor.db'),
+  });
   const floor = { url: `http://127.0.0.1:${floorPort}` };
   await waitHealthy(floorChild, `${floor.url}/`);
   await load(dir, floor.url, opens.slice(0, 10), floorChild.pid); // warm-up
@@ -208,55 +327,96 @@ async function main(): Promise<void> {
   const rounds: Array<{ base: Load; floor: Load; clickFloor: Load; pixel: Load; click: Load }> = [];
   for (let r = 0; r < Number(values.rounds); r++) {
     rounds.push({
-      base: await load(dir, bare.url, opens, bareChild.pid), floor: await load(dir, floor.url, opens, floorChild.pid), clickFloor: await load(dir, floor.url, clicks, floorChild.pid),
-      pixel: await load(dir, taifa.url, opens, taifa.pid), click: await load(dir, taifa.url, clicks, taifa.pid),
+      base: await load(dir, bare.url, opens, bareChild.pid),
+      floor: await load(dir, floor.url, opens, floorChild.pid),
+      clickFloor: await load(dir, floor.url, clicks, floorChild.pid),
+      pixel: await load(dir, taifa.url, opens, taifa.pid),
+      click: await load(dir, taifa.url, clicks, taifa.pid),
     });
   }
   await bareChild.stop();
   await floorChild.stop();
-  const median = (pick: (r: (typeof rounds)[number]) => Load): Load => [...rounds].map(pick).sort((a, b) => a.rps - b.rps)[Math.floor(rounds.length / 2)]!;
+  const median = (pick: (r: (typeof rounds)[number]) => Load): Load =>
+    [...rounds].map(pick).sort((a, b) => a.rps - b.rps)[Math.floor(rounds.length / 2)]!;
   const base = median((r) => r.base);
   const pixel = median((r) => r.pixel);
   const click = median((r) => r.click);
   const storageFloor = median((r) => r.floor);
   const clickFloor = median((r) => r.clickFloor);
-  const sum = (pick: (r: (typeof rounds)[number]) => Load, k: 'ok' | 'sent') => rounds.reduce((a, r) => a + pick(r)[k], 0);
-  const answered = { opens: sum((r) => r.pixel, 'ok'), opensSent: sum((r) => r.pixel, 'sent'), clicks: sum((r) => r.click, 'ok'), clicksSent: sum((r) => r.click, 'sent') };
+  const sum = (pick: (r: (typeof rounds)[number]) => Load, k: 'ok' | 'sent') =>
+    rounds.reduce((a, r) => a + pick(r)[k], 0);
+  const answered = {
+    opens: sum((r) => r.pixel, 'ok'),
+    opensSent: sum((r) => r.pixel, 'sent'),
+    clicks: sum((r) => r.click, 'ok'),
+    clicksSent: sum((r) => r.click, 'sent'),
+  };
   const unexpected = rounds.reduce((a, r) => a + r.pixel.unexpected + r.click.unexpected, 0);
 
   // Every hit answered must be on disk once the group commits behind the answers have run; a hit cut
   // off at the end of the run (sent, never answered) may or may not have been recorded.
   let got = await stored(store);
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline && (got.opens < answered.opens || got.clicks < answered.clicks); got = await stored(store)) {
+  for (
+    const deadline = Date.now() + 60_000;
+    Date.now() < deadline && (got.opens < answered.opens || got.clicks < answered.clicks);
+    got = await stored(store)
+  ) {
     await new Promise((r) => setTimeout(r, 200));
   }
   await store.close();
   const f = (n: number) => n.toFixed(0).padStart(8);
-  process.stdout.write([
-    '',
-    `${values.connections} connections, ${values.duration} s each, ${rounds.length} rounds of bare/floor/pixel/click (medians shown), ${recipients.length} recipients, database ${values.pg ? 'PostgreSQL' : 'SQLite'}`,
-    `                          req/s   p50 ms   p99 ms  non-2/3xx  errors   cpu µs  loop µs  load µs`,
-    ...([['bare node:http GIF    ', base], ['Fastify GIF, no work  ', ceiling], ['storage floor         ', storageFloor], ['floor, click          ', clickFloor], ['Taifa open pixel      ', pixel], ['Taifa click redirect  ', click]] as const)
-      .map(([name, l]) => `${name} ${f(l.rps)} ${f(l.p50)} ${f(l.p99)} ${f(l.unexpected)} ${f(l.errors)} ${f(l.cpuUs)} ${f(l.loopUs)} ${f(l.clientUs)}`),
-    `ratio pixel / bare: ${(pixel.rps / base.rps).toFixed(2)}, click / bare: ${(click.rps / base.rps).toFixed(2)} (target ≥ 0.60); Fastify with no work / bare: ${(ceiling.rps / base.rps).toFixed(2)}`,
-    `storage floor / bare: ${(storageFloor.rps / base.rps).toFixed(2)}; pixel / storage floor: ${(pixel.rps / storageFloor.rps).toFixed(2)} — the floor is the no-work route also`
-      + ' storing each hit as one row indexed by a key from its token (SQLite checkpointed as Taifa Mail is, a transaction every 50 ms, no fsync, no token check, no rules): no server that keeps every hit, findable by its email, on one event loop can beat it here'
-      + ' (Taifa Mail records hits in a thread of its own)',
-    `floor, click / bare: ${(clickFloor.rps / base.rps).toFixed(2)}; click / floor, click: ${(click.rps / clickFloor.rps).toFixed(2)} — the click's floor also checks the token's MAC and redirects, as no click route can skip`,
-    `  by round (pixel, click, storage floor, click floor / that round's bare): ${rounds.map((r) => [r.pixel, r.click, r.floor, r.clickFloor].map((l) => (l.rps / r.base.rps).toFixed(2)).join(', ')).join('; ')}`,
-    `  by round, cpu µs per answer (all threads / event loop) of bare, floor, click floor, pixel, click: ${rounds.map((r) => [r.base, r.floor, r.clickFloor, r.pixel, r.click].map((l) => `${l.cpuUs.toFixed(0)}/${l.loopUs.toFixed(0)}`).join(', ')).join('; ')}`,
-    // Whether the machine (not one thread) is the limit: if every run keeps about the same number of
-    // cores busy, rates go as 1 / (server + load generator CPU per answer), and a server that spends
-    // more CPU per answer than another cannot answer faster than it, however many threads it has.
-    `cores busy with server + load generator (medians): ${([['bare', base], ['floor', storageFloor], ['click floor', clickFloor], ['pixel', pixel], ['click', click]] as const).map(([n, l]) => `${n} ${((l.rps * (l.cpuUs + l.clientUs)) / 1e6).toFixed(2)}`).join(', ')}`,
-    `recorded: ${got.opens} opens for ${answered.opens} pixel hits answered (${answered.opensSent} sent), ${got.clicks} clicks for ${answered.clicks} answered (${answered.clicksSent} sent), + ${got.backfilled} back-filled opens`,
-    `          ${got.human} by people (${got.coalesced} of them coalesced), ${got.bots} classified as machines`,
-    `machine: ${machine()}`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      '',
+      `${values.connections} connections, ${values.duration} s each, ${rounds.length} rounds of bare/floor/pixel/click (medians shown), ${recipients.length} recipients, database ${values.pg ? 'PostgreSQL' : 'SQLite'}`,
+      `                          req/s   p50 ms   p99 ms  non-2/3xx  errors   cpu µs  loop µs  load µs`,
+      ...(
+        [
+          ['bare node:http GIF    ', base],
+          ['Fastify GIF, no work  ', ceiling],
+          ['storage floor         ', storageFloor],
+          ['floor, click          ', clickFloor],
+          ['Taifa open pixel      ', pixel],
+          ['Taifa click redirect  ', click],
+        ] as const
+      ).map(
+        ([name, l]) =>
+          `${name} ${f(l.rps)} ${f(l.p50)} ${f(l.p99)} ${f(l.unexpected)} ${f(l.errors)} ${f(l.cpuUs)} ${f(l.loopUs)} ${f(l.clientUs)}`,
+      ),
+      `ratio pixel / bare: ${(pixel.rps / base.rps).toFixed(2)}, click / bare: ${(click.rps / base.rps).toFixed(2)} (target ≥ 0.60); Fastify with no work / bare: ${(ceiling.rps / base.rps).toFixed(2)}`,
+      `storage floor / bare: ${(storageFloor.rps / base.rps).toFixed(2)}; pixel / storage floor: ${(pixel.rps / storageFloor.rps).toFixed(2)} — the floor is the no-work route also` +
+        ' storing each hit as one row indexed by a key from its token (SQLite checkpointed as Taifa Mail is, a transaction every 50 ms, no fsync, no token check, no rules): no server that keeps every hit, findable by its email, on one event loop can beat it here' +
+        ' (Taifa Mail records hits in a thread of its own)',
+      `floor, click / bare: ${(clickFloor.rps / base.rps).toFixed(2)}; click / floor, click: ${(click.rps / clickFloor.rps).toFixed(2)} — the click's floor also checks the token's MAC and redirects, as no click route can skip`,
+      `  by round (pixel, click, storage floor, click floor / that round's bare): ${rounds.map((r) => [r.pixel, r.click, r.floor, r.clickFloor].map((l) => (l.rps / r.base.rps).toFixed(2)).join(', ')).join('; ')}`,
+      `  by round, cpu µs per answer (all threads / event loop) of bare, floor, click floor, pixel, click: ${rounds.map((r) => [r.base, r.floor, r.clickFloor, r.pixel, r.click].map((l) => `${l.cpuUs.toFixed(0)}/${l.loopUs.toFixed(0)}`).join(', ')).join('; ')}`,
+      // Whether the machine (not one thread) is the limit: if every run keeps about the same number of
+      // cores busy, rates go as 1 / (server + load generator CPU per answer), and a server that spends
+      // more CPU per answer than another cannot answer faster than it, however many threads it has.
+      `cores busy with server + load generator (medians): ${(
+        [
+          ['bare', base],
+          ['floor', storageFloor],
+          ['click floor', clickFloor],
+          ['pixel', pixel],
+          ['click', click],
+        ] as const
+      )
+        .map(([n, l]) => `${n} ${((l.rps * (l.cpuUs + l.clientUs)) / 1e6).toFixed(2)}`)
+        .join(', ')}`,
+      `recorded: ${got.opens} opens for ${answered.opens} pixel hits answered (${answered.opensSent} sent), ${got.clicks} clicks for ${answered.clicks} answered (${answered.clicksSent} sent), + ${got.backfilled} back-filled opens`,
+      `          ${got.human} by people (${got.coalesced} of them coalesced), ${got.bots} classified as machines`,
+      `machine: ${machine()}`,
+      '',
+    ].join('\n'),
+  );
   const problems = [
-    got.opens < answered.opens || got.opens > answered.opensSent ? `opens: ${got.opens} stored, ${answered.opens} answered, ${answered.opensSent} sent` : '',
-    got.clicks < answered.clicks || got.clicks > answered.clicksSent ? `clicks: ${got.clicks} stored, ${answered.clicks} answered, ${answered.clicksSent} sent` : '',
+    got.opens < answered.opens || got.opens > answered.opensSent
+      ? `opens: ${got.opens} stored, ${answered.opens} answered, ${answered.opensSent} sent`
+      : '',
+    got.clicks < answered.clicks || got.clicks > answered.clicksSent
+      ? `clicks: ${got.clicks} stored, ${answered.clicks} answered, ${answered.clicksSent} sent`
+      : '',
     got.bots > 0 ? `${got.bots} hits classified as machines: the load was meant to take the human path` : '',
     unexpected > 0 ? `${unexpected} answers were neither the GIF nor the redirect` : '',
   ].filter(Boolean);

@@ -53,7 +53,8 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   const routes: Array<{ method: string; url: string; hidden: boolean }> = [];
   app.decorate('routeList', routes);
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url, hidden: Boolean((r.schema as { hide?: boolean } | undefined)?.hide) });
+    for (const method of [r.method].flat())
+      routes.push({ method, url: r.url, hidden: Boolean((r.schema as { hide?: boolean } | undefined)?.hide) });
   });
   app.decorateRequest('auth', null);
   app.setErrorHandler(errorHandler);
@@ -76,8 +77,13 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     void reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode >= 500) request.log.warn({ method: request.method, url: request.url, status: reply.statusCode }, 'request failed');
-    else request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    if (reply.statusCode >= 500)
+      request.log.warn({ method: request.method, url: request.url, status: reply.statusCode }, 'request failed');
+    else
+      request.log.debug(
+        { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+        'request',
+      );
   });
   healthRoutes(app, ctx);
   await serveOpenApi(app);
@@ -94,7 +100,8 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
       enableDraftSpec: true,
       keyGenerator: (request) => request.auth?.keyId ?? request.ip,
       max: (request) => (request.auth ? limitsFor(request.auth.plan, request.auth.limits).requestsPerSecond : 10),
-      errorResponseBuilder: (_request, context) => errors.rateLimited(context.max, Math.max(1, Math.ceil(context.ttl / 1000))),
+      errorResponseBuilder: (_request, context) =>
+        errors.rateLimited(context.max, Math.max(1, Math.ceil(context.ttl / 1000))),
     });
     apiKeyRoutes(v1, ctx);
     domainRoutes(v1, ctx);

@@ -93,7 +93,8 @@ function int(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min)
+    throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
   return value;
 }
 
@@ -105,7 +106,10 @@ function bool(env: Env, name: string): boolean {
 }
 
 function list(raw: string | undefined): string[] {
-  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** A comma list of files that must exist, or `fallback`. */
@@ -128,15 +132,19 @@ export function loadConfig(env: Env): Readonly<Config> {
   // mail must never turn up in a real deployment started later from the same folder.
   const dataDir = path.resolve(env.TAIFA_DATA_DIR || (bool(env, 'TAIFA_SANDBOX') ? './data/sandbox' : './data'));
   const delivery = env.TAIFA_DELIVERY || 'direct';
-  if (delivery !== 'direct' && delivery !== 'relay') throw new ConfigError(`TAIFA_DELIVERY must be direct or relay, got "${delivery}"`);
+  if (delivery !== 'direct' && delivery !== 'relay')
+    throw new ConfigError(`TAIFA_DELIVERY must be direct or relay, got "${delivery}"`);
   const smtpRelayUrl = env.TAIFA_SMTP_RELAY_URL || null;
-  if (smtpRelayUrl !== null && !/^smtps?:\/\//.test(smtpRelayUrl)) throw new ConfigError('TAIFA_SMTP_RELAY_URL must start with smtp:// or smtps://');
+  if (smtpRelayUrl !== null && !/^smtps?:\/\//.test(smtpRelayUrl))
+    throw new ConfigError('TAIFA_SMTP_RELAY_URL must start with smtp:// or smtps://');
   const sandbox = bool(env, 'TAIFA_SANDBOX');
-  if (delivery === 'relay' && !smtpRelayUrl && !sandbox) throw new ConfigError('TAIFA_DELIVERY=relay needs TAIFA_SMTP_RELAY_URL');
+  if (delivery === 'relay' && !smtpRelayUrl && !sandbox)
+    throw new ConfigError('TAIFA_DELIVERY=relay needs TAIFA_SMTP_RELAY_URL');
   const roleNames = list(env.TAIFA_ROLES);
   const roles = new Set<Role>();
   for (const r of roleNames.length ? roleNames : ALL_ROLES) {
-    if (!(ALL_ROLES as readonly string[]).includes(r)) throw new ConfigError(`TAIFA_ROLES: unknown role "${r}" (known: ${ALL_ROLES.join(', ')})`);
+    if (!(ALL_ROLES as readonly string[]).includes(r))
+      throw new ConfigError(`TAIFA_ROLES: unknown role "${r}" (known: ${ALL_ROLES.join(', ')})`);
     roles.add(r as Role);
   }
   const bootstrapApiKey = env.TAIFA_BOOTSTRAP_API_KEY || null;
@@ -144,7 +152,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     throw new ConfigError('TAIFA_BOOTSTRAP_API_KEY must be tfm_k_ followed by 32 letters or digits');
   }
   const retry = list(env.TAIFA_RETRY_SCHEDULE).map(Number);
-  if (retry.some((n) => !Number.isFinite(n) || n <= 0)) throw new ConfigError('TAIFA_RETRY_SCHEDULE must be a comma list of positive seconds');
+  if (retry.some((n) => !Number.isFinite(n) || n <= 0))
+    throw new ConfigError('TAIFA_RETRY_SCHEDULE must be a comma list of positive seconds');
   const config: Config = {
     port: int(env, 'PORT', 3000),
     host: env.HOST || '127.0.0.1',

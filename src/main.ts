@@ -26,27 +26,37 @@ async function start(config: Readonly<Config>): Promise<void> {
   const log = pino({ level: config.logLevel });
   const server = await startServer(config, log);
   if (config.sandbox) {
-    log.warn('SANDBOX MODE: domains verify without DNS and no email leaves this machine; messages are kept in the capture store (GET /v1/emails/{id}/raw).');
+    log.warn(
+      'SANDBOX MODE: domains verify without DNS and no email leaves this machine; messages are kept in the capture store (GET /v1/emails/{id}/raw).',
+    );
   }
   if (server.bootstrapKey) {
-    out([
-      '',
-      'Created the first account. Its API key is shown only this once:',
-      '',
-      `    ${server.bootstrapKey}`,
-      '',
-      'Try it:',
-      `    curl -s ${server.url}/v1/domains -H "Authorization: Bearer ${server.bootstrapKey}"`,
-      '',
-    ].join('\n'));
+    out(
+      [
+        '',
+        'Created the first account. Its API key is shown only this once:',
+        '',
+        `    ${server.bootstrapKey}`,
+        '',
+        'Try it:',
+        `    curl -s ${server.url}/v1/domains -H "Authorization: Bearer ${server.bootstrapKey}"`,
+        '',
+      ].join('\n'),
+    );
   }
-  log.info({ url: server.url, roles: [...config.roles], delivery: config.sandbox ? 'sandbox' : config.delivery }, 'Taifa Mail is ready');
+  log.info(
+    { url: server.url, roles: [...config.roles], delivery: config.sandbox ? 'sandbox' : config.delivery },
+    'Taifa Mail is ready',
+  );
   const shutdown = (signal: string) => {
     log.info({ signal }, 'draining: no new work; finishing in-flight deliveries');
-    server.close().then(() => process.exit(0), (error: unknown) => {
-      log.error({ err: error }, 'error while draining');
-      process.exit(1);
-    });
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'error while draining');
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
@@ -55,8 +65,16 @@ async function start(config: Readonly<Config>): Promise<void> {
 /** `accounts list` and `accounts set-limits`: the operator's overrides of plan limits. */
 async function accountsAdmin(config: Readonly<Config>, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args, allowPositionals: true,
-    options: { plan: { type: 'string' }, daily: { type: 'string' }, monthly: { type: 'string' }, batch: { type: 'string' }, rps: { type: 'string' }, clear: { type: 'boolean', default: false } },
+    args,
+    allowPositionals: true,
+    options: {
+      plan: { type: 'string' },
+      daily: { type: 'string' },
+      monthly: { type: 'string' },
+      batch: { type: 'string' },
+      rps: { type: 'string' },
+      clear: { type: 'boolean', default: false },
+    },
   });
   const store = openStore(config.databaseUrl);
   try {
@@ -64,7 +82,9 @@ async function accountsAdmin(config: Readonly<Config>, args: string[]): Promise<
     if (positionals[0] === 'list') {
       for (const a of await listAccounts(store.db)) {
         const effective = limitsFor(a.plan, a.limits);
-        out(`${a.id}  ${a.name}  plan=${a.plan}  daily=${effective.dailyLimit}  monthly=${effective.monthlyLimit}  batch=${effective.batchMax ?? '-'}  rps=${effective.requestsPerSecond}${a.limits ? `  overrides=${a.limits}` : ''}`);
+        out(
+          `${a.id}  ${a.name}  plan=${a.plan}  daily=${effective.dailyLimit}  monthly=${effective.monthlyLimit}  batch=${effective.batchMax ?? '-'}  rps=${effective.requestsPerSecond}${a.limits ? `  overrides=${a.limits}` : ''}`,
+        );
       }
       return 0;
     }
@@ -78,7 +98,12 @@ async function accountsAdmin(config: Readonly<Config>, args: string[]): Promise<
       return 2;
     }
     const overrides: LimitOverrides = {};
-    for (const [flag, key] of [['daily', 'daily_limit'], ['monthly', 'monthly_limit'], ['batch', 'batch_max'], ['rps', 'requests_per_second']] as const) {
+    for (const [flag, key] of [
+      ['daily', 'daily_limit'],
+      ['monthly', 'monthly_limit'],
+      ['batch', 'batch_max'],
+      ['rps', 'requests_per_second'],
+    ] as const) {
       const raw = values[flag];
       if (raw === undefined) continue;
       const n = Number(raw);
@@ -93,10 +118,20 @@ async function accountsAdmin(config: Readonly<Config>, args: string[]): Promise<
       process.stderr.write(`No account ${id}.\n`);
       return 1;
     }
-    const merged = values.clear ? overrides : { ...(current.limits ? (JSON.parse(current.limits) as LimitOverrides) : {}), ...overrides };
-    await updateAccountLimits(store.db, id, { limits: Object.keys(merged).length ? JSON.stringify(merged) : null, plan: values.plan });
-    const effective = limitsFor(values.plan ?? current.plan, Object.keys(merged).length ? JSON.stringify(merged) : null);
-    out(`Account ${id}: plan=${values.plan ?? current.plan} daily=${effective.dailyLimit} monthly=${effective.monthlyLimit} batch=${effective.batchMax ?? '-'} rps=${effective.requestsPerSecond}`);
+    const merged = values.clear
+      ? overrides
+      : { ...(current.limits ? (JSON.parse(current.limits) as LimitOverrides) : {}), ...overrides };
+    await updateAccountLimits(store.db, id, {
+      limits: Object.keys(merged).length ? JSON.stringify(merged) : null,
+      plan: values.plan,
+    });
+    const effective = limitsFor(
+      values.plan ?? current.plan,
+      Object.keys(merged).length ? JSON.stringify(merged) : null,
+    );
+    out(
+      `Account ${id}: plan=${values.plan ?? current.plan} daily=${effective.dailyLimit} monthly=${effective.monthlyLimit} batch=${effective.batchMax ?? '-'} rps=${effective.requestsPerSecond}`,
+    );
     return 0;
   } finally {
     await store.close();
@@ -128,7 +163,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'accounts': {
       if (rest[0] === 'list' || rest[0] === 'set-limits') return accountsAdmin(config, rest);
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { name: { type: 'string' }, plan: { type: 'string', default: 'free' } } });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { name: { type: 'string' }, plan: { type: 'string', default: 'free' } },
+      });
       if (positionals[0] !== 'create' || !values.name) {
         process.stderr.write(USAGE);
         return 2;
@@ -158,7 +197,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    process.stderr.write(`taifa: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`taifa: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },
 );

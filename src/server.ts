@@ -35,14 +35,21 @@ export interface Server {
 }
 
 function createTransport(config: Readonly<Config>, store: Store, log: Logger): Transport {
-  const opts = { maxConnections: config.maxConnectionsPerDestination, heloName: config.heloName, timeoutMs: config.smtpTimeoutMs };
+  const opts = {
+    maxConnections: config.maxConnectionsPerDestination,
+    heloName: config.heloName,
+    timeoutMs: config.smtpTimeoutMs,
+  };
   if (config.sandbox) return new SandboxTransport(store.db);
   if (config.delivery === 'relay') return new RelayTransport(config.smtpRelayUrl!, opts);
   return new DirectTransport(createResolver(config.dnsServers), { ...opts, port: config.mxPort, log });
 }
 
 /** Opens the database, applies migrations, bootstraps the first account, starts the roles and listens. */
-export async function startServer(config: Readonly<Config>, log: Logger = pino({ level: config.logLevel })): Promise<Server> {
+export async function startServer(
+  config: Readonly<Config>,
+  log: Logger = pino({ level: config.logLevel }),
+): Promise<Server> {
   const store = openStore(config.databaseUrl);
   try {
     await migrateToLatest(store);
@@ -57,12 +64,17 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   let recorder: HitRecorder | null = null;
   if (config.roles.has('tracking')) {
     const rules = {
-      prefetchMs: config.prefetchSeconds * 1000, openCoalesceMs: config.openCoalesceSeconds * 1000,
-      clickCoalesceMs: config.clickCoalesceSeconds * 1000, honeypotWindowMs: config.honeypotWindowSeconds * 1000,
+      prefetchMs: config.prefetchSeconds * 1000,
+      openCoalesceMs: config.openCoalesceSeconds * 1000,
+      clickCoalesceMs: config.clickCoalesceSeconds * 1000,
+      honeypotWindowMs: config.honeypotWindowSeconds * 1000,
     };
     const scannerFiles = { agents: config.scannerAgentsFiles, ranges: config.scannerRangesFiles };
     try {
-      recorder = await HitRecorder.start({ databaseUrl: config.databaseUrl, secret, logLevel: log.level, scannerFiles, rules }, { log: log.child({ role: 'tracking' }), maxPending: config.trackingMaxPending });
+      recorder = await HitRecorder.start(
+        { databaseUrl: config.databaseUrl, secret, logLevel: log.level, scannerFiles, rules },
+        { log: log.child({ role: 'tracking' }), maxPending: config.trackingMaxPending },
+      );
     } catch (error) {
       await store.close();
       throw error;
@@ -76,22 +88,42 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
 
   let worker: DeliveryWorker | null = null;
   if (config.roles.has('worker')) {
-    worker = new DeliveryWorker(store, committer, createTransport(config, store, log), {
-      tokens,
-      publicUrl: config.publicUrl,
-      concurrency: config.workerConcurrency,
-      leaseMs: config.leaseSeconds * 1000,
-      pollIntervalMs: config.pollIntervalMs,
-      policy: { scheduleSeconds: config.retryScheduleSeconds, maxDeferMs: config.maxDeferHours * 3_600_000, configFaultMaxAttempts: config.configFaultMaxAttempts },
-    }, log.child({ role: 'worker' }));
+    worker = new DeliveryWorker(
+      store,
+      committer,
+      createTransport(config, store, log),
+      {
+        tokens,
+        publicUrl: config.publicUrl,
+        concurrency: config.workerConcurrency,
+        leaseMs: config.leaseSeconds * 1000,
+        pollIntervalMs: config.pollIntervalMs,
+        policy: {
+          scheduleSeconds: config.retryScheduleSeconds,
+          maxDeferMs: config.maxDeferHours * 3_600_000,
+          configFaultMaxAttempts: config.configFaultMaxAttempts,
+        },
+      },
+      log.child({ role: 'worker' }),
+    );
   }
   const activeWorker = worker;
   const scheduler = config.roles.has('worker')
-    ? new Scheduler(store, { intervalMs: Math.max(config.pollIntervalMs, 100), onPromoted: () => activeWorker?.wake() }, log.child({ role: 'scheduler' }))
+    ? new Scheduler(
+        store,
+        { intervalMs: Math.max(config.pollIntervalMs, 100), onPromoted: () => activeWorker?.wake() },
+        log.child({ role: 'scheduler' }),
+      )
     : null;
   const app = await buildApp({
-    config, store, committer, acceptCommitter, log, resolver: createResolver(config.dnsServers),
-    authCache: new TtlCache(AUTH_CACHE_MS), senderCache: new TtlCache(AUTH_CACHE_MS),
+    config,
+    store,
+    committer,
+    acceptCommitter,
+    log,
+    resolver: createResolver(config.dnsServers),
+    authCache: new TtlCache(AUTH_CACHE_MS),
+    senderCache: new TtlCache(AUTH_CACHE_MS),
     tracking: recorder ? { tokens, recorder } : null,
     onQueued: () => activeWorker?.wake(),
   });
@@ -103,18 +135,22 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
 
   let closing: Promise<void> | null = null;
   return {
-    config, store, app, worker,
+    config,
+    store,
+    app,
+    worker,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     bootstrapKey: boot?.generated ? boot.key : null,
-    close: () => (closing ??= (async () => {
-      // The worker stops claiming at once, not after the HTTP side has finished its requests; its drain is bounded.
-      const workerStopped = worker?.stop(config.drainTimeoutMs);
-      await app.close();
-      await scheduler?.stop();
-      await workerStopped;
-      await acceptCommitter.drain();
-      await committer.drain();
-      await store.close();
-    })()),
+    close: () =>
+      (closing ??= (async () => {
+        // The worker stops claiming at once, not after the HTTP side has finished its requests; its drain is bounded.
+        const workerStopped = worker?.stop(config.drainTimeoutMs);
+        await app.close();
+        await scheduler?.stop();
+        await workerStopped;
+        await acceptCommitter.drain();
+        await committer.drain();
+        await store.close();
+      })()),
   };
 }

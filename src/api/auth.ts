@@ -34,8 +34,16 @@ export function apiKeyAuth(ctx: ApiContext) {
       owner.lastUsedAt = now;
       // Awaited (once a minute per key) so that a key listing right after a use shows it; a failed
       // write costs the record, never the request.
-      await touchApiKey(ctx.store.db, owner.keyId, now).catch((error: unknown) => request.log.warn({ err: error }, 'could not record API key use'));
+      await touchApiKey(ctx.store.db, owner.keyId, now).catch((error: unknown) =>
+        request.log.warn({ err: error }, 'could not record API key use'),
+      );
     }
-    request.auth = { accountId: owner.accountId, userId: owner.userId, keyId: owner.keyId, plan: owner.plan, limits: owner.limits };
+    request.auth = {
+      accountId: owner.accountId,
+      userId: owner.userId,
+      keyId: owner.keyId,
+      plan: owner.plan,
+      limits: owner.limits,
+    };
   };
 }

@@ -8,7 +8,14 @@ import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { emailDetail, eventView } from './email-views.js';
 import { querySchemaValidation, UUID } from './query-schema.js';
-import { acceptedBody, emailDetail as emailDetailSchema, eventBody, idParams, withErrors, type IdParams } from './schemas.js';
+import {
+  acceptedBody,
+  emailDetail as emailDetailSchema,
+  eventBody,
+  idParams,
+  withErrors,
+  type IdParams,
+} from './schemas.js';
 
 const tags = ['Emails'];
 
@@ -17,69 +24,120 @@ const eventsQuery = {
   type: 'object',
   properties: {
     cursor: { type: 'string', format: 'uuid', description: 'The x-next-cursor header of the previous page.' },
-    limit: { type: 'integer', minimum: 1, maximum: EVENTS_PAGE_MAX, default: EVENTS_PAGE_MAX, description: `Events per page, 1–${EVENTS_PAGE_MAX}.` },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: EVENTS_PAGE_MAX,
+      default: EVENTS_PAGE_MAX,
+      description: `Events per page, 1–${EVENTS_PAGE_MAX}.`,
+    },
   },
 } as const;
 const rawQuery = {
   type: 'object',
-  properties: { recipient: { type: 'string', description: "A recipient's address: their own copy (each has its own return path and tracking links). Default: the first recipient's." } },
+  properties: {
+    recipient: {
+      type: 'string',
+      description:
+        "A recipient's address: their own copy (each has its own return path and tracking links). Default: the first recipient's.",
+    },
+  },
 } as const;
 
 /** `/v1/emails/{id}`: detail, events timeline, retry, and the sandbox's raw message. */
 export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Params: IdParams }>('/v1/emails/:id', { schema: { tags, summary: 'Get an email with its recipients and events', params: idParams, response: withErrors({ 200: emailDetailSchema }, 404) } }, async (request) => {
-    const auth = requireAuth(request);
-    if (!UUID.test(request.params.id)) throw errors.notFound('Email');
-    const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
-    if (!email) throw errors.notFound('Email');
-    const [recipients, attachments, events] = await Promise.all([
-      listRecipients(ctx.store.db, email.id),
-      listAttachments(ctx.store.db, email.id),
-      listEvents(ctx.store.db, email.id),
-    ]);
-    return emailDetail(email, recipients, attachments, events);
-  });
-
-  app.get<{ Params: IdParams; Querystring: FromSchema<typeof eventsQuery> }>('/v1/emails/:id/events', {
-    ...querySchemaValidation,
-    schema: {
-      tags, summary: 'The event timeline (next page cursor in x-next-cursor)', params: idParams,
-      querystring: eventsQuery,
-      response: withErrors({ 200: { type: 'array', items: eventBody } }, 404, 422),
+  app.get<{ Params: IdParams }>(
+    '/v1/emails/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Get an email with its recipients and events',
+        params: idParams,
+        response: withErrors({ 200: emailDetailSchema }, 404),
+      },
     },
-  }, async (request, reply) => {
-    const auth = requireAuth(request);
-    if (!UUID.test(request.params.id)) throw errors.notFound('Email');
-    const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
-    if (!email) throw errors.notFound('Email');
-    const { cursor, limit } = request.query;
-    const events = await listEvents(ctx.store.db, email.id, { after: cursor, limit });
-    // The body stays the array of seed 001; the cursor for the next page travels in a header.
-    if (events.length === limit) void reply.header('x-next-cursor', events[events.length - 1]!.id);
-    return events.map(eventView);
-  });
-
-  app.get<{ Params: IdParams; Querystring: FromSchema<typeof rawQuery> }>('/v1/emails/:id/raw', {
-    ...querySchemaValidation,
-    schema: {
-      tags, summary: 'Sandbox: the captured message as message/rfc822', params: idParams,
-      querystring: rawQuery,
+    async (request) => {
+      const auth = requireAuth(request);
+      if (!UUID.test(request.params.id)) throw errors.notFound('Email');
+      const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
+      if (!email) throw errors.notFound('Email');
+      const [recipients, attachments, events] = await Promise.all([
+        listRecipients(ctx.store.db, email.id),
+        listAttachments(ctx.store.db, email.id),
+        listEvents(ctx.store.db, email.id),
+      ]);
+      return emailDetail(email, recipients, attachments, events);
     },
-  }, async (request, reply) => {
-    const auth = requireAuth(request);
-    if (!UUID.test(request.params.id)) throw errors.notFound('Email');
-    const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
-    if (!email) throw errors.notFound('Email');
-    const raw = await findCapture(ctx.store.db, email.id, request.query.recipient);
-    if (!raw) throw errors.notFound('Captured message (only sandbox mode keeps the raw message, once it has been rendered)');
-    return reply.type('message/rfc822').send(raw);
-  });
+  );
 
-  app.post<{ Params: IdParams }>('/v1/emails/:id/retry', { schema: { tags, summary: 'Retry a bounced, rejected or failed email', params: idParams, response: withErrors({ 202: acceptedBody }, 404, 409, 429) } }, async (request, reply) => {
-    const auth = requireAuth(request);
-    if (!UUID.test(request.params.id)) throw errors.notFound('Email');
-    const answer = await retryEmail({ store: ctx.store, committer: ctx.acceptCommitter, senderCache: ctx.senderCache }, { accountId: auth.accountId, userId: auth.userId, plan: auth.plan, limits: auth.limits }, request.params.id);
-    ctx.onQueued();
-    return reply.status(answer.status).send(answer.body);
-  });
+  app.get<{ Params: IdParams; Querystring: FromSchema<typeof eventsQuery> }>(
+    '/v1/emails/:id/events',
+    {
+      ...querySchemaValidation,
+      schema: {
+        tags,
+        summary: 'The event timeline (next page cursor in x-next-cursor)',
+        params: idParams,
+        querystring: eventsQuery,
+        response: withErrors({ 200: { type: 'array', items: eventBody } }, 404, 422),
+      },
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      if (!UUID.test(request.params.id)) throw errors.notFound('Email');
+      const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
+      if (!email) throw errors.notFound('Email');
+      const { cursor, limit } = request.query;
+      const events = await listEvents(ctx.store.db, email.id, { after: cursor, limit });
+      // The body stays the array of seed 001; the cursor for the next page travels in a header.
+      if (events.length === limit) void reply.header('x-next-cursor', events[events.length - 1]!.id);
+      return events.map(eventView);
+    },
+  );
+
+  app.get<{ Params: IdParams; Querystring: FromSchema<typeof rawQuery> }>(
+    '/v1/emails/:id/raw',
+    {
+      ...querySchemaValidation,
+      schema: {
+        tags,
+        summary: 'Sandbox: the captured message as message/rfc822',
+        params: idParams,
+        querystring: rawQuery,
+      },
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      if (!UUID.test(request.params.id)) throw errors.notFound('Email');
+      const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
+      if (!email) throw errors.notFound('Email');
+      const raw = await findCapture(ctx.store.db, email.id, request.query.recipient);
+      if (!raw)
+        throw errors.notFound('Captured message (only sandbox mode keeps the raw message, once it has been rendered)');
+      return reply.type('message/rfc822').send(raw);
+    },
+  );
+
+  app.post<{ Params: IdParams }>(
+    '/v1/emails/:id/retry',
+    {
+      schema: {
+        tags,
+        summary: 'Retry a bounced, rejected or failed email',
+        params: idParams,
+        response: withErrors({ 202: acceptedBody }, 404, 409, 429),
+      },
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      if (!UUID.test(request.params.id)) throw errors.notFound('Email');
+      const answer = await retryEmail(
+        { store: ctx.store, committer: ctx.acceptCommitter, senderCache: ctx.senderCache },
+        { accountId: auth.accountId, userId: auth.userId, plan: auth.plan, limits: auth.limits },
+        request.params.id,
+      );
+      ctx.onQueued();
+      return reply.status(answer.status).send(answer.body);
+    },
+  );
 }

@@ -5,12 +5,20 @@ import type { ApiContext } from './context.js';
 
 /** `GET /healthz`: 200 once the server is ready and its database answers. */
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/healthz', { schema: { tags: ['Health'], summary: 'Ready and the database answers', security: [] } }, async () => {
-    try {
-      await sql`select 1`.execute(ctx.store.db);
-    } catch {
-      throw errors.unavailable('The database does not answer.');
-    }
-    return { status: 'ok', sandbox: ctx.config.sandbox, delivery: ctx.config.sandbox ? 'sandbox' : ctx.config.delivery };
-  });
+  app.get(
+    '/healthz',
+    { schema: { tags: ['Health'], summary: 'Ready and the database answers', security: [] } },
+    async () => {
+      try {
+        await sql`select 1`.execute(ctx.store.db);
+      } catch {
+        throw errors.unavailable('The database does not answer.');
+      }
+      return {
+        status: 'ok',
+        sandbox: ctx.config.sandbox,
+        delivery: ctx.config.sandbox ? 'sandbox' : ctx.config.delivery,
+      };
+    },
+  );
 }

@@ -15,7 +15,8 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       info: {
         title: 'Taifa Mail API',
         version: '1',
-        description: 'Transactional email: send, schedule, track and search. Errors are {detail, code, errors[{field, error}]}.',
+        description:
+          'Transactional email: send, schedule, track and search. Errors are {detail, code, errors[{field, error}]}.',
       },
       servers: [{ url: publicUrl }],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'tfm_k_… API key' } } },

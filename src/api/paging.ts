@@ -1,6 +1,16 @@
 import { errors } from '../core/errors.js';
 
-const STATUSES = ['scheduled', 'queued', 'deferred', 'sent', 'delivered', 'bounced', 'rejected', 'failed', 'cancelled'] as const;
+const STATUSES = [
+  'scheduled',
+  'queued',
+  'deferred',
+  'sent',
+  'delivered',
+  'bounced',
+  'rejected',
+  'failed',
+  'cancelled',
+] as const;
 const KNOWN = new Set<string>(STATUSES);
 /** The deepest page a list serves: past it, narrow the filter (search) or poll /updates instead. */
 export const MAX_PAGE = 100_000;
@@ -11,7 +21,13 @@ export const DEFAULT_LIMIT = 20;
 export function pageProperties(maxLimit = 100) {
   return {
     page: { type: 'integer', minimum: 0, maximum: MAX_PAGE, default: 0, description: 'Zero-based page.' },
-    limit: { type: 'integer', minimum: 1, maximum: maxLimit, default: DEFAULT_LIMIT, description: `Results per page, 1–${maxLimit}.` },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: maxLimit,
+      default: DEFAULT_LIMIT,
+      description: `Results per page, 1–${maxLimit}.`,
+    },
   } as const;
 }
 
@@ -23,8 +39,14 @@ export const statusProperty = {
 
 /** The statuses of a comma-separated list (any case, blanks ignored); 422 naming `status` for an unknown one. */
 export function parseStatuses(...lists: (string | undefined)[]): string[] {
-  const statuses = lists.flatMap((l) => (l ?? '').split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const statuses = lists
+    .flatMap((l) => (l ?? '').split(','))
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const unknown = statuses.filter((s) => !KNOWN.has(s));
-  if (unknown.length) throw errors.validation([{ field: 'status', error: `unknown status ${unknown.join(', ')} (one of ${STATUSES.join(', ')})` }]);
+  if (unknown.length)
+    throw errors.validation([
+      { field: 'status', error: `unknown status ${unknown.join(', ')} (one of ${STATUSES.join(', ')})` },
+    ]);
   return statuses;
 }

@@ -14,7 +14,10 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * arrives as an array and fails its type (the error handler says "must be given once").
  */
 const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, removeAdditional: false });
-ajv.addFormat('date-time', { type: 'string', validate: (s: string) => ISO_WITH_ZONE.test(s) && !Number.isNaN(Date.parse(s)) });
+ajv.addFormat('date-time', {
+  type: 'string',
+  validate: (s: string) => ISO_WITH_ZONE.test(s) && !Number.isNaN(Date.parse(s)),
+});
 ajv.addFormat('uuid', UUID);
 
 /** Route option: the route's query string and parameters are validated (and coerced) by their schema. */

@@ -18,8 +18,18 @@ const CHUNK = 1000;
 const scheduledQuery = {
   type: 'object',
   properties: {
-    page: { type: 'integer', minimum: 0, maximum: MAX_PAGE, description: 'Zero-based page (only when paging; default 0).' },
-    limit: { type: 'integer', minimum: 1, maximum: CHUNK, description: `Results per page, 1–${CHUNK} (only when paging; default ${DEFAULT_LIMIT}).` },
+    page: {
+      type: 'integer',
+      minimum: 0,
+      maximum: MAX_PAGE,
+      description: 'Zero-based page (only when paging; default 0).',
+    },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: CHUNK,
+      description: `Results per page, 1–${CHUNK} (only when paging; default ${DEFAULT_LIMIT}).`,
+    },
   },
 } as const;
 
@@ -46,38 +56,72 @@ async function* allScheduled(store: Store, accountId: string, nowMs: number): As
 
 /** GET /v1/emails/scheduled, DELETE /v1/emails/scheduled/{id}, POST /v1/emails/scheduled/{id}/send-now. */
 export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Querystring: FromSchema<typeof scheduledQuery> }>('/v1/emails/scheduled', {
-    ...querySchemaValidation,
-    schema: {
-      tags,
-      summary: 'List scheduled emails, soonest first',
-      description: `Without \`page\` and \`limit\`: all of them (seed 001), streamed. With either: one zero-based page of \`limit\` (1–${CHUNK}, default ${DEFAULT_LIMIT}).`,
-      querystring: scheduledQuery,
-      response: withErrors({ 200: { type: 'array', items: scheduledEmail } }, 422),
+  app.get<{ Querystring: FromSchema<typeof scheduledQuery> }>(
+    '/v1/emails/scheduled',
+    {
+      ...querySchemaValidation,
+      schema: {
+        tags,
+        summary: 'List scheduled emails, soonest first',
+        description: `Without \`page\` and \`limit\`: all of them (seed 001), streamed. With either: one zero-based page of \`limit\` (1–${CHUNK}, default ${DEFAULT_LIMIT}).`,
+        querystring: scheduledQuery,
+        response: withErrors({ 200: { type: 'array', items: scheduledEmail } }, 422),
+      },
     },
-  }, async (request, reply) => {
-    const auth = requireAuth(request);
-    const now = Date.now();
-    const { page, limit } = request.query;
-    if (page !== undefined || limit !== undefined) {
-      const size = limit ?? DEFAULT_LIMIT;
-      return (await listScheduled(ctx.store.db, auth.accountId, { limit: size, offset: (page ?? 0) * size })).map((e) => scheduledView(e, now));
-    }
-    return reply.type('application/json; charset=utf-8').send(Readable.from(allScheduled(ctx.store, auth.accountId, now)));
-  });
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const now = Date.now();
+      const { page, limit } = request.query;
+      if (page !== undefined || limit !== undefined) {
+        const size = limit ?? DEFAULT_LIMIT;
+        return (await listScheduled(ctx.store.db, auth.accountId, { limit: size, offset: (page ?? 0) * size })).map(
+          (e) => scheduledView(e, now),
+        );
+      }
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(Readable.from(allScheduled(ctx.store, auth.accountId, now)));
+    },
+  );
 
-  app.delete<{ Params: IdParams }>('/v1/emails/scheduled/:id', { schema: { tags, summary: 'Cancel a scheduled email (its recipients go back to the quota)', params: idParams, response: withErrors({ 200: statusBody }, 404) } }, async (request) => {
-    const auth = requireAuth(request);
-    const quotaPeriods = (acceptedAt: number) => Object.values(usagePeriods(acceptedAt));
-    if (!(await cancelScheduled(ctx.store.db, auth.accountId, request.params.id, quotaPeriods))) throw errors.notFound('Scheduled email');
-    return { id: request.params.id, status: 'cancelled' };
-  });
+  app.delete<{ Params: IdParams }>(
+    '/v1/emails/scheduled/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a scheduled email (its recipients go back to the quota)',
+        params: idParams,
+        response: withErrors({ 200: statusBody }, 404),
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const quotaPeriods = (acceptedAt: number) => Object.values(usagePeriods(acceptedAt));
+      if (!(await cancelScheduled(ctx.store.db, auth.accountId, request.params.id, quotaPeriods)))
+        throw errors.notFound('Scheduled email');
+      return { id: request.params.id, status: 'cancelled' };
+    },
+  );
 
-  app.post<{ Params: IdParams }>('/v1/emails/scheduled/:id/send-now', { schema: { tags, summary: 'Send a scheduled email now', params: idParams, response: withErrors({ 200: statusBody }, 404) } }, async (request) => {
-    const auth = requireAuth(request);
-    const promoted = await promoteScheduled(ctx.store.db, ctx.store.dialect, { now: Date.now(), only: { accountId: auth.accountId, emailId: request.params.id } });
-    if (promoted.length === 0) throw errors.notFound('Scheduled email');
-    ctx.onQueued();
-    return { id: request.params.id, status: 'queued' };
-  });
+  app.post<{ Params: IdParams }>(
+    '/v1/emails/scheduled/:id/send-now',
+    {
+      schema: {
+        tags,
+        summary: 'Send a scheduled email now',
+        params: idParams,
+        response: withErrors({ 200: statusBody }, 404),
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const promoted = await promoteScheduled(ctx.store.db, ctx.store.dialect, {
+        now: Date.now(),
+        only: { accountId: auth.accountId, emailId: request.params.id },
+      });
+      if (promoted.length === 0) throw errors.notFound('Scheduled email');
+      ctx.onQueued();
+      return { id: request.params.id, status: 'queued' };
+    },
+  );
 }

@@ -13,7 +13,13 @@ type AjvError = FastifySchemaValidationError & { propertyName?: string };
 // Ajv repeats these as summaries of the errors it has already given in detail.
 const SUMMARIES = new Set(['propertyNames', 'anyOf', 'oneOf', 'if']);
 const ARTICLE: Record<string, string> = {
-  string: 'a string', array: 'an array', object: 'an object', boolean: 'true or false', integer: 'an integer', number: 'a number', null: 'null',
+  string: 'a string',
+  array: 'an array',
+  object: 'an object',
+  boolean: 'true or false',
+  integer: 'an integer',
+  number: 'a number',
+  null: 'null',
 };
 
 const PATTERNS: Record<string, string> = { [NOT_BLANK]: 'must not be blank', [ONE_LINE]: 'must be one line' };
@@ -24,7 +30,12 @@ const FORMATS: Record<string, string> = {
 
 /** JSON Pointer segments of an Ajv instancePath ('/to/0/email' → ['to', '0', 'email']). */
 function pointerSegments(instancePath: string): string[] {
-  return instancePath === '' ? [] : instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return instancePath === ''
+    ? []
+    : instancePath
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** `to[0].email`: indexes where the data holds an array, dots elsewhere (so a header named "123" stays `headers.123`). */
@@ -42,19 +53,35 @@ function sentence(e: AjvError, messages: SchemaMessages): string {
   const p = e.params as Record<string, unknown>;
   const n = (k: string) => Number(p[k]);
   switch (e.keyword) {
-    case 'required': return 'is required';
-    case 'additionalProperties': return messages.unknownFields?.[String(p.additionalProperty)] ?? 'is not a known field';
-    case 'type': return `must be ${String(p.type).split(',').map((t) => ARTICLE[t] ?? t).join(' or ')}`;
-    case 'pattern': return messages.patterns?.[String(p.pattern)] ?? PATTERNS[String(p.pattern)] ?? 'has an invalid format';
-    case 'enum': return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'maxLength': return `must be at most ${n('limit')} characters`;
-    case 'minLength': return n('limit') === 1 ? 'must not be empty' : `must be at least ${n('limit')} characters`;
-    case 'minimum': return `must be at least ${n('limit')}`;
-    case 'maximum': return `must be at most ${n('limit')}`;
-    case 'maxItems': return `must have at most ${n('limit')} items`;
-    case 'minItems': return `must have at least ${n('limit')} item${n('limit') === 1 ? '' : 's'}`;
-    case 'format': return FORMATS[String(p.format)] ?? `must be a valid ${String(p.format)}`;
-    default: return e.message ?? 'is invalid';
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return messages.unknownFields?.[String(p.additionalProperty)] ?? 'is not a known field';
+    case 'type':
+      return `must be ${String(p.type)
+        .split(',')
+        .map((t) => ARTICLE[t] ?? t)
+        .join(' or ')}`;
+    case 'pattern':
+      return messages.patterns?.[String(p.pattern)] ?? PATTERNS[String(p.pattern)] ?? 'has an invalid format';
+    case 'enum':
+      return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'maxLength':
+      return `must be at most ${n('limit')} characters`;
+    case 'minLength':
+      return n('limit') === 1 ? 'must not be empty' : `must be at least ${n('limit')} characters`;
+    case 'minimum':
+      return `must be at least ${n('limit')}`;
+    case 'maximum':
+      return `must be at most ${n('limit')}`;
+    case 'maxItems':
+      return `must have at most ${n('limit')} items`;
+    case 'minItems':
+      return `must have at least ${n('limit')} item${n('limit') === 1 ? '' : 's'}`;
+    case 'format':
+      return FORMATS[String(p.format)] ?? `must be a valid ${String(p.format)}`;
+    default:
+      return e.message ?? 'is invalid';
   }
 }
 
@@ -62,7 +89,12 @@ function sentence(e: AjvError, messages: SchemaMessages): string {
  * Ajv's errors as the DESIGN.md `errors` list: each names the field at fault in the API's notation
  * (`to[0].email`, `headers.X-Custom`), relative to `data`; `root` names the data itself.
  */
-export function schemaFieldErrors(errs: readonly FastifySchemaValidationError[], data: unknown, root = 'body', messages: SchemaMessages = {}): FieldError[] {
+export function schemaFieldErrors(
+  errs: readonly FastifySchemaValidationError[],
+  data: unknown,
+  root = 'body',
+  messages: SchemaMessages = {},
+): FieldError[] {
   const out: FieldError[] = [];
   const seen = new Set<string>();
   for (const e of errs as readonly AjvError[]) {
@@ -79,7 +111,10 @@ export function schemaFieldErrors(errs: readonly FastifySchemaValidationError[],
 }
 
 /** Splits the errors of an array body by element: those of the array itself, and each element's own. */
-export function splitByElement(errs: readonly FastifySchemaValidationError[]): { envelope: FastifySchemaValidationError[]; elements: Map<number, FastifySchemaValidationError[]> } {
+export function splitByElement(errs: readonly FastifySchemaValidationError[]): {
+  envelope: FastifySchemaValidationError[];
+  elements: Map<number, FastifySchemaValidationError[]>;
+} {
   const envelope: FastifySchemaValidationError[] = [];
   const elements = new Map<number, FastifySchemaValidationError[]>();
   for (const e of errs) {

@@ -9,7 +9,15 @@ import { schemaFieldErrors, splitByElement } from './schema-errors.js';
 import { acceptedBody, batchAnswer, batchBody, sendEmailBody, validateAnswer, withErrors } from './schemas.js';
 
 const tags = ['Emails'];
-const idempotencyHeader = { type: 'object', properties: { 'idempotency-key': { type: 'string', description: 'Same key and body within 24 h: the first answer again, nothing created.' } } } as const;
+const idempotencyHeader = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      description: 'Same key and body within 24 h: the first answer again, nothing created.',
+    },
+  },
+} as const;
 const messages = { patterns: sendBodyPatternMessages, unknownFields: sendBodyUnknownFieldHints };
 
 // Fastify's Ajv validates every send body against its route schema; `attachValidation` hands the
@@ -37,7 +45,10 @@ function bodySchemaErrors(request: FastifyRequest): FastifySchemaValidationError
 }
 
 function checkedBody(request: FastifyRequest): CheckedBody {
-  return { body: request.body, schemaErrors: schemaFieldErrors(bodySchemaErrors(request), request.body, 'body', messages) };
+  return {
+    body: request.body,
+    schemaErrors: schemaFieldErrors(bodySchemaErrors(request), request.body, 'body', messages),
+  };
 }
 
 function checkedBatch(request: FastifyRequest): CheckedBatch {
@@ -45,24 +56,67 @@ function checkedBatch(request: FastifyRequest): CheckedBatch {
   const body = request.body;
   return {
     envelopeErrors: schemaFieldErrors(envelope, body, 'body', messages),
-    items: Array.isArray(body) ? body.map((item: unknown, i) => ({ body: item, schemaErrors: schemaFieldErrors(elements.get(i) ?? [], item, 'body', messages) })) : [],
+    items: Array.isArray(body)
+      ? body.map((item: unknown, i) => ({
+          body: item,
+          schemaErrors: schemaFieldErrors(elements.get(i) ?? [], item, 'body', messages),
+        }))
+      : [],
   };
 }
 
 /** POST /v1/emails/, /v1/emails/batch and the /v1/emails/validate dry run. */
 export function sendEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const deps = { store: ctx.store, committer: ctx.acceptCommitter, senderCache: ctx.senderCache };
-  app.post('/v1/emails/', { ...schemaVerdict, schema: { tags, summary: 'Send an email', headers: idempotencyHeader, body: sendEmailBody, response: withErrors({ 202: acceptedBody }, 403, 409, 413, 422, 429) } }, async (request, reply) => {
-    const answer = await sendOne(deps, caller(request), checkedBody(request), idempotencyKey(request));
-    ctx.onQueued();
-    return reply.status(answer.status).send(answer.body);
-  });
+  app.post(
+    '/v1/emails/',
+    {
+      ...schemaVerdict,
+      schema: {
+        tags,
+        summary: 'Send an email',
+        headers: idempotencyHeader,
+        body: sendEmailBody,
+        response: withErrors({ 202: acceptedBody }, 403, 409, 413, 422, 429),
+      },
+    },
+    async (request, reply) => {
+      const answer = await sendOne(deps, caller(request), checkedBody(request), idempotencyKey(request));
+      ctx.onQueued();
+      return reply.status(answer.status).send(answer.body);
+    },
+  );
 
-  app.post('/v1/emails/batch', { ...schemaVerdict, schema: { tags, summary: 'Send a batch of emails', headers: idempotencyHeader, body: batchBody, response: withErrors({ 202: batchAnswer }, 403, 409, 422, 429) } }, async (request, reply) => {
-    const answer = await sendBatch(deps, caller(request), checkedBatch(request), idempotencyKey(request));
-    ctx.onQueued();
-    return reply.status(answer.status).send(answer.body);
-  });
+  app.post(
+    '/v1/emails/batch',
+    {
+      ...schemaVerdict,
+      schema: {
+        tags,
+        summary: 'Send a batch of emails',
+        headers: idempotencyHeader,
+        body: batchBody,
+        response: withErrors({ 202: batchAnswer }, 403, 409, 422, 429),
+      },
+    },
+    async (request, reply) => {
+      const answer = await sendBatch(deps, caller(request), checkedBatch(request), idempotencyKey(request));
+      ctx.onQueued();
+      return reply.status(answer.status).send(answer.body);
+    },
+  );
 
-  app.post('/v1/emails/validate', { ...schemaVerdict, schema: { tags, summary: 'Dry run: would this email send?', body: sendEmailBody, response: withErrors({ 200: validateAnswer }) } }, async (request) => validateEmail(deps, caller(request), checkedBody(request)));
+  app.post(
+    '/v1/emails/validate',
+    {
+      ...schemaVerdict,
+      schema: {
+        tags,
+        summary: 'Dry run: would this email send?',
+        body: sendEmailBody,
+        response: withErrors({ 200: validateAnswer }),
+      },
+    },
+    async (request) => validateEmail(deps, caller(request), checkedBody(request)),
+  );
 }

@@ -46,7 +46,12 @@ function domainOf(email: string): string {
 }
 
 function json(value: unknown): string | null {
-  if (value === null || (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && value !== null && Object.keys(value).length === 0)) return null;
+  if (
+    value === null ||
+    (Array.isArray(value) && value.length === 0) ||
+    (typeof value === 'object' && value !== null && Object.keys(value).length === 0)
+  )
+    return null;
   return JSON.stringify(value);
 }
 
@@ -67,43 +72,103 @@ export async function prepareEmail(
     found = await findSenderWithDomain(store.db, who.accountId, req.from.email.toLowerCase());
     if (found) opts.senderCache?.set(cacheKey, found);
   }
-  if (!found) throw errors.senderNotAllowed('from_.email', `${req.from.email} is not a registered sender; register it with POST /v1/senders first.`);
+  if (!found)
+    throw errors.senderNotAllowed(
+      'from_.email',
+      `${req.from.email} is not a registered sender; register it with POST /v1/senders first.`,
+    );
   if (found.domain.status !== 'verified') {
-    throw errors.senderNotAllowed('from_.email', `The domain ${found.domain.name} of ${req.from.email} is not verified; run POST /v1/domains/${found.domain.id}/verify.`);
+    throw errors.senderNotAllowed(
+      'from_.email',
+      `The domain ${found.domain.name} of ${req.from.email} is not verified; run POST /v1/domains/${found.domain.id}/verify.`,
+    );
   }
   const now = opts.now;
   const id = newId();
   const messageId = `<${id}@${found.domain.name}>`;
   const scheduled = req.sendAt !== null;
-  const recipients: NewRecipient[] = distinctRecipients(req.to, req.cc, req.bcc).map(({ kind, address: a }, position) => ({
-    id: newId(), email_id: id, account_id: who.accountId, position, kind, address: a.email, name: a.name,
-    domain: domainOf(a.email), status: scheduled ? 'scheduled' : 'queued', next_attempt_at: scheduled ? null : now,
-    locked_by: null, locked_until: null, first_attempt_at: null, last_attempt_at: null, last_reply: null,
-    verp_token: randomToken(20), created_at: now, updated_at: now,
-  }));
+  const recipients: NewRecipient[] = distinctRecipients(req.to, req.cc, req.bcc).map(
+    ({ kind, address: a }, position) => ({
+      id: newId(),
+      email_id: id,
+      account_id: who.accountId,
+      position,
+      kind,
+      address: a.email,
+      name: a.name,
+      domain: domainOf(a.email),
+      status: scheduled ? 'scheduled' : 'queued',
+      next_attempt_at: scheduled ? null : now,
+      locked_by: null,
+      locked_until: null,
+      first_attempt_at: null,
+      last_attempt_at: null,
+      last_reply: null,
+      verp_token: randomToken(20),
+      created_at: now,
+      updated_at: now,
+    }),
+  );
   const status = scheduled ? 'scheduled' : 'queued';
   return {
     email: {
-      id, account_id: who.accountId, domain_id: found.domain.id, user_id: who.userId,
-      from_email: req.from.email, from_name: req.from.name ?? found.sender.name,
-      to_json: JSON.stringify(req.to), cc_json: json(req.cc), bcc_json: json(req.bcc), reply_to_json: req.replyTo ? JSON.stringify(req.replyTo) : null,
-      subject: req.subject, html_body: req.html, text_body: req.text, headers_json: json(req.headers), tags_json: json(req.tags),
-      status, source: opts.source ?? 'api', message_id: messageId, rejection_reason: null,
+      id,
+      account_id: who.accountId,
+      domain_id: found.domain.id,
+      user_id: who.userId,
+      from_email: req.from.email,
+      from_name: req.from.name ?? found.sender.name,
+      to_json: JSON.stringify(req.to),
+      cc_json: json(req.cc),
+      bcc_json: json(req.bcc),
+      reply_to_json: req.replyTo ? JSON.stringify(req.replyTo) : null,
+      subject: req.subject,
+      html_body: req.html,
+      text_body: req.text,
+      headers_json: json(req.headers),
+      tags_json: json(req.tags),
+      status,
+      source: opts.source ?? 'api',
+      message_id: messageId,
+      rejection_reason: null,
       tracking_json: Object.keys(req.tracking).length ? JSON.stringify(req.tracking) : null,
-      scheduled_at: req.sendAt, created_at: now, updated_at: now, sent_at: null, delivered_at: null, retry_of_id: opts.retryOfId ?? null,
+      scheduled_at: req.sendAt,
+      created_at: now,
+      updated_at: now,
+      sent_at: null,
+      delivered_at: null,
+      retry_of_id: opts.retryOfId ?? null,
     },
     recipients,
     attachments: req.attachments.map((a, i) => ({
-      id: newId(), email_id: id, position: i, filename: a.filename, content_type: a.contentType, content: a.content, size: a.content.length,
+      id: newId(),
+      email_id: id,
+      position: i,
+      filename: a.filename,
+      content_type: a.contentType,
+      content: a.content,
+      size: a.content.length,
     })),
     // One `queued`/`scheduled` event for the email; the delivery events that follow are per recipient.
-    events: [{
-      id: newId(), email_id: id, account_id: who.accountId, recipient_id: null, recipient: null, event_type: status,
-      metadata: scheduled ? JSON.stringify({ send_at: new Date(req.sendAt!).toISOString() }) : null, bot: null, created_at: now,
-    }],
+    events: [
+      {
+        id: newId(),
+        email_id: id,
+        account_id: who.accountId,
+        recipient_id: null,
+        recipient: null,
+        event_type: status,
+        metadata: scheduled ? JSON.stringify({ send_at: new Date(req.sendAt!).toISOString() }) : null,
+        bot: null,
+        created_at: now,
+      },
+    ],
     searchTokens: searchTokens({
-      fromEmail: req.from.email, fromName: req.from.name ?? found.sender.name, subject: req.subject,
-      recipients: recipients.map((r) => r.address), tags: req.tags,
+      fromEmail: req.from.email,
+      fromName: req.from.name ?? found.sender.name,
+      subject: req.subject,
+      recipients: recipients.map((r) => r.address),
+      tags: req.tags,
     }),
     accepted: { id, status, message_id: messageId, rejection_reason: null },
   };
@@ -117,7 +182,8 @@ export interface IdempotentWrite {
   response: string;
 }
 
-export type CommitResult = { kind: 'committed' } | { kind: 'over_quota'; limit: 'daily' | 'monthly'; max: number } | { kind: 'replay' };
+export type CommitResult =
+  { kind: 'committed' } | { kind: 'over_quota'; limit: 'daily' | 'monthly'; max: number } | { kind: 'replay' };
 
 /**
  * Writes prepared emails in one group-committed transaction, after taking their recipients from the
@@ -135,7 +201,8 @@ export async function commitEmails(
   const { day, month } = usagePeriods(opts.now);
   return deps.committer.run(async (trx, batch): Promise<CommitResult> => {
     const idem = opts.idempotency;
-    if (idem && !(await claimIdempotencyKey(trx, { accountId: who.accountId, ...idem, now: opts.now }))) return { kind: 'replay' };
+    if (idem && !(await claimIdempotencyKey(trx, { accountId: who.accountId, ...idem, now: opts.now })))
+      return { kind: 'replay' };
     // A batch whose every email failed validation takes nothing (it only records its idempotent answer).
     if (n === 0) return { kind: 'committed' };
     const ledger = batch.shared('quota', () => {
@@ -143,10 +210,15 @@ export async function commitEmails(
       batch.add('quota', made, (t) => made.flush(t));
       return made;
     });
-    const over = await ledger.take(trx, who.accountId, [{ period: day, n, limit: limits.dailyLimit }, { period: month, n, limit: limits.monthlyLimit }]);
+    const over = await ledger.take(trx, who.accountId, [
+      { period: day, n, limit: limits.dailyLimit },
+      { period: month, n, limit: limits.monthlyLimit },
+    ]);
     if (over !== -1) {
       if (idem) await releaseIdempotencyKey(trx, who.accountId, idem.key);
-      return over === 0 ? { kind: 'over_quota', limit: 'daily', max: limits.dailyLimit } : { kind: 'over_quota', limit: 'monthly', max: limits.monthlyLimit };
+      return over === 0
+        ? { kind: 'over_quota', limit: 'daily', max: limits.dailyLimit }
+        : { kind: 'over_quota', limit: 'monthly', max: limits.monthlyLimit };
     }
     // The rows themselves are written once for the whole group, after every unit took its quota.
     for (const p of prepared) batch.add('accepted-emails', p, insertAcceptedEmails);

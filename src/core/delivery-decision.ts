@@ -41,26 +41,68 @@ export function decideAttempt(
   switch (outcome.kind) {
     case 'accepted':
       return c.confirmsDelivery
-        ? { status: 'delivered', nextAttemptAt: null, events: [{ type: 'sent', metadata: meta }, { type: 'delivered', metadata: meta }] }
+        ? {
+            status: 'delivered',
+            nextAttemptAt: null,
+            events: [
+              { type: 'sent', metadata: meta },
+              { type: 'delivered', metadata: meta },
+            ],
+          }
         : { status: 'sent', nextAttemptAt: null, events: [{ type: 'sent', metadata: meta }] };
     case 'permanent':
-      return { status: 'bounced', nextAttemptAt: null, events: [{ type: 'bounced', metadata: { ...meta, bounce_type: 'hard' } }] };
+      return {
+        status: 'bounced',
+        nextAttemptAt: null,
+        events: [{ type: 'bounced', metadata: { ...meta, bounce_type: 'hard' } }],
+      };
     case 'config_fault': {
       if (c.attempt >= c.policy.configFaultMaxAttempts) {
-        return { status: 'failed', nextAttemptAt: null, events: [{ type: 'failed', metadata: { ...meta, reason: 'configuration', attempts: c.attempt } }] };
-      }
-      const next = c.now + retryDelayMs(c.policy, c.attempt);
-      return { status: 'deferred', nextAttemptAt: next, events: [{ type: 'deferred', metadata: { ...meta, reason: 'configuration', next_attempt_at: new Date(next).toISOString() } }] };
-    }
-    case 'temporary': {
-      const next = nextRetryAt(c.policy, { attempts: c.attempt, firstAttemptAt: c.firstAttemptAt ?? c.now, now: c.now });
-      if (next === null) {
         return {
-          status: 'bounced', nextAttemptAt: null,
-          events: [{ type: 'bounced', metadata: { ...meta, bounce_type: 'soft', reason: `still failing temporarily after ${Math.round(c.policy.maxDeferMs / 3_600_000)} h` } }],
+          status: 'failed',
+          nextAttemptAt: null,
+          events: [{ type: 'failed', metadata: { ...meta, reason: 'configuration', attempts: c.attempt } }],
         };
       }
-      return { status: 'deferred', nextAttemptAt: next, events: [{ type: 'deferred', metadata: { ...meta, next_attempt_at: new Date(next).toISOString() } }] };
+      const next = c.now + retryDelayMs(c.policy, c.attempt);
+      return {
+        status: 'deferred',
+        nextAttemptAt: next,
+        events: [
+          {
+            type: 'deferred',
+            metadata: { ...meta, reason: 'configuration', next_attempt_at: new Date(next).toISOString() },
+          },
+        ],
+      };
+    }
+    case 'temporary': {
+      const next = nextRetryAt(c.policy, {
+        attempts: c.attempt,
+        firstAttemptAt: c.firstAttemptAt ?? c.now,
+        now: c.now,
+      });
+      if (next === null) {
+        return {
+          status: 'bounced',
+          nextAttemptAt: null,
+          events: [
+            {
+              type: 'bounced',
+              metadata: {
+                ...meta,
+                bounce_type: 'soft',
+                reason: `still failing temporarily after ${Math.round(c.policy.maxDeferMs / 3_600_000)} h`,
+              },
+            },
+          ],
+        };
+      }
+      return {
+        status: 'deferred',
+        nextAttemptAt: next,
+        events: [{ type: 'deferred', metadata: { ...meta, next_attempt_at: new Date(next).toISOString() } }],
+      };
     }
   }
 }

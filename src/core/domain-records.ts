@@ -26,12 +26,47 @@ export function spfMechanism(mtaHost: string): string {
 }
 
 /** The records to publish for a domain: DKIM key, SPF, return path (bounces) and DMARC. */
-export function expectedRecords(d: { name: string; selector: string; publicKeyBase64: string; returnPathHost: string; mtaHost: string }): DomainRecord[] {
+export function expectedRecords(d: {
+  name: string;
+  selector: string;
+  publicKeyBase64: string;
+  returnPathHost: string;
+  mtaHost: string;
+}): DomainRecord[] {
   return [
-    { type: 'TXT', name: `${d.selector}._domainkey.${d.name}`, value: `v=DKIM1; k=rsa; p=${d.publicKeyBase64}`, purpose: 'dkim', required: true, status: 'pending' },
-    { type: 'TXT', name: d.name, value: `v=spf1 ${spfMechanism(d.mtaHost)} ~all`, purpose: 'spf', required: true, status: 'pending' },
-    { type: 'MX', name: d.returnPathHost, value: d.mtaHost, priority: 10, purpose: 'return_path', required: false, status: 'pending' },
-    { type: 'TXT', name: `_dmarc.${d.name}`, value: 'v=DMARC1; p=none;', purpose: 'dmarc', required: false, status: 'pending' },
+    {
+      type: 'TXT',
+      name: `${d.selector}._domainkey.${d.name}`,
+      value: `v=DKIM1; k=rsa; p=${d.publicKeyBase64}`,
+      purpose: 'dkim',
+      required: true,
+      status: 'pending',
+    },
+    {
+      type: 'TXT',
+      name: d.name,
+      value: `v=spf1 ${spfMechanism(d.mtaHost)} ~all`,
+      purpose: 'spf',
+      required: true,
+      status: 'pending',
+    },
+    {
+      type: 'MX',
+      name: d.returnPathHost,
+      value: d.mtaHost,
+      priority: 10,
+      purpose: 'return_path',
+      required: false,
+      status: 'pending',
+    },
+    {
+      type: 'TXT',
+      name: `_dmarc.${d.name}`,
+      value: 'v=DMARC1; p=none;',
+      purpose: 'dmarc',
+      required: false,
+      status: 'pending',
+    },
   ];
 }
 
@@ -51,7 +86,13 @@ export function recordMatches(expected: DomainRecord, published: string, mtaHost
     case 'dkim':
       return tags(value).get('p') === tags(expected.value).get('p');
     case 'spf':
-      return /^v=spf1(\s|$)/i.test(value) && value.toLowerCase().split(/\s+/).some((m) => m.replace(/^[+~?]/, '') === spfMechanism(mtaHost).toLowerCase());
+      return (
+        /^v=spf1(\s|$)/i.test(value) &&
+        value
+          .toLowerCase()
+          .split(/\s+/)
+          .some((m) => m.replace(/^[+~?]/, '') === spfMechanism(mtaHost).toLowerCase())
+      );
     case 'dmarc':
       return /^v=DMARC1(\s*;|$)/i.test(value);
     default:

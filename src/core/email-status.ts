@@ -1,5 +1,6 @@
 /** Recipient delivery states, in the order an email advances through them. */
-export type RecipientStatus = 'scheduled' | 'queued' | 'deferred' | 'sent' | 'delivered' | 'bounced' | 'rejected' | 'failed' | 'cancelled';
+export type RecipientStatus =
+  'scheduled' | 'queued' | 'deferred' | 'sent' | 'delivered' | 'bounced' | 'rejected' | 'failed' | 'cancelled';
 
 /** States in which a recipient is still waiting for an attempt. */
 export const IN_FLIGHT: ReadonlySet<string> = new Set(['scheduled', 'queued', 'deferred']);

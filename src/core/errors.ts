@@ -21,25 +21,54 @@ export class AppError extends Error {
 /** The registry: one function per error the API can answer, so codes and statuses stay consistent. */
 export const errors = {
   validation: (errs: FieldError[], detail?: string) =>
-    new AppError('validation_error', 422, detail ?? `Invalid request: ${errs.map((e) => `${e.field} ${e.error}`).join('; ')}.`, errs),
+    new AppError(
+      'validation_error',
+      422,
+      detail ?? `Invalid request: ${errs.map((e) => `${e.field} ${e.error}`).join('; ')}.`,
+      errs,
+    ),
   badRequest: (detail: string, errs?: FieldError[]) => new AppError('bad_request', 400, detail, errs),
   invalidJson: (detail: string) => new AppError('invalid_json', 400, `The request body is not valid JSON: ${detail}`),
-  unauthorized: () => new AppError('unauthorized', 401, 'Missing or invalid API key. Send it as "Authorization: Bearer tfm_k_…".'),
+  unauthorized: () =>
+    new AppError('unauthorized', 401, 'Missing or invalid API key. Send it as "Authorization: Bearer tfm_k_…".'),
   forbidden: (detail: string) => new AppError('forbidden', 403, detail),
   notFound: (what: string) => new AppError('not_found', 404, `${what} not found.`),
   routeNotFound: (method: string, url: string) => new AppError('route_not_found', 404, `No route ${method} ${url}.`),
   conflict: (detail: string, code = 'conflict') => new AppError(code, 409, detail),
   payloadTooLarge: (detail: string, errs?: FieldError[]) => new AppError('payload_too_large', 413, detail, errs),
   unsupportedMediaType: () => new AppError('unsupported_media_type', 415, 'Send the request body as application/json.'),
-  senderNotAllowed: (field: string, detail: string) => new AppError('sender_not_allowed', 422, detail, [{ field, error: detail }]),
-  domainNotVerified: (detail: string) => new AppError('domain_not_verified', 422, detail, [{ field: 'email', error: detail }]),
+  senderNotAllowed: (field: string, detail: string) =>
+    new AppError('sender_not_allowed', 422, detail, [{ field, error: detail }]),
+  domainNotVerified: (detail: string) =>
+    new AppError('domain_not_verified', 422, detail, [{ field: 'email', error: detail }]),
   planFeature: (detail: string) => new AppError('plan_feature_unavailable', 403, detail),
   quotaExceeded: (limit: 'daily' | 'monthly', max: number, needed: number) =>
-    new AppError('quota_exceeded', 429, `The ${limit} send limit of ${max} recipients is reached (this request needs ${needed}); it resets at the start of the next UTC ${limit === 'daily' ? 'day' : 'month'}.`, [{ field: 'limits', error: `${limit}_limit ${max}` }]),
+    new AppError(
+      'quota_exceeded',
+      429,
+      `The ${limit} send limit of ${max} recipients is reached (this request needs ${needed}); it resets at the start of the next UTC ${limit === 'daily' ? 'day' : 'month'}.`,
+      [{ field: 'limits', error: `${limit}_limit ${max}` }],
+    ),
   rateLimited: (limit: number, retryAfterSeconds: number) =>
-    new AppError('rate_limited', 429, `Too many requests: this key may make ${limit} requests per second. Retry after ${retryAfterSeconds} s.`, undefined, { 'retry-after': String(retryAfterSeconds) }),
-  idempotencyMismatch: () => new AppError('idempotency_key_reused', 409, 'This Idempotency-Key was already used with a different request body in the last 24 hours.'),
-  notRetryable: (status: string) => new AppError('not_retryable', 409, `Only bounced, rejected or failed emails can be retried; this one is ${status}.`),
+    new AppError(
+      'rate_limited',
+      429,
+      `Too many requests: this key may make ${limit} requests per second. Retry after ${retryAfterSeconds} s.`,
+      undefined,
+      { 'retry-after': String(retryAfterSeconds) },
+    ),
+  idempotencyMismatch: () =>
+    new AppError(
+      'idempotency_key_reused',
+      409,
+      'This Idempotency-Key was already used with a different request body in the last 24 hours.',
+    ),
+  notRetryable: (status: string) =>
+    new AppError(
+      'not_retryable',
+      409,
+      `Only bounced, rejected or failed emails can be retried; this one is ${status}.`,
+    ),
   unavailable: (detail: string) => new AppError('service_unavailable', 503, detail),
   internal: () => new AppError('internal_error', 500, 'Something went wrong on our side; it has been logged.'),
 };

@@ -19,7 +19,13 @@ export const PLAN_LIMITS: Readonly<Record<Plan, PlanLimits>> = {
   free: { dailyLimit: 100, monthlyLimit: 3_000, batchMax: null, scheduling: false, requestsPerSecond: 10 },
   starter: { dailyLimit: 200, monthlyLimit: 5_000, batchMax: 25, scheduling: true, requestsPerSecond: 20 },
   pro: { dailyLimit: 5_000, monthlyLimit: 100_000, batchMax: 50, scheduling: true, requestsPerSecond: 100 },
-  business: { dailyLimit: 200_000, monthlyLimit: 5_000_000, batchMax: 100, scheduling: true, requestsPerSecond: 10_000 },
+  business: {
+    dailyLimit: 200_000,
+    monthlyLimit: 5_000_000,
+    batchMax: 100,
+    scheduling: true,
+    requestsPerSecond: 10_000,
+  },
 };
 
 /** Per-account overrides an operator can set (`taifa accounts set-limits`); JSON in `accounts.limits`. */

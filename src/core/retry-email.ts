@@ -14,9 +14,13 @@ export async function retryEmail(deps: SendDeps, caller: Caller, emailId: string
   const email = await getEmail(deps.store.db, caller.accountId, emailId);
   if (!email) throw errors.notFound('Email');
   if (!RETRYABLE.has(email.status)) throw errors.notRetryable(email.status);
-  const [recipients, attachments] = await Promise.all([listRecipients(deps.store.db, email.id), listAttachments(deps.store.db, email.id)]);
+  const [recipients, attachments] = await Promise.all([
+    listRecipients(deps.store.db, email.id),
+    listAttachments(deps.store.db, email.id),
+  ]);
   const again = recipients.filter((r) => !RECEIVED.has(r.status));
-  const pick = (kind: string): Address[] => again.filter((r) => r.kind === kind).map((r) => ({ email: r.address, name: r.name }));
+  const pick = (kind: string): Address[] =>
+    again.filter((r) => r.kind === kind).map((r) => ({ email: r.address, name: r.name }));
   const req: SendRequest = {
     from: { email: email.from_email, name: email.from_name },
     to: pick('to'),
@@ -28,7 +32,11 @@ export async function retryEmail(deps: SendDeps, caller: Caller, emailId: string
     text: email.text_body,
     headers: email.headers_json ? (JSON.parse(email.headers_json) as Record<string, string>) : {},
     tags: email.tags_json ? (JSON.parse(email.tags_json) as string[]) : [],
-    attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.content_type, content: Buffer.from(a.content) })),
+    attachments: attachments.map((a) => ({
+      filename: a.filename,
+      contentType: a.content_type,
+      content: Buffer.from(a.content),
+    })),
     sendAt: null,
     tracking: email.tracking_json ? (JSON.parse(email.tracking_json) as SendRequest['tracking']) : {},
   };

@@ -33,7 +33,10 @@ export function retryDelayMs(policy: RetryPolicy, attempts: number): number {
  * to the deadline (`firstAttemptAt + maxDeferMs`) so that one last attempt happens at the deadline;
  * an attempt made at or after the deadline that still fails temporarily is the last one.
  */
-export function nextRetryAt(policy: RetryPolicy, c: { attempts: number; firstAttemptAt: number; now: number }): number | null {
+export function nextRetryAt(
+  policy: RetryPolicy,
+  c: { attempts: number; firstAttemptAt: number; now: number },
+): number | null {
   const deadline = c.firstAttemptAt + policy.maxDeferMs;
   if (c.now >= deadline) return null;
   return Math.min(c.now + retryDelayMs(policy, c.attempts), deadline);

@@ -33,7 +33,15 @@ export function savedSearchesFrom(list: readonly SavedSearchInput[]): SavedSearc
     const id = s.id || newId();
     if (ids.has(id)) errs.push({ field: `searches[${i}].id`, error: 'repeats an earlier entry' });
     ids.add(id);
-    return { id, name: s.name.trim(), query: s.query ?? null, range: s.range ?? null, status: s.status ?? null, domain: s.domain ?? null, source: s.source ?? null };
+    return {
+      id,
+      name: s.name.trim(),
+      query: s.query ?? null,
+      range: s.range ?? null,
+      status: s.status ?? null,
+      domain: s.domain ?? null,
+      source: s.source ?? null,
+    };
   });
   if (errs.length) throw errors.validation(errs);
   return out;

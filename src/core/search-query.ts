@@ -14,7 +14,13 @@ type TokenName = (typeof TOKENS)[number];
 
 /** Splits text into the words the index holds: lower-case letters and digits (and the @.+-_ of addresses). */
 export function words(s: string): string[] {
-  return s.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}@.+\-_]*/gu)?.map((w) => w.replace(/[.\-_+@]+$/, '')).filter(Boolean) ?? [];
+  return (
+    s
+      .toLowerCase()
+      .match(/[\p{L}\p{N}][\p{L}\p{N}@.+\-_]*/gu)
+      ?.map((w) => w.replace(/[.\-_+@]+$/, ''))
+      .filter(Boolean) ?? []
+  );
 }
 
 /**
@@ -48,7 +54,13 @@ export function parseSearchQuery(q: string): SearchQuery {
 }
 
 /** The index tokens of an email: field tokens (`to:…`, `from:…`, `domain:…`, `tag:…`) and free-text words, in order. */
-export function searchTokens(e: { fromEmail: string; fromName: string | null; subject: string; recipients: string[]; tags: string[] }): string[] {
+export function searchTokens(e: {
+  fromEmail: string;
+  fromName: string | null;
+  subject: string;
+  recipients: string[];
+  tags: string[];
+}): string[] {
   const tokens: string[] = [];
   const addr = (prefix: string, email: string) => {
     const lower = email.toLowerCase();

@@ -44,7 +44,8 @@ export const HEADER_NAME_PATTERN = '^[!-9;-~]+$';
 export const FILENAME_PATTERN = '^(?!\\.\\.?$)(?!\\s*$)[^\\x00-\\x1F\\x7F/\\\\]*$';
 export const MIME_TYPE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$';
 /** ISO 8601 date-time with a time zone; seconds and fractions optional (2026-06-01T09:00Z). */
-export const ISO_8601_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d{1,9})?)?(?:Z|[+-]\\d{2}:?\\d{2})$';
+export const ISO_8601_PATTERN =
+  '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d{1,9})?)?(?:Z|[+-]\\d{2}:?\\d{2})$';
 
 /** The sentence an API error gives for each pattern above (Ajv reports only the pattern). */
 export const sendBodyPatternMessages: Readonly<Record<string, string>> = {
@@ -62,7 +63,12 @@ export const sendBodyUnknownFieldHints: Readonly<Record<string, string>> = {
   from: 'is not a field: the sender goes in "from_"',
 };
 
-const name = { type: ['string', 'null'], maxLength: MAX_NAME_LENGTH, pattern: ONE_LINE_PATTERN, description: 'Display name.' } as const;
+const name = {
+  type: ['string', 'null'],
+  maxLength: MAX_NAME_LENGTH,
+  pattern: ONE_LINE_PATTERN,
+  description: 'Display name.',
+} as const;
 const email = { type: 'string', maxLength: 254, pattern: EMAIL_PATTERN } as const;
 const address = { type: 'object', required: ['email'], properties: { email, name } } as const;
 const nullableAddress = { ...address, type: ['object', 'null'] } as const;
@@ -74,10 +80,17 @@ const attachment = {
   properties: {
     filename: { type: 'string', maxLength: MAX_FILENAME_LENGTH, pattern: FILENAME_PATTERN },
     content_base64: {
-      type: 'string', minLength: 1, contentEncoding: 'base64',
-      description: 'Plain base64, no data: prefix. At most 24 MiB decoded, and 24 MiB for all attachments together (413 beyond).',
+      type: 'string',
+      minLength: 1,
+      contentEncoding: 'base64',
+      description:
+        'Plain base64, no data: prefix. At most 24 MiB decoded, and 24 MiB for all attachments together (413 beyond).',
     },
-    content_type: { type: ['string', 'null'], pattern: MIME_TYPE_PATTERN, description: 'Defaults to application/octet-stream.' },
+    content_type: {
+      type: ['string', 'null'],
+      pattern: MIME_TYPE_PATTERN,
+      description: 'Defaults to application/octet-stream.',
+    },
   },
 } as const;
 
@@ -97,17 +110,30 @@ export const sendEmailBody = {
     text: { type: ['string', 'null'] },
     headers: {
       type: ['object', 'null'],
-      description: 'Custom headers. From, To, Cc, Bcc, Subject, Reply-To, Sender, Return-Path, Date, Message-ID, MIME-Version, Content-Type, Content-Transfer-Encoding, DKIM-* and ARC-* are written by Taifa Mail and cannot be set (in any letter case).',
+      description:
+        'Custom headers. From, To, Cc, Bcc, Subject, Reply-To, Sender, Return-Path, Date, Message-ID, MIME-Version, Content-Type, Content-Transfer-Encoding, DKIM-* and ARC-* are written by Taifa Mail and cannot be set (in any letter case).',
       propertyNames: { maxLength: MAX_HEADER_NAME_LENGTH, pattern: HEADER_NAME_PATTERN },
       additionalProperties: { type: 'string', maxLength: MAX_HEADER_VALUE_LENGTH, pattern: ONE_LINE_PATTERN },
     },
-    tags: { type: ['array', 'null'], maxItems: MAX_TAGS, items: { type: 'string', maxLength: MAX_TAG_LENGTH, pattern: NON_BLANK_LINE_PATTERN } },
-    send_at: { type: ['string', 'null'], pattern: ISO_8601_PATTERN, description: '1 minute to 30 days ahead; Starter plan and above.' },
+    tags: {
+      type: ['array', 'null'],
+      maxItems: MAX_TAGS,
+      items: { type: 'string', maxLength: MAX_TAG_LENGTH, pattern: NON_BLANK_LINE_PATTERN },
+    },
+    send_at: {
+      type: ['string', 'null'],
+      pattern: ISO_8601_PATTERN,
+      description: '1 minute to 30 days ahead; Starter plan and above.',
+    },
     tracking: {
       type: ['object', 'null'],
       additionalProperties: false,
       description: "Defaults to the sending domain's settings.",
-      properties: { open: { type: 'boolean' }, click: { enum: [true, false, 'htmlonly'] }, pixel_position: { enum: ['top', 'bottom'] } },
+      properties: {
+        open: { type: 'boolean' },
+        click: { enum: [true, false, 'htmlonly'] },
+        pixel_position: { enum: ['top', 'bottom'] },
+      },
     },
     attachments: { type: ['array', 'null'], items: attachment },
   },

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import type { Store } from '../store/database.js';
 import type { GroupCommitter } from '../store/group-commit.js';
 import { findIdempotentResponse } from '../store/idempotency-repo.js';
-import { commitEmails, prepareEmail, type Accepted, type CommitResult, type PreparedEmail, type SenderCache } from './accept-email.js';
+import {
+  commitEmails,
+  prepareEmail,
+  type Accepted,
+  type CommitResult,
+  type PreparedEmail,
+  type SenderCache,
+} from './accept-email.js';
 import { AppError, errors, type FieldError } from './errors.js';
 import { limitsFor, type PlanLimits } from './plans.js';
 import { validateSendBody, type CheckedBody, type SendRequest } from './send-validation.js';
@@ -32,13 +39,26 @@ export interface Answer {
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 function requestHash(route: string, body: unknown): string {
-  return createHash('sha256').update(route).update('\0').update(JSON.stringify(body) ?? '').digest('hex');
+  return createHash('sha256')
+    .update(route)
+    .update('\0')
+    .update(JSON.stringify(body) ?? '')
+    .digest('hex');
 }
 
 /** Replays the stored answer for a key, refuses a reused key with another body, or returns null to proceed. */
-async function replayIdempotent(deps: SendDeps, caller: Caller, key: string | null, hash: string, now: number): Promise<Answer | null> {
+async function replayIdempotent(
+  deps: SendDeps,
+  caller: Caller,
+  key: string | null,
+  hash: string,
+  now: number,
+): Promise<Answer | null> {
   if (key === null) return null;
-  if (!IDEMPOTENCY_KEY.test(key)) throw errors.badRequest('The Idempotency-Key header must be 1–255 printable ASCII characters.', [{ field: 'Idempotency-Key', error: 'is not a valid key' }]);
+  if (!IDEMPOTENCY_KEY.test(key))
+    throw errors.badRequest('The Idempotency-Key header must be 1–255 printable ASCII characters.', [
+      { field: 'Idempotency-Key', error: 'is not a valid key' },
+    ]);
   const stored = await findIdempotentResponse(deps.store.db, caller.accountId, key, now);
   if (!stored) return null;
   if (stored.requestHash !== hash) throw errors.idempotencyMismatch();
@@ -46,7 +66,10 @@ async function replayIdempotent(deps: SendDeps, caller: Caller, key: string | nu
 }
 
 function checkPlan(req: SendRequest, limits: PlanLimits, plan: string): void {
-  if (req.sendAt !== null && !limits.scheduling) throw errors.planFeature(`Scheduled sending (send_at) is not available on the ${plan} plan; it needs Starter or above.`);
+  if (req.sendAt !== null && !limits.scheduling)
+    throw errors.planFeature(
+      `Scheduled sending (send_at) is not available on the ${plan} plan; it needs Starter or above.`,
+    );
 }
 
 async function commitAnswer(
@@ -60,14 +83,25 @@ async function commitAnswer(
 ): Promise<Answer> {
   const result: CommitResult = await commitEmails(deps, caller, prepared, limits, {
     now,
-    idempotency: idem.key === null ? undefined : { key: idem.key, requestHash: idem.hash, statusCode: answer.status, response: JSON.stringify(answer.body) },
+    idempotency:
+      idem.key === null
+        ? undefined
+        : { key: idem.key, requestHash: idem.hash, statusCode: answer.status, response: JSON.stringify(answer.body) },
   });
-  if (result.kind === 'over_quota') throw errors.quotaExceeded(result.limit, result.max, prepared.reduce((n, p) => n + p.recipients.length, 0));
+  if (result.kind === 'over_quota')
+    throw errors.quotaExceeded(
+      result.limit,
+      result.max,
+      prepared.reduce((n, p) => n + p.recipients.length, 0),
+    );
   if (result.kind === 'replay') {
     // A concurrent request with the same key committed first: answer as it did.
     const replay = await replayIdempotent(deps, caller, idem.key, idem.hash, now);
     if (replay) return replay;
-    throw errors.conflict('A request with this Idempotency-Key is still being processed; retry shortly.', 'idempotency_key_in_use');
+    throw errors.conflict(
+      'A request with this Idempotency-Key is still being processed; retry shortly.',
+      'idempotency_key_in_use',
+    );
   }
   return answer;
 }
@@ -79,7 +113,12 @@ function validationError(errs: FieldError[], status: 413 | 422): AppError {
 }
 
 /** POST /v1/emails/: validate, check sender, plan and quota, write, answer 202. */
-export async function sendOne(deps: SendDeps, caller: Caller, input: CheckedBody, idempotencyKey: string | null): Promise<Answer> {
+export async function sendOne(
+  deps: SendDeps,
+  caller: Caller,
+  input: CheckedBody,
+  idempotencyKey: string | null,
+): Promise<Answer> {
   const now = Date.now();
   const hash = idempotencyKey === null ? '' : requestHash('send', input.body);
   const replay = await replayIdempotent(deps, caller, idempotencyKey, hash, now);
@@ -89,11 +128,20 @@ export async function sendOne(deps: SendDeps, caller: Caller, input: CheckedBody
   const limits = limitsFor(caller.plan, caller.limits);
   checkPlan(checked.value, limits, caller.plan);
   const prepared = await prepareEmail(deps.store, caller, checked.value, { now, senderCache: deps.senderCache });
-  return commitAnswer(deps, caller, [prepared], limits, { status: 202, body: prepared.accepted }, { key: idempotencyKey, hash }, now);
+  return commitAnswer(
+    deps,
+    caller,
+    [prepared],
+    limits,
+    { status: 202, body: prepared.accepted },
+    { key: idempotencyKey, hash },
+    now,
+  );
 }
 
 /** One entry of a batch answer. */
-type BatchResult = { id: string; status: string; rejection_reason: null } | { id: null; status: 'error'; rejection_reason: string };
+type BatchResult =
+  { id: string; status: string; rejection_reason: null } | { id: null; status: 'error'; rejection_reason: string };
 
 function describe(errs: FieldError[]): string {
   return errs.map((e) => `${e.field}: ${e.error}`).join('; ');
@@ -106,18 +154,37 @@ export interface CheckedBatch {
 }
 
 /** POST /v1/emails/batch: each email validated on its own; all accepted ones commit together. */
-export async function sendBatch(deps: SendDeps, caller: Caller, batch: CheckedBatch, idempotencyKey: string | null): Promise<Answer> {
+export async function sendBatch(
+  deps: SendDeps,
+  caller: Caller,
+  batch: CheckedBatch,
+  idempotencyKey: string | null,
+): Promise<Answer> {
   const now = Date.now();
   const limits = limitsFor(caller.plan, caller.limits);
-  if (limits.batchMax === null) throw errors.planFeature(`Batch sending is not available on the ${caller.plan} plan; it needs Starter or above.`);
+  if (limits.batchMax === null)
+    throw errors.planFeature(`Batch sending is not available on the ${caller.plan} plan; it needs Starter or above.`);
   if (batch.envelopeErrors.length > 0) throw errors.validation(batch.envelopeErrors);
   const n = batch.items.length;
   if (n === 0) throw errors.validation([{ field: 'body', error: 'must contain at least one email' }]);
   if (n > limits.batchMax) {
-    throw errors.validation([{ field: 'body', error: `has ${n} emails; the ${caller.plan} plan allows at most ${limits.batchMax} per batch` }],
-      `A batch on the ${caller.plan} plan holds at most ${limits.batchMax} emails (batch cap ${limits.batchMax}); this one has ${n}.`);
+    throw errors.validation(
+      [
+        {
+          field: 'body',
+          error: `has ${n} emails; the ${caller.plan} plan allows at most ${limits.batchMax} per batch`,
+        },
+      ],
+      `A batch on the ${caller.plan} plan holds at most ${limits.batchMax} emails (batch cap ${limits.batchMax}); this one has ${n}.`,
+    );
   }
-  const hash = idempotencyKey === null ? '' : requestHash('batch', batch.items.map((item) => item.body));
+  const hash =
+    idempotencyKey === null
+      ? ''
+      : requestHash(
+          'batch',
+          batch.items.map((item) => item.body),
+        );
   const replay = await replayIdempotent(deps, caller, idempotencyKey, hash, now);
   if (replay) return replay;
 
@@ -148,9 +215,23 @@ export async function sendBatch(deps: SendDeps, caller: Caller, batch: CheckedBa
 }
 
 /** Re-sends an email's content to the given recipients as a new email linked by `retry_of_id`. */
-export async function sendRetry(deps: SendDeps, caller: Caller, req: SendRequest, retryOfId: string, source: string): Promise<Answer> {
+export async function sendRetry(
+  deps: SendDeps,
+  caller: Caller,
+  req: SendRequest,
+  retryOfId: string,
+  source: string,
+): Promise<Answer> {
   const now = Date.now();
   const limits = limitsFor(caller.plan, caller.limits);
   const prepared = await prepareEmail(deps.store, caller, req, { now, retryOfId, source });
-  return commitAnswer(deps, caller, [prepared], limits, { status: 202, body: prepared.accepted satisfies Accepted }, { key: null, hash: '' }, now);
+  return commitAnswer(
+    deps,
+    caller,
+    [prepared],
+    limits,
+    { status: 202, body: prepared.accepted satisfies Accepted },
+    { key: null, hash: '' },
+    now,
+  );
 }

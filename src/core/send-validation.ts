@@ -1,6 +1,10 @@
 import type { FieldError } from './errors.js';
 import {
-  EMAIL_PATTERN, ISO_8601_PATTERN, MAX_ATTACHMENT_BYTES, MAX_RECIPIENTS, type SendEmailBody,
+  EMAIL_PATTERN,
+  ISO_8601_PATTERN,
+  MAX_ATTACHMENT_BYTES,
+  MAX_RECIPIENTS,
+  type SendEmailBody,
 } from './send-body-schema.js';
 
 /** A mailbox: address plus optional display name. */
@@ -48,9 +52,7 @@ export interface CheckedBody {
   schemaErrors: FieldError[];
 }
 
-export type SendValidation =
-  | { ok: true; value: SendRequest }
-  | { ok: false; status: 413 | 422; errors: FieldError[] };
+export type SendValidation = { ok: true; value: SendRequest } | { ok: false; status: 413 | 422; errors: FieldError[] };
 
 /** `send_at` must be at least this far ahead… */
 export const MIN_SCHEDULE_AHEAD_MS = 60_000;
@@ -59,8 +61,20 @@ export const MAX_SCHEDULE_AHEAD_MS = 30 * 24 * 3_600_000;
 
 /** Headers the platform writes itself; a custom header may not override them, in any letter case. */
 const RESERVED_HEADERS = new Set([
-  'from', 'to', 'cc', 'bcc', 'subject', 'message-id', 'dkim-signature', 'reply-to', 'sender', 'return-path',
-  'date', 'mime-version', 'content-type', 'content-transfer-encoding',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'subject',
+  'message-id',
+  'dkim-signature',
+  'reply-to',
+  'sender',
+  'return-path',
+  'date',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
 ]);
 const RESERVED_HEADER_PREFIXES = ['dkim-', 'arc-'];
 // No grouped repetition here: this runs over strings of up to 32 million characters.
@@ -95,7 +109,8 @@ class Rules {
 function recipientTotal(r: Rules, body: Record<string, unknown>): void {
   const lists = ['to', 'cc', 'bcc'].map((k) => body[k]).filter(Array.isArray);
   const total = lists.reduce((n, l) => n + l.length, 0);
-  if (total > MAX_RECIPIENTS && lists.every((l) => l.length <= MAX_RECIPIENTS)) r.add('to', `to, cc and bcc together must have at most ${MAX_RECIPIENTS} recipients`);
+  if (total > MAX_RECIPIENTS && lists.every((l) => l.length <= MAX_RECIPIENTS))
+    r.add('to', `to, cc and bcc together must have at most ${MAX_RECIPIENTS} recipients`);
 }
 
 function content(r: Rules, body: Record<string, unknown>): void {
@@ -108,7 +123,8 @@ function reservedHeaders(r: Rules, headers: unknown): void {
   for (const name of Object.keys(headers)) {
     const lower = name.toLowerCase();
     if (RESERVED_HEADERS.has(lower)) r.add(`headers.${name}`, `cannot be set: ${name} is written by Taifa Mail`);
-    else if (RESERVED_HEADER_PREFIXES.some((p) => lower.startsWith(p))) r.add(`headers.${name}`, 'cannot be set: signature headers are written by Taifa Mail');
+    else if (RESERVED_HEADER_PREFIXES.some((p) => lower.startsWith(p)))
+      r.add(`headers.${name}`, 'cannot be set: signature headers are written by Taifa Mail');
   }
 }
 
@@ -149,7 +165,8 @@ function attachments(r: Rules, list: unknown): void {
 function sendAt(r: Rules, v: unknown, now: number): number | null {
   if (typeof v !== 'string' || !ISO_8601.test(v)) return null;
   const at = Date.parse(v);
-  if (Number.isNaN(at)) r.add('send_at', 'must be an ISO 8601 date-time with a time zone, such as 2026-06-01T09:00:00Z');
+  if (Number.isNaN(at))
+    r.add('send_at', 'must be an ISO 8601 date-time with a time zone, such as 2026-06-01T09:00:00Z');
   else if (at < now + MIN_SCHEDULE_AHEAD_MS) r.add('send_at', 'must be at least 1 minute in the future');
   else if (at > now + MAX_SCHEDULE_AHEAD_MS) r.add('send_at', 'must be at most 30 days in the future');
   return Number.isNaN(at) ? null : at;

@@ -36,17 +36,29 @@ export async function validateEmail(deps: SendDeps, caller: Caller, input: Check
     needed = distinctRecipients(req.to, req.cc, req.bcc).length;
     const found = await findSenderWithDomain(deps.store.db, caller.accountId, req.from.email.toLowerCase());
     if (!found) issues.push({ field: 'from', error: `${req.from.email} is not a registered sender` });
-    else if (found.domain.status !== 'verified') issues.push({ field: 'from', error: `the domain ${found.domain.name} is not verified` });
-    if (req.sendAt !== null && !limits.scheduling) issues.push({ field: 'account', error: `scheduled sending is not available on the ${caller.plan} plan` });
+    else if (found.domain.status !== 'verified')
+      issues.push({ field: 'from', error: `the domain ${found.domain.name} is not verified` });
+    if (req.sendAt !== null && !limits.scheduling)
+      issues.push({ field: 'account', error: `scheduled sending is not available on the ${caller.plan} plan` });
   }
-  if (usage[day]! + Math.max(needed, 1) > limits.dailyLimit) issues.push({ field: 'limits', error: `the daily limit of ${limits.dailyLimit} is reached (${usage[day]} used)` });
-  if (usage[month]! + Math.max(needed, 1) > limits.monthlyLimit) issues.push({ field: 'limits', error: `the monthly limit of ${limits.monthlyLimit} is reached (${usage[month]} used)` });
+  if (usage[day]! + Math.max(needed, 1) > limits.dailyLimit)
+    issues.push({ field: 'limits', error: `the daily limit of ${limits.dailyLimit} is reached (${usage[day]} used)` });
+  if (usage[month]! + Math.max(needed, 1) > limits.monthlyLimit)
+    issues.push({
+      field: 'limits',
+      error: `the monthly limit of ${limits.monthlyLimit} is reached (${usage[month]} used)`,
+    });
   const valid = issues.length === 0;
   return {
     valid,
     can_send: valid,
     issues,
     plan: caller.plan,
-    usage: { daily: usage[day]!, daily_limit: limits.dailyLimit, monthly: usage[month]!, monthly_limit: limits.monthlyLimit },
+    usage: {
+      daily: usage[day]!,
+      daily_limit: limits.dailyLimit,
+      monthly: usage[month]!,
+      monthly_limit: limits.monthlyLimit,
+    },
   };
 }

@@ -18,7 +18,8 @@ const ROUTE_TTL_MS = 60_000;
  * per cached look-up, so that equal MX hosts share the load.
  */
 function inPreferenceOrder(hosts: Array<{ name: string; priority: number }>): string[] {
-  return hosts.map((h) => ({ ...h, tie: Math.random() }))
+  return hosts
+    .map((h) => ({ ...h, tie: Math.random() }))
     .sort((a, b) => a.priority - b.priority || a.tie - b.tie)
     .map((h) => h.name);
 }
@@ -46,8 +47,10 @@ export class DirectTransport implements Transport {
 
   async deliver(e: Envelope): Promise<AttemptOutcome> {
     const route = await this.route(e.recipientDomain);
-    if (route.kind === 'permanent') return { kind: 'permanent', reply: { code: null, text: route.text, dsn: route.dsn, host: null } };
-    if (route.kind === 'temporary') return { kind: 'temporary', reply: { code: null, text: route.text, dsn: '4.4.3', host: null } };
+    if (route.kind === 'permanent')
+      return { kind: 'permanent', reply: { code: null, text: route.text, dsn: route.dsn, host: null } };
+    if (route.kind === 'temporary')
+      return { kind: 'temporary', reply: { code: null, text: route.text, dsn: '4.4.3', host: null } };
     const failures: string[] = [];
     const hosts = inPreferenceOrder(route.hosts);
     for (const host of hosts) {
@@ -67,12 +70,29 @@ export class DirectTransport implements Transport {
         if (result.failure === 'data') {
           // The message went out and the connection broke before the reply: the MX may have it.
           // Trying the next address now could deliver it twice; the retry schedule tries again later.
-          return { kind: 'temporary', reply: { code: null, text: `connection to ${host} [${ip}] lost after the message was sent, before the reply (${result.error})`, dsn: '4.4.2', host, ip } };
+          return {
+            kind: 'temporary',
+            reply: {
+              code: null,
+              text: `connection to ${host} [${ip}] lost after the message was sent, before the reply (${result.error})`,
+              dsn: '4.4.2',
+              host,
+              ip,
+            },
+          };
         }
         failures.push(`${host} [${ip}]: ${result.error}`);
       }
     }
-    return { kind: 'temporary', reply: { code: null, text: `no MX host of ${e.recipientDomain} could be reached (${failures.join('; ')})`, dsn: '4.4.1', host: hosts[0] ?? null } };
+    return {
+      kind: 'temporary',
+      reply: {
+        code: null,
+        text: `no MX host of ${e.recipientDomain} could be reached (${failures.join('; ')})`,
+        dsn: '4.4.1',
+        host: hosts[0] ?? null,
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -118,13 +138,15 @@ export class DirectTransport implements Transport {
       if (mx.length === 1 && (mx[0]!.exchange === '' || mx[0]!.exchange === '.')) {
         return { kind: 'permanent', text: `${domain} does not accept mail (null MX, RFC 7505)`, dsn: '5.1.10' };
       }
-      const hosts = mx.filter((m) => m.exchange !== '' && m.exchange !== '.')
+      const hosts = mx
+        .filter((m) => m.exchange !== '' && m.exchange !== '.')
         .map((m) => ({ name: m.exchange.replace(/\.$/, ''), priority: m.priority }));
       if (hosts.length) return { kind: 'hosts', hosts };
     } catch (error) {
       const code = dnsErrorCode(error);
       if (code === 'ENOTFOUND') return { kind: 'permanent', text: `the domain ${domain} does not exist`, dsn: '5.1.2' };
-      if (code !== 'ENODATA') return { kind: 'temporary', text: `MX look-up for ${domain} failed: ${code || String(error)}` };
+      if (code !== 'ENODATA')
+        return { kind: 'temporary', text: `MX look-up for ${domain} failed: ${code || String(error)}` };
     }
     // No MX: the domain itself is the implicit MX, if it has an address (RFC 5321 §5.1).
     try {
@@ -132,7 +154,8 @@ export class DirectTransport implements Transport {
       return { kind: 'hosts', hosts: [{ name: domain, priority: 0 }] };
     } catch (error) {
       const code = dnsErrorCode(error);
-      if (NOT_FOUND_CODES.has(code)) return { kind: 'permanent', text: `${domain} has no MX and no address record`, dsn: '5.1.2' };
+      if (NOT_FOUND_CODES.has(code))
+        return { kind: 'permanent', text: `${domain} has no MX and no address record`, dsn: '5.1.2' };
       return { kind: 'temporary', text: `address look-up for ${domain} failed: ${code || String(error)}` };
     }
   }

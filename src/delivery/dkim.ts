@@ -6,8 +6,14 @@ import { createRequire } from 'node:module';
 // worker's CPU, so the key is parsed once per domain and the signature made with that KeyObject.
 const require = createRequire(import.meta.url);
 
-interface ParsedHeaders { parsed: unknown[] }
-interface SignatureData { privateKey: string; maxBodyLength: number | ''; type?: string }
+interface ParsedHeaders {
+  parsed: unknown[];
+}
+interface SignatureData {
+  privateKey: string;
+  maxBodyLength: number | '';
+  type?: string;
+}
 interface DkimSignerBase {
   headers: ParsedHeaders | null;
   headerList: string[] | undefined;
@@ -27,11 +33,18 @@ const { getSigningHeaderLines, formatSignatureHeaderLine, writeToStream } = requ
   writeToStream: (stream: NodeJS.WritableStream, input: Buffer) => Promise<void>;
 };
 const { generateCanonicalizedHeader } = require('mailauth/lib/dkim/header/index.js') as {
-  generateCanonicalizedHeader: (type: string, lines: unknown, opts: Record<string, unknown>) => { canonicalizedHeader: Buffer; dkimHeaderOpts: Record<string, unknown> };
+  generateCanonicalizedHeader: (
+    type: string,
+    lines: unknown,
+    opts: Record<string, unknown>,
+  ) => { canonicalizedHeader: Buffer; dkimHeaderOpts: Record<string, unknown> };
 };
 
 class KeyObjectSigner extends DkimSigner {
-  constructor(options: Record<string, unknown>, private readonly key: KeyObject) {
+  constructor(
+    options: Record<string, unknown>,
+    private readonly key: KeyObject,
+  ) {
     super(options);
   }
 
@@ -47,7 +60,9 @@ class KeyObjectSigner extends DkimSigner {
       bodyHash: this.bodyHashes.get(`relaxed:sha256:${data.maxBodyLength}`)?.hash ?? null,
     });
     // The RSA operation (the largest single cost of a delivery) runs on libuv's thread pool, beside the event loop.
-    const signature = await new Promise<Buffer>((resolve, reject) => sign('rsa-sha256', canonicalizedHeader, this.key, (error, s) => (error ? reject(error) : resolve(s))));
+    const signature = await new Promise<Buffer>((resolve, reject) =>
+      sign('rsa-sha256', canonicalizedHeader, this.key, (error, s) => (error ? reject(error) : resolve(s))),
+    );
     dkimHeaderOpts.b = signature.toString('base64');
     this.signatureHeaders.push(formatSignatureHeaderLine('DKIM', dkimHeaderOpts, true));
   }
@@ -68,13 +83,25 @@ export function dkimKey(domain: string, selector: string, pem: string): DkimKey 
 
 /** The DKIM-Signature header (relaxed/relaxed, rsa-sha256) for a message, ending in CRLF. */
 export async function dkimSignature(message: Buffer, k: DkimKey): Promise<string> {
-  const signer = new KeyObjectSigner({
-    canonicalization: 'relaxed/relaxed',
-    algorithm: 'rsa-sha256',
-    signTime: new Date(),
-    signatureData: [{ signingDomain: k.domain, selector: k.selector, privateKey: k.pem, algorithm: 'rsa-sha256', canonicalization: 'relaxed/relaxed' }],
-  }, k.key);
+  const signer = new KeyObjectSigner(
+    {
+      canonicalization: 'relaxed/relaxed',
+      algorithm: 'rsa-sha256',
+      signTime: new Date(),
+      signatureData: [
+        {
+          signingDomain: k.domain,
+          selector: k.selector,
+          privateKey: k.pem,
+          algorithm: 'rsa-sha256',
+          canonicalization: 'relaxed/relaxed',
+        },
+      ],
+    },
+    k.key,
+  );
   await writeToStream(signer, message);
-  if (signer.errors.length || signer.signatureHeaders.length === 0) throw new Error(`DKIM signing failed: ${JSON.stringify(signer.errors).slice(0, 300)}`);
+  if (signer.errors.length || signer.signatureHeaders.length === 0)
+    throw new Error(`DKIM signing failed: ${JSON.stringify(signer.errors).slice(0, 300)}`);
   return signer.signatureHeaders.join('\r\n') + '\r\n';
 }

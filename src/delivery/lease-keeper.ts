@@ -79,7 +79,10 @@ export class LeaseKeeper {
         }
         if (lost.length) this.opts.onLost(lost);
       } catch (error) {
-        this.opts.log.warn({ err: error, count: ids.length }, 'renewing leases failed; will try again (no new transaction starts on a lease about to expire)');
+        this.opts.log.warn(
+          { err: error, count: ids.length },
+          'renewing leases failed; will try again (no new transaction starts on a lease about to expire)',
+        );
       }
     })();
     await this.renewing;

@@ -4,7 +4,14 @@ import type { Store } from '../store/database.js';
 import { getDomainById } from '../store/domains-repo.js';
 import { loadEmailsForDelivery } from '../store/emails-repo.js';
 import type { AttachmentRow, DomainRow, EmailRow, RecipientRow } from '../store/schema.js';
-import { isTracked, trackedBodies, trackedTemplate, trackingPlan, type TrackedTemplate, type TrackingPlan } from '../tracking/plan.js';
+import {
+  isTracked,
+  trackedBodies,
+  trackedTemplate,
+  trackingPlan,
+  type TrackedTemplate,
+  type TrackingPlan,
+} from '../tracking/plan.js';
 import type { TrackingTokens } from '../tracking/tokens.js';
 import { dkimKey, type DkimKey } from './dkim.js';
 import { renderMime } from './render-mime.js';
@@ -67,7 +74,16 @@ export class MessageCache {
         const tracked = isTracked(plan, entry.email);
         const shared = tracked ? null : await renderMime(entry.email, entry.attachments, found.key);
         const template = tracked ? await trackedTemplate(entry.email, plan) : null;
-        return { email: entry.email, domain: found.domain, key: found.key, attachments: entry.attachments, plan, shared, template, recipientCount: recipientCount(entry.email) };
+        return {
+          email: entry.email,
+          domain: found.domain,
+          key: found.key,
+          attachments: entry.attachments,
+          plan,
+          shared,
+          template,
+          recipientCount: recipientCount(entry.email),
+        };
       })();
       render.catch(() => undefined);
       this.rendered.set(id, render);
@@ -82,7 +98,8 @@ export class MessageCache {
     const domain = await getDomainById(this.store.db, id);
     if (!domain) return { domain, key: null };
     const cached = this.keys.get(id);
-    if (cached && cached.pem === domain.dkim_private_key && cached.selector === domain.dkim_selector) return { domain, key: cached };
+    if (cached && cached.pem === domain.dkim_private_key && cached.selector === domain.dkim_selector)
+      return { domain, key: cached };
     const key = dkimKey(domain.name, domain.dkim_selector, domain.dkim_private_key);
     this.keys.set(id, key);
     return { domain, key };
@@ -91,9 +108,19 @@ export class MessageCache {
   /** One recipient's envelope sender (its VERP address) and signed message; throws when it cannot be rendered. */
   async messageFor(r: RecipientRow): Promise<{ from: string; raw: Buffer; onlyRecipient: boolean }> {
     const rendered = await (this.rendered.get(r.email_id) ?? Promise.reject(new Error('the email was not loaded')));
-    const raw = rendered.shared
-      ?? await renderMime(rendered.email, rendered.attachments, rendered.key, trackedBodies(rendered.email, rendered.plan, rendered.template!, this.opts.tokens, r.id));
-    return { from: `bounce+${r.verp_token}@${rendered.domain.return_path_host}`, raw, onlyRecipient: rendered.recipientCount === 1 };
+    const raw =
+      rendered.shared ??
+      (await renderMime(
+        rendered.email,
+        rendered.attachments,
+        rendered.key,
+        trackedBodies(rendered.email, rendered.plan, rendered.template!, this.opts.tokens, r.id),
+      ));
+    return {
+      from: `bounce+${r.verp_token}@${rendered.domain.return_path_host}`,
+      raw,
+      onlyRecipient: rendered.recipientCount === 1,
+    };
   }
 
   /** One claimed recipient is done with (recorded, skipped or lost): the email's rendering is dropped after its last. */

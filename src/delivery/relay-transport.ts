@@ -4,7 +4,12 @@ import { SmtpPool, type PoolTarget } from './smtp-pool.js';
 import type { Envelope, Transport } from './transport.js';
 
 /** Parses `smtp://user:pass@host:port` / `smtps://…`. */
-export function parseRelayUrl(url: string): { host: string; port: number; secure: boolean; auth?: { user: string; pass: string } } {
+export function parseRelayUrl(url: string): {
+  host: string;
+  port: number;
+  secure: boolean;
+  auth?: { user: string; pass: string };
+} {
   const u = new URL(url);
   const secure = u.protocol === 'smtps:';
   return {
@@ -31,7 +36,14 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function relayTarget(url: string): PoolTarget {
   const r = parseRelayUrl(url);
-  return { host: r.host, port: r.port, label: r.host, secure: r.secure, auth: r.auth, requireTls: !!r.auth && !r.secure && !isLoopbackHost(r.host) };
+  return {
+    host: r.host,
+    port: r.port,
+    label: r.host,
+    secure: r.secure,
+    auth: r.auth,
+    requireTls: !!r.auth && !r.secure && !isLoopbackHost(r.host),
+  };
 }
 
 /**
@@ -53,10 +65,19 @@ export class RelayTransport implements Transport {
     if ('outcome' in result) return result.outcome;
     const host = this.pool.target.label;
     if (result.failure === 'connect') {
-      return { kind: 'config_fault', reply: { code: null, text: `relay unreachable: ${result.error}`, dsn: '4.4.1', host } };
+      return {
+        kind: 'config_fault',
+        reply: { code: null, text: `relay unreachable: ${result.error}`, dsn: '4.4.1', host },
+      };
     }
-    const when = result.failure === 'data' ? 'after the message was sent, before the relay confirmed it' : 'during the transaction';
-    return { kind: 'temporary', reply: { code: null, text: `connection to the relay lost ${when}: ${result.error}`, dsn: '4.4.2', host } };
+    const when =
+      result.failure === 'data'
+        ? 'after the message was sent, before the relay confirmed it'
+        : 'during the transaction';
+    return {
+      kind: 'temporary',
+      reply: { code: null, text: `connection to the relay lost ${when}: ${result.error}`, dsn: '4.4.2', host },
+    };
   }
 
   async close(): Promise<void> {

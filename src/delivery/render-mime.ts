@@ -34,7 +34,11 @@ export async function renderMime(
     headers: parse<Record<string, string>>(email.headers_json, {}),
     messageId: email.message_id,
     date: new Date(email.created_at),
-    attachments: attachments.map((a) => ({ filename: a.filename, content: Buffer.from(a.content), contentType: a.content_type })),
+    attachments: attachments.map((a) => ({
+      filename: a.filename,
+      content: Buffer.from(a.content),
+      contentType: a.content_type,
+    })),
     // The composer would otherwise add X-Mailer-like noise; keep the message ours.
     disableFileAccess: true,
     disableUrlAccess: true,

@@ -12,8 +12,25 @@ export class SandboxTransport implements Transport {
   constructor(private readonly db: Kysely<Database>) {}
 
   async deliver(e: Envelope): Promise<AttemptOutcome> {
-    await insertCapture(this.db, { id: newId(), emailId: e.emailId, recipientId: e.recipientId, envelopeFrom: e.from, envelopeTo: e.to, raw: e.raw, now: Date.now() });
-    return { kind: 'accepted', reply: { code: 250, text: '250 2.0.0 Captured by the Taifa Mail sandbox', dsn: '2.0.0', host: 'sandbox', captured: true } };
+    await insertCapture(this.db, {
+      id: newId(),
+      emailId: e.emailId,
+      recipientId: e.recipientId,
+      envelopeFrom: e.from,
+      envelopeTo: e.to,
+      raw: e.raw,
+      now: Date.now(),
+    });
+    return {
+      kind: 'accepted',
+      reply: {
+        code: 250,
+        text: '250 2.0.0 Captured by the Taifa Mail sandbox',
+        dsn: '2.0.0',
+        host: 'sandbox',
+        captured: true,
+      },
+    };
   }
 
   async close(): Promise<void> {}

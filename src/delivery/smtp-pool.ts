@@ -64,7 +64,10 @@ export class SmtpPool {
   private open = 0;
   private closed = false;
 
-  constructor(readonly target: PoolTarget, private readonly opts: { maxConnections: number; heloName: string; timeoutMs: number }) {}
+  constructor(
+    readonly target: PoolTarget,
+    private readonly opts: { maxConnections: number; heloName: string; timeoutMs: number },
+  ) {}
 
   /** Sends one transaction; `serverName` (an MX host name) is what events report and TLS asks for. */
   async send(from: string, to: string, raw: Buffer, serverName = this.target.label): Promise<SendResult> {
@@ -77,7 +80,17 @@ export class SmtpPool {
       } catch (e) {
         const error = e as SmtpError;
         if (error.code === 'EAUTH') {
-          return { outcome: { kind: 'config_fault', reply: { code: error.responseCode ?? null, text: error.response ?? error.message, dsn: enhancedStatus(error.response ?? ''), host: serverName } } };
+          return {
+            outcome: {
+              kind: 'config_fault',
+              reply: {
+                code: error.responseCode ?? null,
+                text: error.response ?? error.message,
+                dsn: enhancedStatus(error.response ?? ''),
+                host: serverName,
+              },
+            },
+          };
         }
         return { failure: 'connect', error: describe(error) };
       }
@@ -119,7 +132,9 @@ export class SmtpPool {
           // The server answered: the session stays usable after RSET, unless it said 421 (closing).
           if (rejected.responseCode !== 421 && conn.usable) this.resetAndRelease(conn);
           else this.discard(conn);
-          return resolve({ outcome: classifySmtpReply(rejected.responseCode, rejected.response ?? rejected.message, serverName) });
+          return resolve({
+            outcome: classifySmtpReply(rejected.responseCode, rejected.response ?? rejected.message, serverName),
+          });
         }
         this.discard(conn);
         resolve({ failure: bodyStarted ? 'data' : 'session', error: describe(error) });
@@ -169,7 +184,10 @@ export class SmtpPool {
       await this.step(smtp, (done) => smtp.connect((err) => done(err ?? null)));
       if (t.auth) {
         // Sending without the configured credentials would only earn a rejection that looks like the recipient's fault.
-        if (!smtp.allowsAuth) throw Object.assign(new Error(`${t.label} does not offer AUTH, but credentials are configured`), { code: 'EAUTH' });
+        if (!smtp.allowsAuth)
+          throw Object.assign(new Error(`${t.label} does not offer AUTH, but credentials are configured`), {
+            code: 'EAUTH',
+          });
         await this.step(smtp, (done) => smtp.login(t.auth, (err) => done(err ?? null)));
       }
     } catch (error) {
@@ -178,7 +196,8 @@ export class SmtpPool {
       throw error;
     }
     conn.usable = !conn.gone;
-    if (!conn.usable) throw Object.assign(new Error('the connection closed while it was being set up'), { code: 'ECONNECTION' });
+    if (!conn.usable)
+      throw Object.assign(new Error('the connection closed while it was being set up'), { code: 'ECONNECTION' });
     return conn;
   }
 

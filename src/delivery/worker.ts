@@ -6,7 +6,13 @@ import type { RetryPolicy } from '../core/retry-policy.js';
 import type { AttemptOutcome } from '../core/smtp-outcome.js';
 import type { Store } from '../store/database.js';
 import type { GroupCommitter } from '../store/group-commit.js';
-import { claimDueRecipients, recordAttempt, releaseLeases, renewLeases, updateEmailStatus } from '../store/queue-repo.js';
+import {
+  claimDueRecipients,
+  recordAttempt,
+  releaseLeases,
+  renewLeases,
+  updateEmailStatus,
+} from '../store/queue-repo.js';
 import type { RecipientRow } from '../store/schema.js';
 import type { TrackingTokens } from '../tracking/tokens.js';
 import { groupForConnection } from './connection-groups.js';
@@ -25,7 +31,6 @@ export interface WorkerOptions {
   pollIntervalMs: number;
   policy: RetryPolicy;
 }
-
 
 /**
  * The delivery loop: claims due recipients under a lease (kept alive while held, see LeaseKeeper),
@@ -62,7 +67,8 @@ export class DeliveryWorker {
     this.messages = new MessageCache(store, { tokens: opts.tokens, publicUrl: opts.publicUrl });
     this.leases = new LeaseKeeper({
       leaseMs: opts.leaseMs,
-      renew: (ids, now) => committer.run((trx) => renewLeases(trx, { workerId: this.id, ids, now, leaseMs: opts.leaseMs })),
+      renew: (ids, now) =>
+        committer.run((trx) => renewLeases(trx, { workerId: this.id, ids, now, leaseMs: opts.leaseMs })),
       onLost: (ids) => this.leasesLost(ids),
       log,
     });
@@ -106,7 +112,10 @@ export class DeliveryWorker {
     clearTimeout(timer);
     if (!drained) {
       this.abandoned = true;
-      this.log.warn({ inFlight: this.inFlight.size, drainTimeoutMs }, 'drain timed out; the leases of transactions still in flight will expire and another process will retry them');
+      this.log.warn(
+        { inFlight: this.inFlight.size, drainTimeoutMs },
+        'drain timed out; the leases of transactions still in flight will expire and another process will retry them',
+      );
     }
     await this.leases.stop();
     await this.releaseUnstarted();
@@ -117,7 +126,9 @@ export class DeliveryWorker {
   private async releaseUnstarted(): Promise<void> {
     const ids = this.leases.ids().filter((id) => !this.inFlight.has(id));
     for (const id of ids) this.leases.drop(id);
-    await releaseLeases(this.store.db, this.id, ids, Date.now()).catch((error: unknown) => this.log.warn({ err: error }, 'could not release leases; they will expire'));
+    await releaseLeases(this.store.db, this.id, ids, Date.now()).catch((error: unknown) =>
+      this.log.warn({ err: error }, 'could not release leases; they will expire'),
+    );
   }
 
   /** Renewal found leases taken by another worker: unstarted ones are dropped (the fence covers the rest). */
@@ -156,7 +167,12 @@ export class DeliveryWorker {
       const limit = this.opts.concurrency * 2 - this.leases.count();
       if (limit > 0) {
         const now = Date.now();
-        claimed = await claimDueRecipients(this.store.db, this.store.dialect, { workerId: this.id, now, leaseMs: this.opts.leaseMs, limit });
+        claimed = await claimDueRecipients(this.store.db, this.store.dialect, {
+          workerId: this.id,
+          now,
+          leaseMs: this.opts.leaseMs,
+          limit,
+        });
         for (const r of claimed) this.leases.hold(r.id, r.locked_until ?? now + this.opts.leaseMs);
         if (claimed.length && !this.claimedOnce) {
           this.claimedOnce = true;
@@ -172,7 +188,12 @@ export class DeliveryWorker {
         this.leases.drop(r.id);
         this.messages.settle(r);
       }
-      await releaseLeases(this.store.db, this.id, claimed.map((r) => r.id), Date.now()).catch(() => undefined);
+      await releaseLeases(
+        this.store.db,
+        this.id,
+        claimed.map((r) => r.id),
+        Date.now(),
+      ).catch(() => undefined);
       claimed = [];
     } finally {
       this.claiming = false;
@@ -199,7 +220,10 @@ export class DeliveryWorker {
       for (const r of group) {
         if (this.stopping) return; // the rest of the group is released by stop()
         if (!this.leases.canStart(r.id, Date.now())) {
-          this.log.warn({ emailId: r.email_id, recipient: r.address }, 'lease about to expire before the transaction could start; leaving it to be claimed again');
+          this.log.warn(
+            { emailId: r.email_id, recipient: r.address },
+            'lease about to expire before the transaction could start; leaving it to be claimed again',
+          );
           this.leases.drop(r.id);
           this.messages.settle(r);
           continue;
@@ -208,7 +232,10 @@ export class DeliveryWorker {
         try {
           await this.attempt(r);
         } catch (error) {
-          this.log.error({ err: error, recipientId: r.id }, 'recording a delivery attempt failed; the lease will expire and it will be retried');
+          this.log.error(
+            { err: error, recipientId: r.id },
+            'recording a delivery attempt failed; the lease will expire and it will be retried',
+          );
         } finally {
           this.inFlight.delete(r.id);
           this.leases.drop(r.id);
@@ -230,46 +257,93 @@ export class DeliveryWorker {
       // Our own fault: nothing went out, and retrying will not help.
       const text = error instanceof Error ? error.message : String(error);
       this.log.error({ err: error, emailId: r.email_id, recipient: r.address }, 'could not render the message');
-      await this.record(r, { kind: 'config_fault', reply: { code: null, text: `could not render the message: ${text}`, dsn: null, host: null } }, true);
+      await this.record(
+        r,
+        {
+          kind: 'config_fault',
+          reply: { code: null, text: `could not render the message: ${text}`, dsn: null, host: null },
+        },
+        true,
+      );
       return;
     }
     const outcome = await this.transport.deliver({
-      emailId: r.email_id, recipientId: r.id, from: message.from, to: r.address, recipientDomain: r.domain, raw: message.raw,
+      emailId: r.email_id,
+      recipientId: r.id,
+      from: message.from,
+      to: r.address,
+      recipientDomain: r.domain,
+      raw: message.raw,
     });
     await this.record(r, outcome, false, message.onlyRecipient);
   }
 
   private async record(r: RecipientRow, outcome: AttemptOutcome, fatal: boolean, onlyRecipient = false): Promise<void> {
     if (this.abandoned) {
-      this.log.warn({ emailId: r.email_id, recipient: r.address, reply: outcome.reply.text }, 'drain timed out: outcome not recorded; the lease will expire and the recipient will be tried again');
+      this.log.warn(
+        { emailId: r.email_id, recipient: r.address, reply: outcome.reply.text },
+        'drain timed out: outcome not recorded; the lease will expire and the recipient will be tried again',
+      );
       return;
     }
     const now = Date.now();
     const attempt = r.attempts + 1;
     const decision = fatal
-      ? { status: 'failed' as const, nextAttemptAt: null, events: [{ type: 'failed', metadata: { reason: outcome.reply.text, attempt } }] }
-      : decideAttempt(outcome, { attempt, firstAttemptAt: r.first_attempt_at, now, policy: this.opts.policy, confirmsDelivery: this.transport.confirmsDelivery });
+      ? {
+          status: 'failed' as const,
+          nextAttemptAt: null,
+          events: [{ type: 'failed', metadata: { reason: outcome.reply.text, attempt } }],
+        }
+      : decideAttempt(outcome, {
+          attempt,
+          firstAttemptAt: r.first_attempt_at,
+          now,
+          policy: this.opts.policy,
+          confirmsDelivery: this.transport.confirmsDelivery,
+        });
     const recorded = await this.committer.run(async (trx) => {
       const statuses = await recordAttempt(trx, {
-        recipientId: r.id, emailId: r.email_id, workerId: this.id, status: decision.status, now, nextAttemptAt: decision.nextAttemptAt, onlyRecipient,
+        recipientId: r.id,
+        emailId: r.email_id,
+        workerId: this.id,
+        status: decision.status,
+        now,
+        nextAttemptAt: decision.nextAttemptAt,
+        onlyRecipient,
         lastReply: JSON.stringify(outcome.reply),
         events: decision.events.map((ev) => ({
-          id: newId(), email_id: r.email_id, account_id: r.account_id, recipient_id: r.id, recipient: r.address,
-          event_type: ev.type, metadata: JSON.stringify(ev.metadata), bot: null, created_at: now,
+          id: newId(),
+          email_id: r.email_id,
+          account_id: r.account_id,
+          recipient_id: r.id,
+          recipient: r.address,
+          event_type: ev.type,
+          metadata: JSON.stringify(ev.metadata),
+          bot: null,
+          created_at: now,
         })),
       });
       // The lease was lost (it expired and another worker claimed the recipient): its outcome stands, not ours.
       if (statuses === null) return false;
       const status = emailStatusOf(statuses);
       await updateEmailStatus(trx, r.email_id, {
-        status, now, sent: decision.status === 'sent' || decision.status === 'delivered', delivered: status === 'delivered',
+        status,
+        now,
+        sent: decision.status === 'sent' || decision.status === 'delivered',
+        delivered: status === 'delivered',
       });
       return true;
     });
     if (!recorded) {
-      this.log.warn({ emailId: r.email_id, recipient: r.address, status: decision.status, reply: outcome.reply.text }, 'lease lost to another worker during the transaction; this outcome is not recorded');
+      this.log.warn(
+        { emailId: r.email_id, recipient: r.address, status: decision.status, reply: outcome.reply.text },
+        'lease lost to another worker during the transaction; this outcome is not recorded',
+      );
       return;
     }
-    this.log.debug({ emailId: r.email_id, recipient: r.address, status: decision.status, reply: outcome.reply.text }, 'delivery attempt');
+    this.log.debug(
+      { emailId: r.email_id, recipient: r.address, status: decision.status, reply: outcome.reply.text },
+      'delivery attempt',
+    );
   }
 }

@@ -14,20 +14,27 @@ async function lookup(resolver: dns.Resolver, r: DomainRecord): Promise<string[]
 }
 
 /** Looks every record up in DNS and reports, per record, whether it was found and whether it matches. */
-export async function checkRecords(resolver: dns.Resolver, records: readonly DomainRecord[], mtaHost: string): Promise<DomainRecord[]> {
-  return Promise.all(records.map(async (r): Promise<DomainRecord> => {
-    let values: string[];
-    try {
-      values = await lookup(resolver, r);
-    } catch (error) {
-      if (NOT_FOUND_CODES.has(dnsErrorCode(error))) return { ...r, status: 'missing', found: false, matches: false, current_values: [] };
-      return { ...r, status: 'temporary_failure', found: false, matches: false, current_values: [] };
-    }
-    const ofKind = values.filter((v) => recordIsOfKind(r, v));
-    const matches = values.some((v) => recordMatches(r, v, mtaHost));
-    const status = matches ? 'verified' : ofKind.length ? 'mismatch' : 'missing';
-    return { ...r, status, found: ofKind.length > 0, matches, current_values: ofKind };
-  }));
+export async function checkRecords(
+  resolver: dns.Resolver,
+  records: readonly DomainRecord[],
+  mtaHost: string,
+): Promise<DomainRecord[]> {
+  return Promise.all(
+    records.map(async (r): Promise<DomainRecord> => {
+      let values: string[];
+      try {
+        values = await lookup(resolver, r);
+      } catch (error) {
+        if (NOT_FOUND_CODES.has(dnsErrorCode(error)))
+          return { ...r, status: 'missing', found: false, matches: false, current_values: [] };
+        return { ...r, status: 'temporary_failure', found: false, matches: false, current_values: [] };
+      }
+      const ofKind = values.filter((v) => recordIsOfKind(r, v));
+      const matches = values.some((v) => recordMatches(r, v, mtaHost));
+      const status = matches ? 'verified' : ofKind.length ? 'mismatch' : 'missing';
+      return { ...r, status, found: ofKind.length > 0, matches, current_values: ofKind };
+    }),
+  );
 }
 
 /** The sandbox's verification: every record counts as published and matching. */

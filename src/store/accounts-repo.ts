@@ -15,28 +15,64 @@ export interface KeyOwner {
 /** Creates an account with its first user and that user's first API key (by hash). */
 export async function insertAccountWithKey(
   db: Kysely<Database>,
-  a: { accountId: string; userId: string; keyId: string; name: string; plan: string; keyHash: string; keyPrefix: string; now: number },
+  a: {
+    accountId: string;
+    userId: string;
+    keyId: string;
+    name: string;
+    plan: string;
+    keyHash: string;
+    keyPrefix: string;
+    now: number;
+  },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await trx.insertInto('accounts').values({ id: a.accountId, name: a.name, plan: a.plan, limits: null, settings: null, created_at: a.now }).execute();
-    await trx.insertInto('users').values({ id: a.userId, account_id: a.accountId, email: null, name: 'Owner', created_at: a.now }).execute();
-    await trx.insertInto('api_keys').values({
-      id: a.keyId, account_id: a.accountId, user_id: a.userId, name: 'Default key', prefix: a.keyPrefix, key_hash: a.keyHash, created_at: a.now, last_used_at: null,
-    }).execute();
+    await trx
+      .insertInto('accounts')
+      .values({ id: a.accountId, name: a.name, plan: a.plan, limits: null, settings: null, created_at: a.now })
+      .execute();
+    await trx
+      .insertInto('users')
+      .values({ id: a.userId, account_id: a.accountId, email: null, name: 'Owner', created_at: a.now })
+      .execute();
+    await trx
+      .insertInto('api_keys')
+      .values({
+        id: a.keyId,
+        account_id: a.accountId,
+        user_id: a.userId,
+        name: 'Default key',
+        prefix: a.keyPrefix,
+        key_hash: a.keyHash,
+        created_at: a.now,
+        last_used_at: null,
+      })
+      .execute();
   });
 }
 
 /** How many accounts exist (0 on a fresh install). */
 export async function countAccounts(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('accounts')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /** The owner of a key hash, or undefined. */
 export async function findKeyOwner(db: Kysely<Database>, keyHash: string): Promise<KeyOwner | undefined> {
-  const row = await db.selectFrom('api_keys')
+  const row = await db
+    .selectFrom('api_keys')
     .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
-    .select(['api_keys.id as keyId', 'api_keys.account_id as accountId', 'api_keys.user_id as userId', 'accounts.plan as plan', 'accounts.limits as limits', 'api_keys.last_used_at as lastUsedAt'])
+    .select([
+      'api_keys.id as keyId',
+      'api_keys.account_id as accountId',
+      'api_keys.user_id as userId',
+      'accounts.plan as plan',
+      'accounts.limits as limits',
+      'api_keys.last_used_at as lastUsedAt',
+    ])
     .where('api_keys.key_hash', '=', keyHash)
     .executeTakeFirst();
   return row;
@@ -48,13 +84,26 @@ export async function touchApiKey(db: Kysely<Database>, keyId: string, now: numb
 }
 
 /** Sets an account's limit overrides (JSON) and optionally its plan; false when the account does not exist. */
-export async function updateAccountLimits(db: Kysely<Database>, accountId: string, u: { limits?: string | null; plan?: string }): Promise<boolean> {
-  const r = await db.updateTable('accounts').set({ ...(u.limits !== undefined ? { limits: u.limits } : {}), ...(u.plan ? { plan: u.plan } : {}) })
-    .where('id', '=', accountId).executeTakeFirst();
+export async function updateAccountLimits(
+  db: Kysely<Database>,
+  accountId: string,
+  u: { limits?: string | null; plan?: string },
+): Promise<boolean> {
+  const r = await db
+    .updateTable('accounts')
+    .set({ ...(u.limits !== undefined ? { limits: u.limits } : {}), ...(u.plan ? { plan: u.plan } : {}) })
+    .where('id', '=', accountId)
+    .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
 
 /** Every account, oldest first (for the operator's command line). */
-export async function listAccounts(db: Kysely<Database>): Promise<Array<{ id: string; name: string; plan: string; limits: string | null; created_at: number }>> {
-  return db.selectFrom('accounts').select(['id', 'name', 'plan', 'limits', 'created_at']).orderBy('created_at').execute();
+export async function listAccounts(
+  db: Kysely<Database>,
+): Promise<Array<{ id: string; name: string; plan: string; limits: string | null; created_at: number }>> {
+  return db
+    .selectFrom('accounts')
+    .select(['id', 'name', 'plan', 'limits', 'created_at'])
+    .orderBy('created_at')
+    .execute();
 }

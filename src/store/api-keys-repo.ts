@@ -6,14 +6,30 @@ export async function insertApiKey(
   db: Kysely<Database>,
   k: { id: string; accountId: string; userId: string; name: string; prefix: string; keyHash: string; now: number },
 ): Promise<void> {
-  await db.insertInto('api_keys').values({
-    id: k.id, account_id: k.accountId, user_id: k.userId, name: k.name, prefix: k.prefix, key_hash: k.keyHash, created_at: k.now, last_used_at: null,
-  }).execute();
+  await db
+    .insertInto('api_keys')
+    .values({
+      id: k.id,
+      account_id: k.accountId,
+      user_id: k.userId,
+      name: k.name,
+      prefix: k.prefix,
+      key_hash: k.keyHash,
+      created_at: k.now,
+      last_used_at: null,
+    })
+    .execute();
 }
 
 /** An account's keys, newest first. */
 export async function listApiKeys(db: Kysely<Database>, accountId: string): Promise<ApiKeyRow[]> {
-  return db.selectFrom('api_keys').selectAll().where('account_id', '=', accountId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
 }
 
 /** Deletes one of an account's keys; false when it does not exist in that account. */

@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  type Migration,
+  type MigrationProvider,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from 'kysely';
 import type { Database } from './schema.js';
 import { DurableSqliteDialect, WalCheckpointer, WalSync, writesData } from './sqlite-durable.js';
 import * as m0001 from './migrations/0001-foundation.js';
@@ -27,7 +35,10 @@ const PG_INT8 = 20;
 const PG_NUMERIC = 1700;
 
 /** Opens `sqlite:PATH` (WAL, each write fsynced before it is reported done) or `postgres://…` (synchronous_commit=on). */
-export function openStore(databaseUrl: string, options: { poolSize?: number; checkpointEveryMs?: number; walRestartPages?: number } = {}): Store {
+export function openStore(
+  databaseUrl: string,
+  options: { poolSize?: number; checkpointEveryMs?: number; walRestartPages?: number } = {},
+): Store {
   if (databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://')) {
     // Times and counters are bigint; they fit in a double for the next 285,000 years.
     const types = {
@@ -50,7 +61,8 @@ export function openStore(databaseUrl: string, options: { poolSize?: number; che
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
-  if (!databaseUrl.startsWith('sqlite:')) throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got "${databaseUrl}"`);
+  if (!databaseUrl.startsWith('sqlite:'))
+    throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got "${databaseUrl}"`);
   const file = databaseUrl.slice('sqlite:'.length);
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new SQLite(file);
@@ -66,15 +78,25 @@ export function openStore(databaseUrl: string, options: { poolSize?: number; che
   const wal = onDisk ? new WalSync(`${path.resolve(file)}-wal`) : null;
   const restartPages = options.walRestartPages ?? WAL_RESTART_PAGES;
   // Checkpoints run in a thread of their own (WalCheckpointer), not inside a COMMIT on the event loop.
-  const checkpointer = !onDisk ? null : new WalCheckpointer(path.resolve(file), { everyMs: options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS, restartFrames: restartPages }, (message) => {
-    process.emitWarning(`SQLite checkpoint failed: ${message}`);
-  });
+  const checkpointer = !onDisk
+    ? null
+    : new WalCheckpointer(
+        path.resolve(file),
+        { everyMs: options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS, restartFrames: restartPages },
+        (message) => {
+          process.emitWarning(`SQLite checkpoint failed: ${message}`);
+        },
+      );
   if (checkpointer) sqlite.pragma('wal_autocheckpoint = 0');
   // When the WAL starts over, its file is cut back to this size.
   sqlite.pragma(`journal_size_limit = ${restartPages * 4096}`);
-  const db = new Kysely<Database>({ dialect: new DurableSqliteDialect({ database: withStatementCache(sqlite, wal) }, wal, checkpointer) });
+  const db = new Kysely<Database>({
+    dialect: new DurableSqliteDialect({ database: withStatementCache(sqlite, wal) }, wal, checkpointer),
+  });
   return {
-    db, dialect: 'sqlite', ...(wal ? { wal } : {}),
+    db,
+    dialect: 'sqlite',
+    ...(wal ? { wal } : {}),
     close: async () => {
       await db.destroy();
       wal?.close();

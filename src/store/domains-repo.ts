@@ -8,17 +8,37 @@ export async function insertDomain(db: Kysely<Database>, row: Insertable<Domains
 
 /** An account's domains, oldest first. */
 export async function listDomains(db: Kysely<Database>, accountId: string): Promise<DomainRow[]> {
-  return db.selectFrom('domains').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute();
+  return db
+    .selectFrom('domains')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }
 
 /** One of an account's domains, or undefined. */
 export async function getDomain(db: Kysely<Database>, accountId: string, id: string): Promise<DomainRow | undefined> {
-  return db.selectFrom('domains').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+  return db
+    .selectFrom('domains')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 /** One of an account's domains by name, or undefined. */
-export async function findDomainByName(db: Kysely<Database>, accountId: string, name: string): Promise<DomainRow | undefined> {
-  return db.selectFrom('domains').selectAll().where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+export async function findDomainByName(
+  db: Kysely<Database>,
+  accountId: string,
+  name: string,
+): Promise<DomainRow | undefined> {
+  return db
+    .selectFrom('domains')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('name', '=', name)
+    .executeTakeFirst();
 }
 
 /** A domain by id, whatever its account (for the delivery worker). */
@@ -36,7 +56,13 @@ export async function deleteDomain(db: Kysely<Database>, accountId: string, id: 
 export async function updateDomainSettings(
   db: Kysely<Database>,
   id: string,
-  s: { open_tracking?: number; click_tracking?: number; pixel_position?: string; tracking_host?: string | null; updated_at: number },
+  s: {
+    open_tracking?: number;
+    click_tracking?: number;
+    pixel_position?: string;
+    tracking_host?: string | null;
+    updated_at: number;
+  },
 ): Promise<void> {
   await db.updateTable('domains').set(s).where('id', '=', id).execute();
 }
@@ -47,7 +73,8 @@ export async function saveVerification(
   id: string,
   v: { status: string; records: string; now: number; verifiedAt: number | null },
 ): Promise<void> {
-  await db.updateTable('domains')
+  await db
+    .updateTable('domains')
     .set({ status: v.status, records: v.records, last_checked_at: v.now, updated_at: v.now, verified_at: v.verifiedAt })
     .where('id', '=', id)
     .execute();

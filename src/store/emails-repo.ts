@@ -2,7 +2,15 @@ import type { Insertable, Kysely, Transaction } from 'kysely';
 import { insertRows } from './insert-rows.js';
 import { indexEmails } from './search-repo.js';
 import type {
-  AttachmentRow, Database, EmailAttachmentsTable, EmailRow, EventRow, NewEmail, NewEvent, NewRecipient, RecipientRow,
+  AttachmentRow,
+  Database,
+  EmailAttachmentsTable,
+  EmailRow,
+  EventRow,
+  NewEmail,
+  NewEvent,
+  NewRecipient,
+  RecipientRow,
 } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -40,12 +48,25 @@ export async function insertAcceptedEmails(trx: Db, list: AcceptedRows[]): Promi
   // One attachment per statement: a multi-row insert of large blobs would hit size limits.
   for (const a of list.flatMap((e) => e.attachments)) await trx.insertInto('email_attachments').values(a).execute();
   for (const rows of chunks(list.flatMap((e) => e.events))) await insertRows(trx, 'email_events', rows);
-  await indexEmails(trx, list.map((e) => ({ id: e.email.id, accountId: e.email.account_id, createdAt: e.email.created_at, tokens: e.searchTokens })));
+  await indexEmails(
+    trx,
+    list.map((e) => ({
+      id: e.email.id,
+      accountId: e.email.account_id,
+      createdAt: e.email.created_at,
+      tokens: e.searchTokens,
+    })),
+  );
 }
 
 /** One of an account's emails, or undefined. */
 export async function getEmail(db: Db, accountId: string, id: string): Promise<EmailRow | undefined> {
-  return db.selectFrom('emails').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+  return db
+    .selectFrom('emails')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 /** An email's recipients in the order they were given. */
@@ -59,24 +80,45 @@ export async function listAttachments(db: Db, emailId: string): Promise<Attachme
 }
 
 /** An email's events, oldest first, after an optional event id (ids are time-ordered). */
-export async function listEvents(db: Db, emailId: string, opts: { after?: string; limit?: number } = {}): Promise<EventRow[]> {
+export async function listEvents(
+  db: Db,
+  emailId: string,
+  opts: { after?: string; limit?: number } = {},
+): Promise<EventRow[]> {
   let q = db.selectFrom('email_events').selectAll().where('email_id', '=', emailId);
   if (opts.after) q = q.where('id', '>', opts.after);
-  return q.orderBy('id').limit(opts.limit ?? 1000).execute();
+  return q
+    .orderBy('id')
+    .limit(opts.limit ?? 1000)
+    .execute();
 }
 
 /** Emails and their attachments by id, for the delivery worker (two queries for a whole claim). */
-export async function loadEmailsForDelivery(db: Db, ids: string[]): Promise<Map<string, { email: EmailRow; attachments: AttachmentRow[] }>> {
+export async function loadEmailsForDelivery(
+  db: Db,
+  ids: string[],
+): Promise<Map<string, { email: EmailRow; attachments: AttachmentRow[] }>> {
   const out = new Map<string, { email: EmailRow; attachments: AttachmentRow[] }>();
   if (ids.length === 0) return out;
-  for (const email of await db.selectFrom('emails').selectAll().where('id', 'in', ids).execute()) out.set(email.id, { email, attachments: [] });
-  const attachments = await db.selectFrom('email_attachments').selectAll().where('email_id', 'in', ids).orderBy('email_id').orderBy('position').execute();
+  for (const email of await db.selectFrom('emails').selectAll().where('id', 'in', ids).execute())
+    out.set(email.id, { email, attachments: [] });
+  const attachments = await db
+    .selectFrom('email_attachments')
+    .selectAll()
+    .where('email_id', 'in', ids)
+    .orderBy('email_id')
+    .orderBy('position')
+    .execute();
   for (const a of attachments) out.get(a.email_id)?.attachments.push(a);
   return out;
 }
 
 /** An account's emails, newest first, optionally of some statuses. */
-export async function listEmails(db: Db, accountId: string, o: { statuses: string[]; limit: number; offset: number }): Promise<EmailRow[]> {
+export async function listEmails(
+  db: Db,
+  accountId: string,
+  o: { statuses: string[]; limit: number; offset: number },
+): Promise<EmailRow[]> {
   let q = db.selectFrom('emails').selectAll().where('account_id', '=', accountId);
   if (o.statuses.length) q = q.where('status', 'in', o.statuses);
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(o.limit).offset(o.offset).execute();
@@ -91,14 +133,25 @@ export async function listEmails(db: Db, accountId: string, o: { statuses: strin
  * would split, or, when that millisecond fills the page, holds all of its rows, so that `since`
  * alone is lossless too.
  */
-export async function listUpdates(db: Db, accountId: string, o: { since: number; afterId?: string; until: number; limit: number }): Promise<EmailRow[]> {
-  const changed = () => db.selectFrom('emails').selectAll().where('account_id', '=', accountId).where('updated_at', '<=', o.until);
+export async function listUpdates(
+  db: Db,
+  accountId: string,
+  o: { since: number; afterId?: string; until: number; limit: number },
+): Promise<EmailRow[]> {
+  const changed = () =>
+    db.selectFrom('emails').selectAll().where('account_id', '=', accountId).where('updated_at', '<=', o.until);
   const rows = await changed()
-    .where((eb) => (o.afterId
-      ? eb.or([eb('updated_at', '>', o.since), eb.and([eb('updated_at', '=', o.since), eb('id', '>', o.afterId)])])
-      : eb('updated_at', '>', o.since)))
-    .orderBy('updated_at').orderBy('id').limit(o.limit + 1).execute();
-  if (o.afterId || rows.length <= o.limit || rows[o.limit]!.updated_at !== rows[o.limit - 1]!.updated_at) return rows.slice(0, o.limit);
+    .where((eb) =>
+      o.afterId
+        ? eb.or([eb('updated_at', '>', o.since), eb.and([eb('updated_at', '=', o.since), eb('id', '>', o.afterId)])])
+        : eb('updated_at', '>', o.since),
+    )
+    .orderBy('updated_at')
+    .orderBy('id')
+    .limit(o.limit + 1)
+    .execute();
+  if (o.afterId || rows.length <= o.limit || rows[o.limit]!.updated_at !== rows[o.limit - 1]!.updated_at)
+    return rows.slice(0, o.limit);
   const split = rows[o.limit]!.updated_at;
   const first = rows.findIndex((r) => r.updated_at === split);
   if (first > 0) return rows.slice(0, first);

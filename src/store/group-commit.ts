@@ -16,7 +16,9 @@ export const WRITE_STEP_TIMEOUT_MS = 2000;
 export async function boundWriteTransaction(trx: Transaction<Database>): Promise<void> {
   if (!isPostgres(trx)) return;
   const ms = String(WRITE_STEP_TIMEOUT_MS);
-  await sql`SELECT set_config('statement_timeout', ${ms}, true), set_config('idle_in_transaction_session_timeout', ${ms}, true)`.execute(trx);
+  await sql`SELECT set_config('statement_timeout', ${ms}, true), set_config('idle_in_transaction_session_timeout', ${ms}, true)`.execute(
+    trx,
+  );
 }
 
 /** Lets the units of a group hand rows to one shared write made after all of them, before the commit. */
@@ -30,7 +32,10 @@ export interface GroupBatch {
 type Work<T> = (trx: Transaction<Database>, batch: GroupBatch) => Promise<T>;
 
 class Batches implements GroupBatch {
-  private readonly byKey = new Map<string, { items: unknown[]; flush: (trx: Transaction<Database>, items: unknown[]) => Promise<void> }>();
+  private readonly byKey = new Map<
+    string,
+    { items: unknown[]; flush: (trx: Transaction<Database>, items: unknown[]) => Promise<void> }
+  >();
   private readonly objects = new Map<string, unknown>();
 
   shared<T>(key: string, make: () => T): T {
@@ -41,7 +46,11 @@ class Batches implements GroupBatch {
   add<I>(key: string, item: I, flush: (trx: Transaction<Database>, items: I[]) => Promise<void>): void {
     const entry = this.byKey.get(key);
     if (entry) entry.items.push(item);
-    else this.byKey.set(key, { items: [item], flush: flush as (trx: Transaction<Database>, items: unknown[]) => Promise<void> });
+    else
+      this.byKey.set(key, {
+        items: [item],
+        flush: flush as (trx: Transaction<Database>, items: unknown[]) => Promise<void>,
+      });
   }
 
   async flushAll(trx: Transaction<Database>): Promise<void> {
@@ -76,7 +85,10 @@ export class GroupCommitter {
   private running = 0;
   private scheduled = false;
 
-  constructor(private readonly db: Kysely<Database>, private readonly opts: { maxGroup?: number; concurrency?: number } = {}) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly opts: { maxGroup?: number; concurrency?: number } = {},
+  ) {}
 
   /** Runs `work` inside a shared transaction; resolves only after that transaction committed. */
   run<T>(work: Work<T>, orderKey = ''): Promise<T> {
@@ -104,7 +116,9 @@ export class GroupCommitter {
   private async flush(): Promise<void> {
     if (this.queue.length === 0 || this.running >= (this.opts.concurrency ?? 1)) return;
     this.running++;
-    const group = this.queue.splice(0, this.opts.maxGroup ?? 256).sort((a, b) => (a.orderKey < b.orderKey ? -1 : a.orderKey > b.orderKey ? 1 : 0));
+    const group = this.queue
+      .splice(0, this.opts.maxGroup ?? 256)
+      .sort((a, b) => (a.orderKey < b.orderKey ? -1 : a.orderKey > b.orderKey ? 1 : 0));
     try {
       const results: unknown[] = [];
       await this.db.transaction().execute(async (trx) => {
@@ -126,13 +140,15 @@ export class GroupCommitter {
   private async runAlone(p: Pending): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return p.resolve(await this.db.transaction().execute(async (trx) => {
-          await boundWriteTransaction(trx);
-          const batches = new Batches();
-          const result = await p.work(trx, batches);
-          await batches.flushAll(trx);
-          return result;
-        }));
+        return p.resolve(
+          await this.db.transaction().execute(async (trx) => {
+            await boundWriteTransaction(trx);
+            const batches = new Batches();
+            const result = await p.work(trx, batches);
+            await batches.flushAll(trx);
+            return result;
+          }),
+        );
       } catch (error) {
         if (attempt >= ALONE_ATTEMPTS || !isRetryable(error)) return p.reject(error);
       }

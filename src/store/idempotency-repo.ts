@@ -14,9 +14,18 @@ export interface StoredResponse {
 }
 
 /** The stored answer for a key used within the last 24 h, or undefined. */
-export async function findIdempotentResponse(db: Db, accountId: string, key: string, now: number): Promise<StoredResponse | undefined> {
-  const row = await db.selectFrom('idempotency_keys').select(['request_hash', 'status_code', 'response'])
-    .where('account_id', '=', accountId).where('key', '=', key).where('created_at', '>', now - IDEMPOTENCY_TTL_MS)
+export async function findIdempotentResponse(
+  db: Db,
+  accountId: string,
+  key: string,
+  now: number,
+): Promise<StoredResponse | undefined> {
+  const row = await db
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'status_code', 'response'])
+    .where('account_id', '=', accountId)
+    .where('key', '=', key)
+    .where('created_at', '>', now - IDEMPOTENCY_TTL_MS)
     .executeTakeFirst();
   return row ? { requestHash: row.request_hash, statusCode: row.status_code, response: row.response } : undefined;
 }
@@ -29,10 +38,22 @@ export async function claimIdempotencyKey(
   trx: Db,
   k: { accountId: string; key: string; requestHash: string; statusCode: number; response: string; now: number },
 ): Promise<boolean> {
-  await trx.deleteFrom('idempotency_keys').where('account_id', '=', k.accountId).where('key', '=', k.key)
-    .where('created_at', '<=', k.now - IDEMPOTENCY_TTL_MS).execute();
-  const r = await trx.insertInto('idempotency_keys')
-    .values({ account_id: k.accountId, key: k.key, request_hash: k.requestHash, status_code: k.statusCode, response: k.response, created_at: k.now })
+  await trx
+    .deleteFrom('idempotency_keys')
+    .where('account_id', '=', k.accountId)
+    .where('key', '=', k.key)
+    .where('created_at', '<=', k.now - IDEMPOTENCY_TTL_MS)
+    .execute();
+  const r = await trx
+    .insertInto('idempotency_keys')
+    .values({
+      account_id: k.accountId,
+      key: k.key,
+      request_hash: k.requestHash,
+      status_code: k.statusCode,
+      response: k.response,
+      created_at: k.now,
+    })
     .onConflict((oc) => oc.columns(['account_id', 'key']).doNothing())
     .executeTakeFirst();
   return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
@@ -45,5 +66,8 @@ export async function releaseIdempotencyKey(trx: Db, accountId: string, key: str
 
 /** Deletes keys older than 24 h. */
 export async function purgeIdempotencyKeys(db: Db, now: number): Promise<void> {
-  await db.deleteFrom('idempotency_keys').where('created_at', '<=', now - IDEMPOTENCY_TTL_MS).execute();
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('created_at', '<=', now - IDEMPOTENCY_TTL_MS)
+    .execute();
 }

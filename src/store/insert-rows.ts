@@ -30,7 +30,11 @@ function insertText(pg: boolean, table: string, columns: readonly string[], rows
  * the table, the columns and the number of rows. Rows must share one set of columns with no
  * `undefined` value (Kysely reads `undefined` as "the column's default"); other rows go through Kysely.
  */
-export async function insertRows<T extends keyof Database & string>(db: Db, table: T, rows: ReadonlyArray<Insertable<Database[T]>>): Promise<void> {
+export async function insertRows<T extends keyof Database & string>(
+  db: Db,
+  table: T,
+  rows: ReadonlyArray<Insertable<Database[T]>>,
+): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!);
   const params: unknown[] = new Array(rows.length * columns.length);
@@ -47,7 +51,14 @@ export async function insertRows<T extends keyof Database & string>(db: Db, tabl
   await db.executeQuery(CompiledQuery.raw(insertText(isPostgres(db), table, columns, rows.length), params));
 }
 
-async function fallback<T extends keyof Database & string>(db: Db, table: T, rows: ReadonlyArray<Insertable<Database[T]>>): Promise<void> {
+async function fallback<T extends keyof Database & string>(
+  db: Db,
+  table: T,
+  rows: ReadonlyArray<Insertable<Database[T]>>,
+): Promise<void> {
   // Kysely's types cannot follow a table chosen by a type parameter; the rows are that table's.
-  await db.insertInto(table).values(rows as never).execute();
+  await db
+    .insertInto(table)
+    .values(rows as never)
+    .execute();
 }

@@ -20,10 +20,13 @@ export async function claimDueRecipients(
   c: { workerId: string; now: number; leaseMs: number; limit: number },
 ): Promise<RecipientRow[]> {
   const until = c.now + c.leaseMs;
-  return db.updateTable('email_recipients')
+  return db
+    .updateTable('email_recipients')
     .set({ locked_by: c.workerId, locked_until: until, next_attempt_at: until })
     .where('id', 'in', (eb) => {
-      let sub = eb.selectFrom('email_recipients').select('id')
+      let sub = eb
+        .selectFrom('email_recipients')
+        .select('id')
         .where(WAITING)
         .where('next_attempt_at', '<=', c.now)
         .orderBy('next_attempt_at')
@@ -40,10 +43,14 @@ export async function claimDueRecipients(
  * UPDATE. The next attempt time moves with the lease, or another worker's claim would take the
  * recipient when the first lease term ends. Returns the ids renewed; a missing one was lost.
  */
-export async function renewLeases(db: Kysely<Database>, c: { workerId: string; ids: string[]; now: number; leaseMs: number }): Promise<string[]> {
+export async function renewLeases(
+  db: Kysely<Database>,
+  c: { workerId: string; ids: string[]; now: number; leaseMs: number },
+): Promise<string[]> {
   if (c.ids.length === 0) return [];
   const until = c.now + c.leaseMs;
-  const rows = await db.updateTable('email_recipients')
+  const rows = await db
+    .updateTable('email_recipients')
     .set({ locked_until: until, next_attempt_at: until })
     .where('locked_by', '=', c.workerId)
     .where('id', 'in', c.ids)
@@ -74,7 +81,8 @@ export interface AttemptRecord {
  * a second outcome over another's. Otherwise returns the recipient statuses of the email after the change.
  */
 export async function recordAttempt(trx: Transaction<Database>, r: AttemptRecord): Promise<string[] | null> {
-  const updated = await trx.updateTable('email_recipients')
+  const updated = await trx
+    .updateTable('email_recipients')
     .set((eb) => ({
       status: r.status,
       attempts: eb('attempts', '+', 1),
@@ -92,7 +100,12 @@ export async function recordAttempt(trx: Transaction<Database>, r: AttemptRecord
   if (Number(updated.numUpdatedRows) === 0) return null;
   if (r.events.length) await trx.insertInto('email_events').values(r.events).execute();
   if (r.onlyRecipient) return [r.status];
-  const rows = await trx.selectFrom('email_recipients').select('status').where('email_id', '=', r.emailId).orderBy('position').execute();
+  const rows = await trx
+    .selectFrom('email_recipients')
+    .select('status')
+    .where('email_id', '=', r.emailId)
+    .orderBy('position')
+    .execute();
   return rows.map((row) => row.status);
 }
 
@@ -102,7 +115,8 @@ export async function updateEmailStatus(
   emailId: string,
   u: { status: string; now: number; sent: boolean; delivered: boolean },
 ): Promise<void> {
-  await trx.updateTable('emails')
+  await trx
+    .updateTable('emails')
     .set((eb) => ({
       status: u.status,
       updated_at: u.now,
@@ -116,7 +130,8 @@ export async function updateEmailStatus(
 /** Gives back leases a stopping worker holds but never attempted, so they are due at once elsewhere. */
 export async function releaseLeases(db: Kysely<Database>, workerId: string, ids: string[], now: number): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('email_recipients')
+  await db
+    .updateTable('email_recipients')
     .set({ locked_by: null, locked_until: null, next_attempt_at: now })
     .where('locked_by', '=', workerId)
     .where('id', 'in', ids)

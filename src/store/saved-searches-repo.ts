@@ -8,8 +8,15 @@ export async function getSavedSearches(db: Kysely<Database>, userId: string): Pr
 }
 
 /** Replaces a user's saved searches. */
-export async function putSavedSearches(db: Kysely<Database>, userId: string, searches: string, now: number): Promise<void> {
-  await db.insertInto('saved_searches').values({ user_id: userId, searches, updated_at: now })
+export async function putSavedSearches(
+  db: Kysely<Database>,
+  userId: string,
+  searches: string,
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto('saved_searches')
+    .values({ user_id: userId, searches, updated_at: now })
     .onConflict((oc) => oc.column('user_id').doUpdateSet({ searches, updated_at: now }))
     .execute();
 }

@@ -17,20 +17,31 @@ function ftsString(token: string): string {
 }
 
 /** Adds accepted emails' tokens to the search index (multi-row statements), in the caller's transaction. */
-export async function indexEmails(trx: Db, list: Array<{ id: string; accountId: string; createdAt: number; tokens: string[] }>): Promise<void> {
+export async function indexEmails(
+  trx: Db,
+  list: Array<{ id: string; accountId: string; createdAt: number; tokens: string[] }>,
+): Promise<void> {
   const pg = isPostgres(trx);
   for (let i = 0; i < list.length; i += 400) {
-    const rows = list.slice(i, i + 400).map((e) => (pg
-      ? sql`(${e.id}, ${e.accountId}, ${e.createdAt}, ${e.tokens.slice(0, 16000).map((t, n) => `${tsLexeme(t)}:${n + 1}`).join(' ')}::tsvector)`
-      : sql`(${e.id}, ${e.accountId}, ${e.tokens.join(' ')})`));
-    if (pg) await sql`INSERT INTO email_search (email_id, account_id, created_at, doc) VALUES ${sql.join(rows)}`.execute(trx);
+    const rows = list.slice(i, i + 400).map((e) =>
+      pg
+        ? sql`(${e.id}, ${e.accountId}, ${e.createdAt}, ${e.tokens
+            .slice(0, 16000)
+            .map((t, n) => `${tsLexeme(t)}:${n + 1}`)
+            .join(' ')}::tsvector)`
+        : sql`(${e.id}, ${e.accountId}, ${e.tokens.join(' ')})`,
+    );
+    if (pg)
+      await sql`INSERT INTO email_search (email_id, account_id, created_at, doc) VALUES ${sql.join(rows)}`.execute(trx);
     else await sql`INSERT INTO email_search (email_id, account, doc) VALUES ${sql.join(rows)}`.execute(trx);
   }
 }
 
-
 /** A search's match conditions: each group is OR-ed inside and AND-ed with the others. */
-function groups(q: SearchQuery, tag: string | undefined): Array<Array<{ token: string; phrase?: boolean; prefix?: boolean }>> {
+function groups(
+  q: SearchQuery,
+  tag: string | undefined,
+): Array<Array<{ token: string; phrase?: boolean; prefix?: boolean }>> {
   const out: Array<Array<{ token: string; phrase?: boolean; prefix?: boolean }>> = [];
   const field = (name: string, values: string[]) => {
     if (values.length) out.push(values.map((v) => ({ token: `${name}:${v}` })));
@@ -41,7 +52,9 @@ function groups(q: SearchQuery, tag: string | undefined): Array<Array<{ token: s
   field('tag', [...q.tag, ...(tag ? [tag.toLowerCase()] : [])]);
   q.text.forEach((t, i) => {
     const last = i === q.text.length - 1;
-    out.push([t.kind === 'phrase' ? { token: t.value, phrase: true } : { token: t.value, prefix: last && t.value.length >= 2 }]);
+    out.push([
+      t.kind === 'phrase' ? { token: t.value, phrase: true } : { token: t.value, prefix: last && t.value.length >= 2 },
+    ]);
   });
   return out;
 }
@@ -56,10 +69,14 @@ function ftsMatch(accountId: string, gs: ReturnType<typeof groups>): string {
 }
 
 function tsQuery(gs: ReturnType<typeof groups>): string {
-  return gs.map((g) => {
-    const alts = g.map((c) => (c.phrase ? c.token.split(' ').map(tsLexeme).join(' <-> ') : `${tsLexeme(c.token)}${c.prefix ? ':*' : ''}`));
-    return alts.length > 1 ? `(${alts.join(' | ')})` : `(${alts[0]})`;
-  }).join(' & ');
+  return gs
+    .map((g) => {
+      const alts = g.map((c) =>
+        c.phrase ? c.token.split(' ').map(tsLexeme).join(' <-> ') : `${tsLexeme(c.token)}${c.prefix ? ':*' : ''}`,
+      );
+      return alts.length > 1 ? `(${alts.join(' | ')})` : `(${alts[0]})`;
+    })
+    .join(' & ');
 }
 
 /**
@@ -71,8 +88,12 @@ function tsQuery(gs: ReturnType<typeof groups>): string {
  */
 async function isIndexedWord(db: Db, accountId: string, word: string): Promise<boolean> {
   const r = isPostgres(db)
-    ? await sql`SELECT 1 FROM email_search WHERE account_id = ${accountId} AND doc @@ ${tsLexeme(word)}::tsquery LIMIT 1`.execute(db)
-    : await sql`SELECT 1 FROM email_search WHERE email_search MATCH ${`account : ${ftsString(accountId)} AND doc : ${ftsString(word)}`} LIMIT 1`.execute(db);
+    ? await sql`SELECT 1 FROM email_search WHERE account_id = ${accountId} AND doc @@ ${tsLexeme(word)}::tsquery LIMIT 1`.execute(
+        db,
+      )
+    : await sql`SELECT 1 FROM email_search WHERE email_search MATCH ${`account : ${ftsString(accountId)} AND doc : ${ftsString(word)}`} LIMIT 1`.execute(
+        db,
+      );
   return r.rows.length > 0;
 }
 

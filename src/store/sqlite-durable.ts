@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type QueryResult, type SqliteDialectConfig } from 'kysely';
+import {
+  CompiledQuery,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type SqliteDialectConfig,
+} from 'kysely';
 
 /** Statements that end or frame a transaction: they write nothing of their own. */
 const FRAMING = /^\s*(begin|commit|end|rollback|savepoint|release)\b/i;
@@ -94,7 +102,11 @@ class DurableSqliteDriver extends SqliteDriver {
   /** The one connection of SQLite, wrapped once (acquireConnection runs for every statement). */
   private wrapped: { of: DatabaseConnection; as: DatabaseConnection } | null = null;
 
-  constructor(config: SqliteDialectConfig, private readonly wal: WalSync | null, private readonly checkpointer: WalCheckpointer | null) {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly wal: WalSync | null,
+    private readonly checkpointer: WalCheckpointer | null,
+  ) {
     super(config);
   }
 
@@ -140,7 +152,11 @@ class DurableSqliteDriver extends SqliteDriver {
 
 /** SqliteDialect with DurableSqliteDriver. */
 export class DurableSqliteDialect extends SqliteDialect {
-  constructor(private readonly config: SqliteDialectConfig, private readonly wal: WalSync | null, private readonly checkpointer: WalCheckpointer | null) {
+  constructor(
+    private readonly config: SqliteDialectConfig,
+    private readonly wal: WalSync | null,
+    private readonly checkpointer: WalCheckpointer | null,
+  ) {
     super(config);
   }
 
@@ -208,7 +224,10 @@ export class WalCheckpointer {
   private restarted: (() => void) | null = null;
 
   constructor(file: string, opts: { everyMs: number; restartFrames: number }, onError: (message: string) => void) {
-    this.worker = new Worker(CHECKPOINTER, { eval: true, workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file, ...opts } });
+    this.worker = new Worker(CHECKPOINTER, {
+      eval: true,
+      workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file, ...opts },
+    });
     this.worker.on('message', (m: { error?: string; full?: boolean; restarted?: boolean }) => {
       if (m.error) onError(m.error);
       if (m.full !== undefined) this.full = m.full && this.alive;
@@ -217,12 +236,14 @@ export class WalCheckpointer {
     this.worker.on('error', (error) => onError(`the checkpoint thread failed: ${error.message}`));
     // A thread that is gone checkpoints nothing more (SQLite's own checkpoint on close still runs), and
     // must not leave a transaction waiting for it.
-    this.exited = new Promise<void>((resolve) => this.worker.once('exit', () => {
-      this.alive = false;
-      this.full = false;
-      this.settleRestart();
-      resolve();
-    }));
+    this.exited = new Promise<void>((resolve) =>
+      this.worker.once('exit', () => {
+        this.alive = false;
+        this.full = false;
+        this.settleRestart();
+        resolve();
+      }),
+    );
   }
 
   /** A RESTART checkpoint; resolves when it is done (or failed, or the thread is gone). */

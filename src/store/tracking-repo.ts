@@ -49,10 +49,18 @@ export interface TrackedRecipient {
 export async function findTrackedRecipients(trx: Trx, ids: readonly string[]): Promise<Map<string, TrackedRecipient>> {
   const out = new Map<string, TrackedRecipient>();
   if (ids.length === 0) return out;
-  const rows = await trx.selectFrom('email_recipients').select(['id', 'email_id', 'account_id', 'address', 'status', 'last_attempt_at'])
-    .where('id', 'in', padded(ids)).execute();
+  const rows = await trx
+    .selectFrom('email_recipients')
+    .select(['id', 'email_id', 'account_id', 'address', 'status', 'last_attempt_at'])
+    .where('id', 'in', padded(ids))
+    .execute();
   for (const r of rows) {
-    out.set(r.id, { emailId: r.email_id, accountId: r.account_id, address: r.address, sentAt: r.status === 'sent' || r.status === 'delivered' ? r.last_attempt_at : null });
+    out.set(r.id, {
+      emailId: r.email_id,
+      accountId: r.account_id,
+      address: r.address,
+      sentAt: r.status === 'sent' || r.status === 'delivered' ? r.last_attempt_at : null,
+    });
   }
   return out;
 }
@@ -64,7 +72,13 @@ export async function findTrackedRecipients(trx: Trx, ids: readonly string[]): P
  */
 export async function lockEmails(trx: Trx, emailIds: readonly string[]): Promise<void> {
   if (emailIds.length === 0 || !isPostgres(trx)) return;
-  await trx.selectFrom('emails').select('id').where('id', 'in', [...emailIds].sort()).orderBy('id').forUpdate().execute();
+  await trx
+    .selectFrom('emails')
+    .select('id')
+    .where('id', 'in', [...emailIds].sort())
+    .orderBy('id')
+    .forUpdate()
+    .execute();
 }
 
 /** An open or click as the batch rules read it back. */
@@ -80,12 +94,20 @@ export interface EngagementRow {
  * For the recipients of a batch: their counted opens and clicks since `countedSince`, and (when
  * `machineClicksSince` is given) their clicks by machines since then, among which the honeypot's trap.
  */
-export async function recentEngagement(trx: Trx, recipientIds: readonly string[], countedSince: number, machineClicksSince: number | null): Promise<EngagementRow[]> {
+export async function recentEngagement(
+  trx: Trx,
+  recipientIds: readonly string[],
+  countedSince: number,
+  machineClicksSince: number | null,
+): Promise<EngagementRow[]> {
   if (recipientIds.length === 0) return [];
   const ids = padded(recipientIds);
   const pg = isPostgres(trx);
-  const params: unknown[] = machineClicksSince === null ? [...ids, countedSince] : [...ids, countedSince, ...ids, machineClicksSince];
-  const r = await trx.executeQuery<EngagementRow>(CompiledQuery.raw(recentEngagementText(pg, ids.length, machineClicksSince !== null), params));
+  const params: unknown[] =
+    machineClicksSince === null ? [...ids, countedSince] : [...ids, countedSince, ...ids, machineClicksSince];
+  const r = await trx.executeQuery<EngagementRow>(
+    CompiledQuery.raw(recentEngagementText(pg, ids.length, machineClicksSince !== null), params),
+  );
   return r.rows;
 }
 
@@ -104,7 +126,8 @@ function recentEngagementText(pg: boolean, n: number, machineClicks: boolean): s
     const list = () => Array.from({ length: n }, p).join(', ');
     const columns = '"recipient_id", "event_type", "bot", "metadata", "created_at"';
     text = `select ${columns} from "email_events" where "counted" = 1 and "recipient_id" in (${list()}) and "event_type" in ('open', 'click') and "created_at" >= ${p()}`;
-    if (machineClicks) text += ` union all select ${columns} from "email_events" where "event_type" = 'click' and "bot" <> '' and "recipient_id" in (${list()}) and "created_at" >= ${p()}`;
+    if (machineClicks)
+      text += ` union all select ${columns} from "email_events" where "event_type" = 'click' and "bot" <> '' and "recipient_id" in (${list()}) and "created_at" >= ${p()}`;
     engagementTexts.set(key, text);
   }
   return text;
@@ -113,8 +136,14 @@ function recentEngagementText(pg: boolean, n: number, machineClicks: boolean): s
 /** Which of the recipients have a counted open (any time). */
 export async function recipientsWithCountedOpen(trx: Trx, recipientIds: readonly string[]): Promise<Set<string>> {
   if (recipientIds.length === 0) return new Set();
-  const rows = await trx.selectFrom('email_events').select('recipient_id').distinct()
-    .where('counted', '=', COUNTED).where('recipient_id', 'in', padded(recipientIds)).where('event_type', '=', OPEN).execute();
+  const rows = await trx
+    .selectFrom('email_events')
+    .select('recipient_id')
+    .distinct()
+    .where('counted', '=', COUNTED)
+    .where('recipient_id', 'in', padded(recipientIds))
+    .where('event_type', '=', OPEN)
+    .execute();
   return new Set(rows.map((r) => r.recipient_id!));
 }
 
@@ -141,18 +170,48 @@ export async function addEngagement(trx: Trx, deltas: readonly EngagementDelta[]
   const stampedAt = Date.now();
   for (const d of [...deltas].sort((a, b) => (a.emailId < b.emailId ? -1 : a.emailId > b.emailId ? 1 : 0))) {
     if (d.opens === 0 && d.clicks === 0) continue;
-    await trx.updateTable('emails').set((eb) => ({
-      updated_at: stampedAt,
-      ...(d.opens ? { opened_count: eb('opened_count', '+', d.opens), opened_at: eb.fn.coalesce('opened_at', eb.val(d.firstOpenAt)) } : {}),
-      ...(d.clicks ? { clicked_count: eb('clicked_count', '+', d.clicks), clicked_at: eb.fn.coalesce('clicked_at', eb.val(d.firstClickAt)) } : {}),
-    })).where('id', '=', d.emailId).execute();
+    await trx
+      .updateTable('emails')
+      .set((eb) => ({
+        updated_at: stampedAt,
+        ...(d.opens
+          ? {
+              opened_count: eb('opened_count', '+', d.opens),
+              opened_at: eb.fn.coalesce('opened_at', eb.val(d.firstOpenAt)),
+            }
+          : {}),
+        ...(d.clicks
+          ? {
+              clicked_count: eb('clicked_count', '+', d.clicks),
+              clicked_at: eb.fn.coalesce('clicked_at', eb.val(d.firstClickAt)),
+            }
+          : {}),
+      }))
+      .where('id', '=', d.emailId)
+      .execute();
   }
 }
 
 /** A recipient's events of one type since `since`, by people (`human`) or by machines, newest first (read by the email's index). */
-export async function recentEvents(trx: Trx, target: { emailId: string; recipientId: string }, type: string, since: number, human: boolean, limit = 50): Promise<EventRow[]> {
-  return trx.selectFrom('email_events').selectAll().where('email_id', '=', target.emailId).where('recipient_id', '=', target.recipientId).where('event_type', '=', type)
-    .where('created_at', '>=', since).where('bot', human ? '=' : '<>', '').orderBy('created_at', 'desc').limit(limit).execute();
+export async function recentEvents(
+  trx: Trx,
+  target: { emailId: string; recipientId: string },
+  type: string,
+  since: number,
+  human: boolean,
+  limit = 50,
+): Promise<EventRow[]> {
+  return trx
+    .selectFrom('email_events')
+    .selectAll()
+    .where('email_id', '=', target.emailId)
+    .where('recipient_id', '=', target.recipientId)
+    .where('event_type', '=', type)
+    .where('created_at', '>=', since)
+    .where('bot', human ? '=' : '<>', '')
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
 }
 
 /** Stores an engagement event. */
@@ -162,34 +221,71 @@ export async function insertEngagement(trx: Trx, e: NewEvent): Promise<void> {
 
 /** Re-labels events as machine traffic (after the visitor followed the honeypot): they no longer count. */
 export async function relabelAsBot(trx: Trx, ids: Array<{ id: string; metadata: string }>, bot: string): Promise<void> {
-  for (const e of ids) await trx.updateTable('email_events').set({ bot, metadata: e.metadata, counted: 0 }).where('id', '=', e.id).execute();
+  for (const e of ids)
+    await trx
+      .updateTable('email_events')
+      .set({ bot, metadata: e.metadata, counted: 0 })
+      .where('id', '=', e.id)
+      .execute();
 }
 
 /** Moves an email's open or click counter (and sets the first time on the first counted one). */
-export async function bumpEngagement(trx: Trx, emailId: string, kind: 'open' | 'click', delta: number, at: number): Promise<void> {
+export async function bumpEngagement(
+  trx: Trx,
+  emailId: string,
+  kind: 'open' | 'click',
+  delta: number,
+  at: number,
+): Promise<void> {
   if (kind === 'open') {
-    await trx.updateTable('emails').set((eb) => ({ updated_at: at, opened_count: eb('opened_count', '+', delta), ...(delta > 0 ? { opened_at: eb.fn.coalesce('opened_at', eb.val(at)) } : {}) }))
-      .where('id', '=', emailId).execute();
+    await trx
+      .updateTable('emails')
+      .set((eb) => ({
+        updated_at: at,
+        opened_count: eb('opened_count', '+', delta),
+        ...(delta > 0 ? { opened_at: eb.fn.coalesce('opened_at', eb.val(at)) } : {}),
+      }))
+      .where('id', '=', emailId)
+      .execute();
   } else {
-    await trx.updateTable('emails').set((eb) => ({ updated_at: at, clicked_count: eb('clicked_count', '+', delta), ...(delta > 0 ? { clicked_at: eb.fn.coalesce('clicked_at', eb.val(at)) } : {}) }))
-      .where('id', '=', emailId).execute();
+    await trx
+      .updateTable('emails')
+      .set((eb) => ({
+        updated_at: at,
+        clicked_count: eb('clicked_count', '+', delta),
+        ...(delta > 0 ? { clicked_at: eb.fn.coalesce('clicked_at', eb.val(at)) } : {}),
+      }))
+      .where('id', '=', emailId)
+      .execute();
   }
 }
 
 /** The time of an email's first counted event of one type, or null. */
 async function firstCounted(trx: Trx, emailId: string, type: 'open' | 'click'): Promise<number | null> {
-  const r = await trx.selectFrom('email_events').select((eb) => eb.fn.min<number | null>('created_at').as('first'))
-    .where('email_id', '=', emailId).where('event_type', '=', type).where('counted', '=', COUNTED)
+  const r = await trx
+    .selectFrom('email_events')
+    .select((eb) => eb.fn.min<number | null>('created_at').as('first'))
+    .where('email_id', '=', emailId)
+    .where('event_type', '=', type)
+    .where('counted', '=', COUNTED)
     .executeTakeFirst();
   return r?.first ?? null;
 }
 
 /** Sets `opened_at`/`clicked_at` to the first counted open/click left (null when none is), after counted ones were taken back. */
 export async function recomputeFirstTimes(trx: Trx, emailId: string): Promise<void> {
-  const counts = await trx.selectFrom('emails').select(['opened_count', 'clicked_count']).where('id', '=', emailId).executeTakeFirst();
+  const counts = await trx
+    .selectFrom('emails')
+    .select(['opened_count', 'clicked_count'])
+    .where('id', '=', emailId)
+    .executeTakeFirst();
   if (!counts) return;
-  await trx.updateTable('emails').set({
-    opened_at: counts.opened_count > 0 ? await firstCounted(trx, emailId, 'open') : null,
-    clicked_at: counts.clicked_count > 0 ? await firstCounted(trx, emailId, 'click') : null,
-  }).where('id', '=', emailId).execute();
+  await trx
+    .updateTable('emails')
+    .set({
+      opened_at: counts.opened_count > 0 ? await firstCounted(trx, emailId, 'open') : null,
+      clicked_at: counts.clicked_count > 0 ? await firstCounted(trx, emailId, 'click') : null,
+    })
+    .where('id', '=', emailId)
+    .execute();
 }

@@ -6,7 +6,12 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** The counts of the given periods (0 where nothing was sent). */
 export async function readUsage(db: Db, accountId: string, periods: string[]): Promise<Record<string, number>> {
-  const rows = await db.selectFrom('usage_counters').select(['period', 'count']).where('account_id', '=', accountId).where('period', 'in', periods).execute();
+  const rows = await db
+    .selectFrom('usage_counters')
+    .select(['period', 'count'])
+    .where('account_id', '=', accountId)
+    .where('period', 'in', periods)
+    .execute();
   const out: Record<string, number> = Object.fromEntries(periods.map((p) => [p, 0]));
   for (const r of rows) out[r.period] = Number(r.count);
   return out;
@@ -18,8 +23,12 @@ export async function readUsage(db: Db, accountId: string, periods: string[]): P
  */
 export async function giveBackQuota(trx: Db, accountId: string, period: string, n: number): Promise<void> {
   if (n <= 0) return;
-  await trx.updateTable('usage_counters').set({ count: sql<number>`CASE WHEN count > ${n} THEN count - ${n} ELSE 0 END` })
-    .where('account_id', '=', accountId).where('period', '=', period).execute();
+  await trx
+    .updateTable('usage_counters')
+    .set({ count: sql<number>`CASE WHEN count > ${n} THEN count - ${n} ELSE 0 END` })
+    .where('account_id', '=', accountId)
+    .where('period', '=', period)
+    .execute();
 }
 
 /** One period's quota that a unit wants to take: `n` units within `limit`. */
@@ -52,11 +61,13 @@ export class QuotaLedger {
     if (unread.length > 0) {
       const p = parameterMarkers(isPostgres(trx));
       const values = unread.map(() => `(${p()}, ${p()}, 0)`).join(', ');
-      const r = await trx.executeQuery<{ period: string; count: number | string }>(CompiledQuery.raw(
-        `insert into "usage_counters" ("account_id", "period", "count") values ${values}
+      const r = await trx.executeQuery<{ period: string; count: number | string }>(
+        CompiledQuery.raw(
+          `insert into "usage_counters" ("account_id", "period", "count") values ${values}
           on conflict ("account_id", "period") do update set "count" = "usage_counters"."count" returning "period", "count"`,
-        unread.flatMap((w) => [accountId, w.period]),
-      ));
+          unread.flatMap((w) => [accountId, w.period]),
+        ),
+      );
       for (const row of r.rows) this.counts.set(key(row.period), { count: Number(row.count), taken: 0 });
     }
     const entries = wants.map((w) => this.counts.get(key(w.period))!);
@@ -70,8 +81,12 @@ export class QuotaLedger {
     for (const [key, e] of this.counts) {
       if (e.taken === 0) continue;
       const [accountId, period] = key.split('\0') as [string, string];
-      await trx.updateTable('usage_counters').set((eb) => ({ count: eb('count', '+', e.taken) }))
-        .where('account_id', '=', accountId).where('period', '=', period).execute();
+      await trx
+        .updateTable('usage_counters')
+        .set((eb) => ({ count: eb('count', '+', e.taken) }))
+        .where('account_id', '=', accountId)
+        .where('period', '=', period)
+        .execute();
     }
   }
 }

@@ -20,4 +20,5 @@ export interface EngagementMeta {
 export const engagementMeta = (e: EventRow): EngagementMeta => JSON.parse(e.metadata ?? '{}') as EngagementMeta;
 
 /** Whether an event was made by this visitor: the same address and user agent. */
-export const sameVisitor = (m: EngagementMeta, v: { ip: string; ua: string }): boolean => m.ip === v.ip && m.ua === v.ua;
+export const sameVisitor = (m: EngagementMeta, v: { ip: string; ua: string }): boolean =>
+  m.ip === v.ip && m.ua === v.ua;

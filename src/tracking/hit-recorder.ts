@@ -18,7 +18,8 @@ export interface RecordingSetup {
 /** Messages to the recording thread: hits to write, "write what you hold now", "write it all and stop". */
 export type ToRecordingThread = { type: 'hits'; hits: Array<Hit | PixelLoad> } | { type: 'flush' } | { type: 'close' };
 /** Messages from it: started (or could not), and after each batch how many hits it settled and recorded, in order. */
-export type FromRecordingThread = { type: 'ready' } | { type: 'failed'; message: string } | { type: 'settled'; settled: number; recorded: number };
+export type FromRecordingThread =
+  { type: 'ready' } | { type: 'failed'; message: string } | { type: 'settled'; settled: number; recorded: number };
 
 /** What a HitRecorder needs besides its thread's setup. */
 export interface HitRecorderOptions {
@@ -57,14 +58,21 @@ export class HitRecorder {
   private waiters: Array<{ seq: number; resolve: () => void }> = [];
   private closing = false;
 
-  private constructor(private readonly setup: RecordingSetup, private readonly opts: HitRecorderOptions, thread: Worker) {
+  private constructor(
+    private readonly setup: RecordingSetup,
+    private readonly opts: HitRecorderOptions,
+    thread: Worker,
+  ) {
     this.thread = thread;
     this.attach(thread);
   }
 
   /** Starts the recording thread; rejects if it cannot start (its database or scanner lists). */
   static async start(setup: RecordingSetup, opts: HitRecorderOptions): Promise<HitRecorder> {
-    if (setup.databaseUrl === 'sqlite::memory:') throw new Error('tracking needs a database file or PostgreSQL: the recording thread cannot share an in-memory SQLite database');
+    if (setup.databaseUrl === 'sqlite::memory:')
+      throw new Error(
+        'tracking needs a database file or PostgreSQL: the recording thread cannot share an in-memory SQLite database',
+      );
     return new HitRecorder(setup, opts, await HitRecorder.spawn(setup));
   }
 
@@ -153,7 +161,10 @@ export class HitRecorder {
     try {
       this.thread = await HitRecorder.spawn(this.setup);
     } catch (error) {
-      this.opts.log.error({ err: error, waiting: this.unsettled.length }, 'could not restart the recording thread; trying again');
+      this.opts.log.error(
+        { err: error, waiting: this.unsettled.length },
+        'could not restart the recording thread; trying again',
+      );
       this.respawnLater();
       return;
     }

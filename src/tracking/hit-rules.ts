@@ -51,7 +51,7 @@ function recipientStates(stored: StoredEngagement): (recipientId: string) => Rec
   };
   for (const e of stored.recent) {
     const s = state(e.recipient_id);
-    const m = e.bot !== '' || e.event_type === 'click' ? JSON.parse(e.metadata ?? '{}') as EngagementMeta : null;
+    const m = e.bot !== '' || e.event_type === 'click' ? (JSON.parse(e.metadata ?? '{}') as EngagementMeta) : null;
     if (e.bot !== '') {
       if (m!.honeypot) s.traps.push({ ip: m!.ip, ua: m!.ua, at: e.created_at });
       continue;
@@ -74,10 +74,25 @@ function hitMetadata(h: Hit, verdict: BotVerdict, coalesced: boolean): string {
 }
 
 /** The event row of a hit (or of the open a click back-fills), with its columns in one order. */
-function eventRow(h: Hit, recipient: TrackedRecipient, type: 'open' | 'click', metadata: string, bot: string, counted: boolean): NewEvent {
+function eventRow(
+  h: Hit,
+  recipient: TrackedRecipient,
+  type: 'open' | 'click',
+  metadata: string,
+  bot: string,
+  counted: boolean,
+): NewEvent {
   return {
-    id: newId(), email_id: h.emailId, account_id: recipient.accountId, recipient_id: h.recipientId, recipient: recipient.address,
-    event_type: type, metadata, bot, created_at: h.at, counted: counted ? 1 : 0,
+    id: newId(),
+    email_id: h.emailId,
+    account_id: recipient.accountId,
+    recipient_id: h.recipientId,
+    recipient: recipient.address,
+    event_type: type,
+    metadata,
+    bot,
+    created_at: h.at,
+    counted: counted ? 1 : 0,
   };
 }
 
@@ -126,7 +141,16 @@ export function applyHitRules(run: readonly ClassifiedHit[], stored: StoredEngag
       d.firstClickAt ??= h.at;
       if (!s!.hasCountedOpen) {
         // A scanner may have warmed the image cache, so the person's open never reached us: the click proves it.
-        events.push(eventRow(h, recipient, 'open', JSON.stringify({ ua: h.ua, ip: h.ip, bot: '', reason: '', backfilled: true }), '', true));
+        events.push(
+          eventRow(
+            h,
+            recipient,
+            'open',
+            JSON.stringify({ ua: h.ua, ip: h.ip, bot: '', reason: '', backfilled: true }),
+            '',
+            true,
+          ),
+        );
         s!.counted.push({ type: 'open', at: h.at, url: null });
         s!.hasCountedOpen = true;
         d.opens++;

@@ -70,10 +70,12 @@ export class HitWriter {
       this.timer = null;
       // record() catches every write failure; this catch only keeps an unexpected throw from becoming an
       // unhandled rejection, which would end the thread.
-      this.writing = this.writeBatch().catch((error: unknown) => this.deps.log.error({ err: error }, 'tracking batch failed')).finally(() => {
-        this.writing = null;
-        if (this.queue.length > 0) this.schedule(this.queue.length >= MAX_BATCH ? PAUSE_BETWEEN_MS : FLUSH_EVERY_MS);
-      });
+      this.writing = this.writeBatch()
+        .catch((error: unknown) => this.deps.log.error({ err: error }, 'tracking batch failed'))
+        .finally(() => {
+          this.writing = null;
+          if (this.queue.length > 0) this.schedule(this.queue.length >= MAX_BATCH ? PAUSE_BETWEEN_MS : FLUSH_EVERY_MS);
+        });
     }, delayMs);
   }
 
@@ -96,13 +98,19 @@ export class HitWriter {
       await committer.run((trx) => recordHits(trx, lists, rules, batch, this.recipients));
       return batch.length;
     } catch {
-      const each = await Promise.all(batch.map((hit) => committer.run((trx) => recordHits(trx, lists, rules, [hit], this.recipients)).then(
-        () => 1,
-        (error: unknown) => {
-          log.error({ err: error, emailId: hit.emailId }, 'could not record a tracking hit');
-          return 0;
-        },
-      )));
+      const each = await Promise.all(
+        batch.map((hit) =>
+          committer
+            .run((trx) => recordHits(trx, lists, rules, [hit], this.recipients))
+            .then(
+              () => 1,
+              (error: unknown) => {
+                log.error({ err: error, emailId: hit.emailId }, 'could not record a tracking hit');
+                return 0;
+              },
+            ),
+        ),
+      );
       return each.reduce((a: number, b) => a + b, 0);
     }
   }
@@ -116,7 +124,17 @@ export class HitWriter {
         continue;
       }
       const target = this.deps.tokens.verify(h.token, 'open');
-      if (target) hits.push({ kind: 'open', emailId: target.emailId, recipientId: target.recipientId, url: null, ua: h.ua, ip: h.ip, referer: null, at: h.at });
+      if (target)
+        hits.push({
+          kind: 'open',
+          emailId: target.emailId,
+          recipientId: target.recipientId,
+          url: null,
+          ua: h.ua,
+          ip: h.ip,
+          referer: null,
+          at: h.at,
+        });
     }
     return hits;
   }

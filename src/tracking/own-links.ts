@@ -22,8 +22,15 @@ function normalised(url: string): string | null {
  * of the email's own headers match exactly. URLs compare in WHATWG form (host case, default ports).
  */
 export function ownLinks(bases: string[], headers: Record<string, string>): (url: string) => boolean {
-  const prefixes = bases.map(normalised).filter((b): b is string => b !== null).map((b) => b.replace(/\/+$/, ''));
-  const exact = new Set(listUnsubscribeTargets(headers).map(normalised).filter((u): u is string => u !== null));
+  const prefixes = bases
+    .map(normalised)
+    .filter((b): b is string => b !== null)
+    .map((b) => b.replace(/\/+$/, ''));
+  const exact = new Set(
+    listUnsubscribeTargets(headers)
+      .map(normalised)
+      .filter((u): u is string => u !== null),
+  );
   return (url) => {
     const href = normalised(url);
     if (href === null) return false;

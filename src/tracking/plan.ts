@@ -35,7 +35,10 @@ export function trackingPlan(email: EmailRow, domain: DomainRow, publicUrl: stri
 
 /** Whether an email's bodies differ per recipient (so it is rendered for each). */
 export function isTracked(plan: TrackingPlan, email: EmailRow): boolean {
-  return (email.html_body !== null && (plan.open || plan.click !== false)) || (email.text_body !== null && plan.click === true);
+  return (
+    (email.html_body !== null && (plan.open || plan.click !== false)) ||
+    (email.text_body !== null && plan.click === true)
+  );
 }
 
 /**
@@ -56,16 +59,23 @@ const SLOT = /\u0001(\d+|O)\u0002/g;
 export async function trackedTemplate(email: EmailRow, plan: TrackingPlan): Promise<TrackedTemplate> {
   const links: string[] = [];
   // A link too long to sign within what the click endpoint accepts stays as written: better untracked than a 404.
-  const slot = (url: string) => clickTokenChars(url) > MAX_TOKEN_CHARS ? null : `\u0001${links.push(url) - 1}\u0002`;
-  const keep = ownLinks(plan.unsubscribeBases, email.headers_json ? (JSON.parse(email.headers_json) as Record<string, string>) : {});
-  const html = email.html_body === null ? null : await rewriteHtml(email.html_body, {
-    clickUrl: plan.click !== false ? slot : null,
-    pixelUrl: plan.open ? '\u0001O\u0002' : null,
-    pixelPosition: plan.pixelPosition,
-    keep,
-    honeypotUrl: plan.click !== false ? slot(HONEYPOT_URL) : null,
-  });
-  const text = email.text_body === null || plan.click !== true ? email.text_body : rewriteText(email.text_body, slot, keep);
+  const slot = (url: string) => (clickTokenChars(url) > MAX_TOKEN_CHARS ? null : `\u0001${links.push(url) - 1}\u0002`);
+  const keep = ownLinks(
+    plan.unsubscribeBases,
+    email.headers_json ? (JSON.parse(email.headers_json) as Record<string, string>) : {},
+  );
+  const html =
+    email.html_body === null
+      ? null
+      : await rewriteHtml(email.html_body, {
+          clickUrl: plan.click !== false ? slot : null,
+          pixelUrl: plan.open ? '\u0001O\u0002' : null,
+          pixelPosition: plan.pixelPosition,
+          keep,
+          honeypotUrl: plan.click !== false ? slot(HONEYPOT_URL) : null,
+        });
+  const text =
+    email.text_body === null || plan.click !== true ? email.text_body : rewriteText(email.text_body, slot, keep);
   return { html, text, links };
 }
 
@@ -77,11 +87,15 @@ export function trackedBodies(
   tokens: TrackingTokens,
   recipientId: string,
 ): { html: string | null; text: string | null } {
-  const fill = (body: string | null, escape: boolean) => body === null ? null : body.replace(SLOT, (_, which: string) => {
-    const url = which === 'O'
-      ? `${plan.base}/v1/track/open/${tokens.sign({ kind: 'open', emailId: email.id, recipientId })}`
-      : `${plan.base}/v1/track/click/${tokens.sign({ kind: 'click', emailId: email.id, recipientId, url: template.links[Number(which)]! })}`;
-    return escape ? url.replace(/&/g, '&amp;').replace(/"/g, '&quot;') : url;
-  });
+  const fill = (body: string | null, escape: boolean) =>
+    body === null
+      ? null
+      : body.replace(SLOT, (_, which: string) => {
+          const url =
+            which === 'O'
+              ? `${plan.base}/v1/track/open/${tokens.sign({ kind: 'open', emailId: email.id, recipientId })}`
+              : `${plan.base}/v1/track/click/${tokens.sign({ kind: 'click', emailId: email.id, recipientId, url: template.links[Number(which)]! })}`;
+          return escape ? url.replace(/&/g, '&amp;').replace(/"/g, '&quot;') : url;
+        });
   return { html: fill(template.html, true), text: fill(template.text, false) };
 }

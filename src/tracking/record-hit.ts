@@ -44,6 +44,12 @@ export interface HitRules {
  * Records one hit in the caller's transaction (a batch of one: see recordHits for the rules). Returns
  * the stored event's verdict, or null when the token's recipient does not exist (tests and logs use it).
  */
-export async function recordHit(trx: Transaction<Database>, lists: ScannerLists, rules: HitRules, h: Hit, recipients?: RecipientCache): Promise<BotVerdict | null> {
+export async function recordHit(
+  trx: Transaction<Database>,
+  lists: ScannerLists,
+  rules: HitRules,
+  h: Hit,
+  recipients?: RecipientCache,
+): Promise<BotVerdict | null> {
   return (await recordHits(trx, lists, rules, [h], recipients))[0] ?? null;
 }

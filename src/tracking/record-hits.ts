@@ -1,7 +1,15 @@
 import type { Transaction } from 'kysely';
 import { classifyHit, type BotVerdict, type ScannerLists } from '../core/bot-classification.js';
 import type { Database } from '../store/schema.js';
-import { addEngagement, findTrackedRecipients, insertEngagements, lockEmails, recentEngagement, recipientsWithCountedOpen, type TrackedRecipient } from '../store/tracking-repo.js';
+import {
+  addEngagement,
+  findTrackedRecipients,
+  insertEngagements,
+  lockEmails,
+  recentEngagement,
+  recipientsWithCountedOpen,
+  type TrackedRecipient,
+} from '../store/tracking-repo.js';
 import { followHoneypot } from './honeypot.js';
 import { applyHitRules, type ClassifiedHit, type StoredEngagement } from './hit-rules.js';
 import { HONEYPOT_URL } from './plan.js';
@@ -10,7 +18,11 @@ import type { Hit, HitRules, RecipientCache } from './record-hit.js';
 type Trx = Transaction<Database>;
 
 /** The recipients the hits name, from the cache or in one query; a hit whose token names no recipient has none. */
-async function resolveRecipients(trx: Trx, hits: readonly Hit[], cache?: RecipientCache): Promise<Array<TrackedRecipient | null>> {
+async function resolveRecipients(
+  trx: Trx,
+  hits: readonly Hit[],
+  cache?: RecipientCache,
+): Promise<Array<TrackedRecipient | null>> {
   const found = new Map<string, TrackedRecipient>();
   const missing = new Set<string>();
   for (const h of hits) {
@@ -44,11 +56,19 @@ async function recordRun(trx: Trx, rules: HitRules, run: readonly ClassifiedHit[
       firstAt = Math.min(firstAt, h.at);
       if (h.kind === 'click') firstClickAt = Math.min(firstClickAt, h.at);
     }
-    const recent = await recentEngagement(trx, unique(people.map((h) => h.recipientId)), firstAt - Math.max(rules.openCoalesceMs, rules.clickCoalesceMs),
-      firstClickAt === Infinity ? null : firstClickAt - rules.honeypotWindowMs);
+    const recent = await recentEngagement(
+      trx,
+      unique(people.map((h) => h.recipientId)),
+      firstAt - Math.max(rules.openCoalesceMs, rules.clickCoalesceMs),
+      firstClickAt === Infinity ? null : firstClickAt - rules.honeypotWindowMs,
+    );
     // Back-fill needs to know whether a clicking person's open was ever counted; the window usually says so already.
-    const openInWindow = new Set(recent.filter((e) => e.event_type === 'open' && e.bot === '').map((e) => e.recipient_id));
-    const ask = unique(people.filter((h) => h.kind === 'click' && !openInWindow.has(h.recipientId)).map((h) => h.recipientId));
+    const openInWindow = new Set(
+      recent.filter((e) => e.event_type === 'open' && e.bot === '').map((e) => e.recipient_id),
+    );
+    const ask = unique(
+      people.filter((h) => h.kind === 'click' && !openInWindow.has(h.recipientId)).map((h) => h.recipientId),
+    );
     stored = { recent, withCountedOpen: await recipientsWithCountedOpen(trx, ask) };
   }
   const outcome = applyHitRules(run, stored, rules);
@@ -73,7 +93,13 @@ async function recordRun(trx: Trx, rules: HitRules, run: readonly ClassifiedHit[
  * batching; and since the committer's other units in the same transaction may hold other email rows,
  * two processes can deadlock, which PostgreSQL breaks by aborting one (the committer runs it again).
  */
-export async function recordHits(trx: Trx, lists: ScannerLists, rules: HitRules, hits: readonly Hit[], cache?: RecipientCache): Promise<Array<BotVerdict | null>> {
+export async function recordHits(
+  trx: Trx,
+  lists: ScannerLists,
+  rules: HitRules,
+  hits: readonly Hit[],
+  cache?: RecipientCache,
+): Promise<Array<BotVerdict | null>> {
   const recipients = await resolveRecipients(trx, hits, cache);
   const verdicts: Array<BotVerdict | null> = [];
   let run: ClassifiedHit[] = [];
@@ -90,7 +116,13 @@ export async function recordHits(trx: Trx, lists: ScannerLists, rules: HitRules,
       verdicts[i] = null;
       continue;
     }
-    const verdict = classifyHit(lists, { ua: h.ua, ip: h.ip, at: h.at, sentAt: recipient.sentAt, prefetchMs: rules.prefetchMs });
+    const verdict = classifyHit(lists, {
+      ua: h.ua,
+      ip: h.ip,
+      at: h.at,
+      sentAt: recipient.sentAt,
+      prefetchMs: rules.prefetchMs,
+    });
     if (h.kind === 'click' && h.url === HONEYPOT_URL) {
       await endRun();
       verdicts[i] = await followHoneypot(trx, h, recipient, verdict, rules.honeypotWindowMs);

@@ -31,7 +31,11 @@ try {
     if (m.type === 'hits') writer.add(m.hits);
     else if (m.type === 'flush') void writer.drain();
     // Ends the thread (not the process) once everything is written and the store closed.
-    else void writer.drain().finally(() => open.close()).finally(() => process.exit(0));
+    else
+      void writer
+        .drain()
+        .finally(() => open.close())
+        .finally(() => process.exit(0));
   });
   say({ type: 'ready' });
 } catch (error) {

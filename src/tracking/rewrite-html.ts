@@ -13,7 +13,6 @@ export interface RewriteOptions {
   honeypotUrl?: string | null;
 }
 
-
 const LINK_TAGS = new Set(['a', 'area']);
 /** Merge tags of other mailers (%unsubscribe_url%, |*UNSUB*|, *|UNSUB|*, {{url}}, {{{url}}}, [unsubscribe]): never links to resolve. */
 const TEMPLATE_TAG = /%[\w.-]+%|\|\*|\*\||\{\{|\{%|^\[[^\]]*\]$/;
@@ -110,7 +109,12 @@ function rewriteTag(raw: string, newHref: string | null, dropAttr: string | null
   const spans = attributeSpans(raw);
   const edits: Array<{ from: number; to: number; text: string }> = [];
   const href = spans.get('href');
-  if (href && newHref !== null) edits.push({ from: href.from, to: href.to, text: `${raw.slice(href.from, href.from + 4)}="${escapeAttr(newHref)}"` });
+  if (href && newHref !== null)
+    edits.push({
+      from: href.from,
+      to: href.to,
+      text: `${raw.slice(href.from, href.from + 4)}="${escapeAttr(newHref)}"`,
+    });
   const drop = dropAttr === null ? undefined : spans.get(dropAttr);
   if (drop) {
     let start = drop.from;
@@ -142,7 +146,12 @@ export async function rewriteHtml(html: string, o: RewriteOptions): Promise<stri
   return out.includes(TOP_MARK) ? out.replace(TOP_MARK, insertion(o)) : insertion(o) + out;
 }
 
-function rewriteFragment(html: string, o: RewriteOptions, state: { base: string | null; pixelDone: boolean }, top: boolean): string {
+function rewriteFragment(
+  html: string,
+  o: RewriteOptions,
+  state: { base: string | null; pixelDone: boolean },
+  top: boolean,
+): string {
   const out: string[] = [];
   let copied = 0;
   /** Copies the input up to `at`, then `text`, and goes on copying from `resume`. */
@@ -150,45 +159,54 @@ function rewriteFragment(html: string, o: RewriteOptions, state: { base: string 
     out.push(html.slice(copied, at), text);
     copied = resume;
   };
-  const parser: Parser = new Parser({
-    onprocessinginstruction(name) {
-      if (top && o.pixelPosition === 'top' && name.toLowerCase() === '!doctype') put(parser.endIndex + 1, TOP_MARK, parser.endIndex + 1);
-    },
-    onopentag(name, attribs, isImplied) {
-      if (isImplied) return;
-      const start = parser.startIndex;
-      const end = parser.endIndex + 1;
-      if (name === 'base') {
+  const parser: Parser = new Parser(
+    {
+      onprocessinginstruction(name) {
+        if (top && o.pixelPosition === 'top' && name.toLowerCase() === '!doctype')
+          put(parser.endIndex + 1, TOP_MARK, parser.endIndex + 1);
+      },
+      onopentag(name, attribs, isImplied) {
+        if (isImplied) return;
+        const start = parser.startIndex;
+        const end = parser.endIndex + 1;
+        if (name === 'base') {
+          const href = attribs.href;
+          if (href && /^https?:/i.test(href.trim())) state.base = href.trim();
+        }
+        if (top && o.pixelPosition === 'top' && name === 'body' && !state.pixelDone) {
+          state.pixelDone = true;
+          return put(end, insertion(o), end);
+        }
         const href = attribs.href;
-        if (href && /^https?:/i.test(href.trim())) state.base = href.trim();
-      }
-      if (top && o.pixelPosition === 'top' && name === 'body' && !state.pixelDone) {
+        const isLink = LINK_TAGS.has(name) || name.includes(':'); // VML shapes (v:roundrect) carry href too
+        // A link the sender marks as the unsubscribe link must reach them untouched, marker and all.
+        if (!isLink || href === undefined || 'data-unsubscribe' in attribs) return;
+        const directive = attribs['disable-tracking'];
+        const dropAttr = directive === undefined ? null : 'disable-tracking';
+        const target = o.clickUrl && !disablesTracking(directive) ? trackable(href, state.base, o.keep) : null;
+        const tracked = target === null ? null : o.clickUrl!(target);
+        if (tracked !== null || dropAttr) put(start, rewriteTag(html.slice(start, end), tracked, dropAttr), end);
+      },
+      onclosetag(name, isImplied) {
+        if (isImplied || !top || name !== 'body' || state.pixelDone) return;
         state.pixelDone = true;
-        return put(end, insertion(o), end);
-      }
-      const href = attribs.href;
-      const isLink = LINK_TAGS.has(name) || name.includes(':'); // VML shapes (v:roundrect) carry href too
-      // A link the sender marks as the unsubscribe link must reach them untouched, marker and all.
-      if (!isLink || href === undefined || 'data-unsubscribe' in attribs) return;
-      const directive = attribs['disable-tracking'];
-      const dropAttr = directive === undefined ? null : 'disable-tracking';
-      const target = o.clickUrl && !disablesTracking(directive) ? trackable(href, state.base, o.keep) : null;
-      const tracked = target === null ? null : o.clickUrl!(target);
-      if (tracked !== null || dropAttr) put(start, rewriteTag(html.slice(start, end), tracked, dropAttr), end);
+        put(parser.startIndex, insertion(o), parser.startIndex);
+      },
+      oncomment(data) {
+        const m = o.clickUrl ? CONDITIONAL.exec(data) : null;
+        if (!m) return;
+        // Outlook's conditional markup is a comment to the tokenizer: rewrite its inside as HTML too.
+        const inner = rewriteFragment(
+          m[2]!,
+          { ...o, pixelUrl: null, honeypotUrl: null },
+          { ...state, pixelDone: true },
+          false,
+        );
+        put(parser.startIndex, `<!--${m[1]}${inner}${m[3]}-->`, parser.endIndex + 1);
+      },
     },
-    onclosetag(name, isImplied) {
-      if (isImplied || !top || name !== 'body' || state.pixelDone) return;
-      state.pixelDone = true;
-      put(parser.startIndex, insertion(o), parser.startIndex);
-    },
-    oncomment(data) {
-      const m = o.clickUrl ? CONDITIONAL.exec(data) : null;
-      if (!m) return;
-      // Outlook's conditional markup is a comment to the tokenizer: rewrite its inside as HTML too.
-      const inner = rewriteFragment(m[2]!, { ...o, pixelUrl: null, honeypotUrl: null }, { ...state, pixelDone: true }, false);
-      put(parser.startIndex, `<!--${m[1]}${inner}${m[3]}-->`, parser.endIndex + 1);
-    },
-  }, { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true });
+    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+  );
   parser.end(html);
   out.push(html.slice(copied));
   return out.join('');

@@ -15,7 +15,8 @@ function urlInProse(match: string): string {
   let url = match;
   for (;;) {
     const last = url.at(-1)!;
-    const unbalanced = (last === ')' && count(url, '(') < count(url, ')')) || (last === ']' && count(url, '[') < count(url, ']'));
+    const unbalanced =
+      (last === ')' && count(url, '(') < count(url, ')')) || (last === ']' && count(url, '[') < count(url, ']'));
     if (!TRAILING_PUNCTUATION.test(last) && !unbalanced) return url;
     url = url.slice(0, -1);
   }
@@ -25,7 +26,11 @@ function urlInProse(match: string): string {
  * Rewrites the http(s) URLs of a plain-text part through `clickUrl` (which may answer null to leave
  * one alone); merge tags of other mailers and links `keep` claims (our unsubscribe links) stay as written.
  */
-export function rewriteText(text: string, clickUrl: (url: string) => string | null, keep?: (url: string) => boolean): string {
+export function rewriteText(
+  text: string,
+  clickUrl: (url: string) => string | null,
+  keep?: (url: string) => boolean,
+): string {
   return text.replace(TEXT_URL, (match) => {
     const url = urlInProse(match);
     if (isMergeTag(url) || keep?.(url)) return match;

@@ -10,7 +10,12 @@ export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAA
 /** The tracking answers' Cache-Control: never stored, so that every load and click reaches us. */
 export const NO_STORE = 'no-store, no-cache, must-revalidate, private';
 /** The pixel's headers: never cached, so that every load reaches us. */
-export const PIXEL_HEADERS = { 'content-type': 'image/gif', 'cache-control': NO_STORE, pragma: 'no-cache', expires: '0' };
+export const PIXEL_HEADERS = {
+  'content-type': 'image/gif',
+  'cache-control': NO_STORE,
+  pragma: 'no-cache',
+  expires: '0',
+};
 /**
  * The longest that back-pressure holds an answer, in ms. The GIF and the redirect must always come: a
  * database that stopped answering (PostgreSQL unreachable, a connection attempt hanging) would
@@ -61,32 +66,55 @@ export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
   const log = deps.log.child({ role: 'tracking' });
   app.setChildLoggerFactory(() => log);
 
-  app.get<{ Params: { token: string } }>('/v1/track/open/:token', { schema: { tags: ['Tracking'], summary: 'The open pixel (always the GIF)', security: [] } }, (request, reply) => {
-    // The GIF is the answer whatever the token: the recorder checks its MAC with the batch. Only a token
-    // of the one length an open token has is buffered, so garbage (up to the router's 10,000-character
-    // parameters) costs no memory while it waits.
-    const token = request.params.token;
-    const written = token.length === OPEN_TOKEN_CHARS ? recorder.add({ kind: 'pixel', token, ua: request.headers['user-agent'] ?? '', ip: request.ip, at: Date.now() }) : undefined;
-    return afterWrite(written, () => reply.headers(PIXEL_HEADERS).send(PIXEL_GIF));
-  });
+  app.get<{ Params: { token: string } }>(
+    '/v1/track/open/:token',
+    { schema: { tags: ['Tracking'], summary: 'The open pixel (always the GIF)', security: [] } },
+    (request, reply) => {
+      // The GIF is the answer whatever the token: the recorder checks its MAC with the batch. Only a token
+      // of the one length an open token has is buffered, so garbage (up to the router's 10,000-character
+      // parameters) costs no memory while it waits.
+      const token = request.params.token;
+      const written =
+        token.length === OPEN_TOKEN_CHARS
+          ? recorder.add({
+              kind: 'pixel',
+              token,
+              ua: request.headers['user-agent'] ?? '',
+              ip: request.ip,
+              at: Date.now(),
+            })
+          : undefined;
+      return afterWrite(written, () => reply.headers(PIXEL_HEADERS).send(PIXEL_GIF));
+    },
+  );
 
-  app.get<{ Params: { token: string } }>('/v1/track/click/:token', { schema: { tags: ['Tracking'], summary: 'A tracked link: records the click, redirects (302)', security: [] } }, (request, reply) => {
-    const target = deps.tokens.verify(request.params.token, 'click');
-    if (!target || target.kind !== 'click') throw errors.notFound('Link');
-    // The WHATWG serialisation percent-encodes what a Location header cannot carry (non-Latin-1, spaces).
-    let location: string | null = null;
-    try {
-      location = target.url === HONEYPOT_URL ? null : new URL(target.url).href;
-    } catch {
-      throw errors.notFound('Link');
-    }
-    const written = recorder.add({
-      kind: 'click', emailId: target.emailId, recipientId: target.recipientId, url: target.url, ua: request.headers['user-agent'] ?? '', ip: request.ip,
-      referer: typeof request.headers.referer === 'string' ? request.headers.referer : null, at: Date.now(),
-    });
-    return afterWrite(written, () => {
-      void reply.header('cache-control', NO_STORE);
-      return location === null ? reply.status(204).send() : reply.redirect(location, 302);
-    });
-  });
+  app.get<{ Params: { token: string } }>(
+    '/v1/track/click/:token',
+    { schema: { tags: ['Tracking'], summary: 'A tracked link: records the click, redirects (302)', security: [] } },
+    (request, reply) => {
+      const target = deps.tokens.verify(request.params.token, 'click');
+      if (!target || target.kind !== 'click') throw errors.notFound('Link');
+      // The WHATWG serialisation percent-encodes what a Location header cannot carry (non-Latin-1, spaces).
+      let location: string | null = null;
+      try {
+        location = target.url === HONEYPOT_URL ? null : new URL(target.url).href;
+      } catch {
+        throw errors.notFound('Link');
+      }
+      const written = recorder.add({
+        kind: 'click',
+        emailId: target.emailId,
+        recipientId: target.recipientId,
+        url: target.url,
+        ua: request.headers['user-agent'] ?? '',
+        ip: request.ip,
+        referer: typeof request.headers.referer === 'string' ? request.headers.referer : null,
+        at: Date.now(),
+      });
+      return afterWrite(written, () => {
+        void reply.header('cache-control', NO_STORE);
+        return location === null ? reply.status(204).send() : reply.redirect(location, 302);
+      });
+    },
+  );
 }

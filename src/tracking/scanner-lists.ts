@@ -11,9 +11,14 @@ const KINDS = new Set<BotKind>(['apple', 'gmail', 'microsoft', 'proofpoint', 'mi
 
 /** The lines of list files, in order, with comments and blank lines dropped, split into columns. */
 function rows(files: readonly string[]): Array<{ file: string; cols: string[] }> {
-  return files.flatMap((file) => fs.readFileSync(file, 'utf8').split('\n')
-    .map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean)
-    .map((l) => ({ file, cols: l.split(/\s{2,}|\t+/) })));
+  return files.flatMap((file) =>
+    fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => l.replace(/#.*$/, '').trim())
+      .filter(Boolean)
+      .map((l) => ({ file, cols: l.split(/\s{2,}|\t+/) })),
+  );
 }
 
 /** Where the lists come from: each a list of files, read in order (configuration; the shipped files by default). */
@@ -23,7 +28,9 @@ export interface ScannerListFiles {
 }
 
 /** Loads the scanner user agents and address ranges from their files (and the `isbot` list). */
-export function loadScannerLists(files: ScannerListFiles = { agents: [SHIPPED_SCANNER_AGENTS], ranges: [SHIPPED_SCANNER_RANGES] }): ScannerLists {
+export function loadScannerLists(
+  files: ScannerListFiles = { agents: [SHIPPED_SCANNER_AGENTS], ranges: [SHIPPED_SCANNER_RANGES] },
+): ScannerLists {
   const agents = rows(files.agents).map(({ file, cols: [needle, kind] }) => {
     if (!needle || !KINDS.has(kind as BotKind)) throw new Error(`${file}: bad line "${needle} ${kind}"`);
     return { needle: needle.toLowerCase(), kind: kind as BotKind };

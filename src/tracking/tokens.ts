@@ -1,7 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What a tracking URL stands for: an open of, or a click on `url` in, one recipient's copy of an email. */
-export type TrackingTarget = { kind: 'open'; emailId: string; recipientId: string } | { kind: 'click'; emailId: string; recipientId: string; url: string };
+export type TrackingTarget =
+  | { kind: 'open'; emailId: string; recipientId: string }
+  | { kind: 'click'; emailId: string; recipientId: string; url: string };
 
 const MAC_BYTES = 16;
 /** The longest token `verify` accepts; longer ones are refused unread, so nothing may be signed past it. */
@@ -59,7 +61,8 @@ export class TrackingTokens {
     const emailId = uuidString(body.subarray(1, 17));
     const recipientId = uuidString(body.subarray(17, HEAD_BYTES));
     if (kind === 'open' && k === 'o' && body.length === HEAD_BYTES) return { kind, emailId, recipientId };
-    if (kind === 'click' && k === 'c' && body.length > HEAD_BYTES) return { kind, emailId, recipientId, url: body.subarray(HEAD_BYTES).toString('utf8') };
+    if (kind === 'click' && k === 'c' && body.length > HEAD_BYTES)
+      return { kind, emailId, recipientId, url: body.subarray(HEAD_BYTES).toString('utf8') };
     return null;
   }
 

@@ -37,12 +37,16 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     expect(r.body.results[1]).toMatchObject({ id: null, status: 'error' });
     expect(r.body.results[1].rejection_reason).toContain('to[0].email');
     for (const i of [0, 2]) {
-      await eventually('batch email delivered', async () => ((await t.call('GET', `/v1/emails/${r.body.results[i].id}`)).body.status === 'delivered' ? true : undefined));
+      await eventually('batch email delivered', async () =>
+        (await t.call('GET', `/v1/emails/${r.body.results[i].id}`)).body.status === 'delivered' ? true : undefined,
+      );
     }
   });
 
   it('refuses batches on the free plan (403) and over the plan cap (422 naming the cap)', async () => {
-    const free = await t.call('POST', '/v1/emails/batch', [sendBody({ from_: { email: 'hello@free.test' } })], { key: keys.free });
+    const free = await t.call('POST', '/v1/emails/batch', [sendBody({ from_: { email: 'hello@free.test' } })], {
+      key: keys.free,
+    });
     expect(free.status).toBe(403);
     const body = Array.from({ length: 26 }, () => sendBody({ from_: { email: 'hello@starter.test' } }));
     const over = await t.call('POST', '/v1/emails/batch', body, { key: keys.starter });
@@ -53,7 +57,15 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
   });
 
   it('answers 202 when no email of a batch is valid, each result an error, and writes nothing', async () => {
-    const count = async () => Number((await t.server.store.db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async () =>
+      Number(
+        (
+          await t.server.store.db
+            .selectFrom('emails')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const before = await count();
     const r = await t.call('POST', '/v1/emails/batch', [sendBody({ subject: '' }), { nope: true }]);
     expect(r.status).toBe(202);
@@ -66,7 +78,10 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     const headers = { 'Idempotency-Key': 'all-invalid' };
     const first = await t.call('POST', '/v1/emails/batch', [sendBody({ to: [] })], { headers });
     expect(first.status).toBe(202);
-    expect(await t.call('POST', '/v1/emails/batch', [sendBody({ to: [] })], { headers })).toMatchObject({ status: 202, body: first.body });
+    expect(await t.call('POST', '/v1/emails/batch', [sendBody({ to: [] })], { headers })).toMatchObject({
+      status: 202,
+      body: first.body,
+    });
     expect(await count()).toBe(before);
     // A body that is not a non-empty array is still refused as a whole.
     for (const body of [{ not: 'an array' }, []]) {
@@ -77,9 +92,14 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
   });
 
   it('caps batches at 50 on pro and 100 on business, or at the operator override', async () => {
-    for (const [plan, cap] of [['pro', 50], ['business', 100]] as const) {
+    for (const [plan, cap] of [
+      ['pro', 50],
+      ['business', 100],
+    ] as const) {
       const as = { key: keys[plan]! };
-      const body = Array.from({ length: cap + 1 }, (_, i) => sendBody({ from_: { email: `hello@${plan}.test` }, subject: `cap ${i}` }));
+      const body = Array.from({ length: cap + 1 }, (_, i) =>
+        sendBody({ from_: { email: `hello@${plan}.test` }, subject: `cap ${i}` }),
+      );
       const over = await t.call('POST', '/v1/emails/batch', body, as);
       expect([plan, over.status]).toEqual([plan, 422]);
       expect(over.body.detail).toContain(String(cap));
@@ -88,7 +108,12 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     }
     const a = await createAccount(t.server.store, { name: 'override', plan: 'business' });
     await updateAccountLimits(t.server.store.db, a.accountId, { limits: JSON.stringify({ batch_max: 3 }) });
-    const over = await t.call('POST', '/v1/emails/batch', Array.from({ length: 4 }, () => sendBody()), { key: a.key });
+    const over = await t.call(
+      'POST',
+      '/v1/emails/batch',
+      Array.from({ length: 4 }, () => sendBody()),
+      { key: a.key },
+    );
     expect(over.status).toBe(422);
     expect(over.body.detail).toContain('at most 3');
   });
@@ -107,15 +132,25 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     expect(detail.body.scheduled_at).toMatch(/Z$/);
 
     // When it falls due (the scheduler asked as if ten minutes had passed), it goes out.
-    const promoted = await promoteScheduled(t.server.store.db, t.server.store.dialect, { now: Date.now(), dueBy: Date.now() + 11 * 60_000 });
+    const promoted = await promoteScheduled(t.server.store.db, t.server.store.dialect, {
+      now: Date.now(),
+      dueBy: Date.now() + 11 * 60_000,
+    });
     expect(promoted).toContain(r.body.id);
     t.server.worker?.wake();
     const done = await eventually('scheduled email delivered', async () => {
       const d = await t.call('GET', `/v1/emails/${r.body.id}`);
       return d.body.status === 'delivered' ? d.body : undefined;
     });
-    expect(done.events.map((e: { event_type: string }) => e.event_type)).toEqual(['scheduled', 'queued', 'sent', 'delivered']);
-    expect((await t.call('GET', '/v1/emails/scheduled')).body.map((e: { id: string }) => e.id)).not.toContain(r.body.id);
+    expect(done.events.map((e: { event_type: string }) => e.event_type)).toEqual([
+      'scheduled',
+      'queued',
+      'sent',
+      'delivered',
+    ]);
+    expect((await t.call('GET', '/v1/emails/scheduled')).body.map((e: { id: string }) => e.id)).not.toContain(
+      r.body.id,
+    );
   });
 
   it('cancels a scheduled email (404 once it is not scheduled) and sends another now', async () => {
@@ -132,7 +167,9 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     const b = await t.call('POST', '/v1/emails/', sendBody({ send_at: inMinutes(60) }));
     const now = await t.call('POST', `/v1/emails/scheduled/${b.body.id}/send-now`);
     expect(now.body).toEqual({ id: b.body.id, status: 'queued' });
-    await eventually('sent now', async () => ((await t.call('GET', `/v1/emails/${b.body.id}`)).body.status === 'delivered' ? true : undefined));
+    await eventually('sent now', async () =>
+      (await t.call('GET', `/v1/emails/${b.body.id}`)).body.status === 'delivered' ? true : undefined,
+    );
     expect((await t.call('POST', `/v1/emails/scheduled/${b.body.id}/send-now`)).status).toBe(404);
   });
 
@@ -149,11 +186,17 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     expect(scheduled.status).toBe(202);
     const usage = async () => (await t.call('POST', '/v1/emails/validate', sendBody(from), as)).body.usage;
     expect(await usage()).toMatchObject({ daily: 2, monthly: 2 });
-    expect((await t.call('POST', '/v1/emails/', sendBody({ ...from, to: [...two, { email: 'c@recipient.test' }] }), as)).status).toBe(429);
+    expect(
+      (await t.call('POST', '/v1/emails/', sendBody({ ...from, to: [...two, { email: 'c@recipient.test' }] }), as))
+        .status,
+    ).toBe(429);
 
     expect((await t.call('DELETE', `/v1/emails/scheduled/${scheduled.body.id}`, undefined, as)).status).toBe(200);
     expect(await usage()).toMatchObject({ daily: 0, monthly: 0 });
-    expect((await t.call('POST', '/v1/emails/', sendBody({ ...from, to: [...two, { email: 'c@recipient.test' }] }), as)).status).toBe(202);
+    expect(
+      (await t.call('POST', '/v1/emails/', sendBody({ ...from, to: [...two, { email: 'c@recipient.test' }] }), as))
+        .status,
+    ).toBe(202);
     // Cancelling again gives nothing back twice.
     expect((await t.call('DELETE', `/v1/emails/scheduled/${scheduled.body.id}`, undefined, as)).status).toBe(404);
     expect(await usage()).toMatchObject({ daily: 3, monthly: 3 });
@@ -167,7 +210,9 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     await t.call('POST', '/v1/senders', { email: 'hello@many.test' }, as);
     const ids: string[] = [];
     for (let b = 0; b < 11; b++) {
-      const body = Array.from({ length: 100 }, (_, i) => sendBody({ from_: { email: 'hello@many.test' }, send_at: inMinutes(60 + b * 100 + i) }));
+      const body = Array.from({ length: 100 }, (_, i) =>
+        sendBody({ from_: { email: 'hello@many.test' }, send_at: inMinutes(60 + b * 100 + i) }),
+      );
       const r = await t.call('POST', '/v1/emails/batch', body, as);
       expect(r.body.sent).toBe(100);
       ids.push(...r.body.results.map((x: { id: string }) => x.id));
@@ -176,7 +221,12 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     expect(all.status).toBe(200);
     expect(all.headers.get('content-type')).toContain('application/json');
     expect(all.body.map((e: { id: string }) => e.id)).toEqual(ids); // soonest first
-    expect(all.body[1099]).toMatchObject({ status: 'scheduled', subject: 'Hello', to_addresses: ['jane@recipient.test'], tags: null });
+    expect(all.body[1099]).toMatchObject({
+      status: 'scheduled',
+      subject: 'Hello',
+      to_addresses: ['jane@recipient.test'],
+      tags: null,
+    });
     const page = await t.call('GET', '/v1/emails/scheduled?page=2&limit=500', undefined, as);
     expect(page.body.map((e: { id: string }) => e.id)).toEqual(ids.slice(1000));
     expect((await t.call('GET', '/v1/emails/scheduled?limit=20', undefined, as)).body).toHaveLength(20);
@@ -188,9 +238,17 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
   });
 
   it('two schedulers racing for the same due email send it once', async () => {
-    const r = await t.call('POST', '/v1/emails/', sendBody({ send_at: inMinutes(2), to: [{ email: 'race@recipient.test' }] }));
+    const r = await t.call(
+      'POST',
+      '/v1/emails/',
+      sendBody({ send_at: inMinutes(2), to: [{ email: 'race@recipient.test' }] }),
+    );
     const later = Date.now() + 3 * 60_000;
-    const results = await Promise.all(Array.from({ length: 4 }, () => promoteScheduled(t.server.store.db, t.server.store.dialect, { now: Date.now(), dueBy: later })));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        promoteScheduled(t.server.store.db, t.server.store.dialect, { now: Date.now(), dueBy: later }),
+      ),
+    );
     expect(results.flat().filter((id) => id === r.body.id)).toHaveLength(1);
     t.server.worker?.wake();
     const d = await eventually('raced email delivered', async () => {
@@ -202,26 +260,54 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
   });
 
   it('forgets Idempotency-Keys older than 24 hours (the purge the scheduler runs hourly)', async () => {
-    const accountId = (await t.server.store.db.selectFrom('accounts').select('id').orderBy('created_at').executeTakeFirstOrThrow()).id;
-    await t.server.store.db.insertInto('idempotency_keys').values({ account_id: accountId, key: 'ancient', request_hash: 'x', status_code: 202, response: '{}', created_at: Date.now() - 25 * 3_600_000 }).execute();
+    const accountId = (
+      await t.server.store.db.selectFrom('accounts').select('id').orderBy('created_at').executeTakeFirstOrThrow()
+    ).id;
+    await t.server.store.db
+      .insertInto('idempotency_keys')
+      .values({
+        account_id: accountId,
+        key: 'ancient',
+        request_hash: 'x',
+        status_code: 202,
+        response: '{}',
+        created_at: Date.now() - 25 * 3_600_000,
+      })
+      .execute();
     const { purgeIdempotencyKeys } = await import('../../src/store/idempotency-repo.js');
     await purgeIdempotencyKeys(t.server.store.db, Date.now());
-    const left = await t.server.store.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'ancient').execute();
+    const left = await t.server.store.db
+      .selectFrom('idempotency_keys')
+      .select('key')
+      .where('key', '=', 'ancient')
+      .execute();
     expect(left).toEqual([]);
     // Keys of the last 24 hours stay (a send with a key writes one).
     await t.call('POST', '/v1/emails/', sendBody(), { headers: { 'Idempotency-Key': 'recent' } });
     await purgeIdempotencyKeys(t.server.store.db, Date.now());
-    expect(await t.server.store.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'recent').execute()).toHaveLength(1);
+    expect(
+      await t.server.store.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'recent').execute(),
+    ).toHaveLength(1);
   });
 
   it('checks send_at: format, 1 minute to 30 days ahead, and the plan', async () => {
-    for (const [sendAt, why] of [['tomorrow', 'ISO 8601'], [inMinutes(0.5), '1 minute'], [inMinutes(31 * 24 * 60), '30 days'], ['2026-06-01T09:00:00', 'time zone']]) {
+    for (const [sendAt, why] of [
+      ['tomorrow', 'ISO 8601'],
+      [inMinutes(0.5), '1 minute'],
+      [inMinutes(31 * 24 * 60), '30 days'],
+      ['2026-06-01T09:00:00', 'time zone'],
+    ]) {
       const r = await t.call('POST', '/v1/emails/', sendBody({ send_at: sendAt }));
       expect(r.status).toBe(422);
       expect(r.body.errors[0].field).toBe('send_at');
       expect(r.body.errors[0].error).toContain(why);
     }
-    const free = await t.call('POST', '/v1/emails/', sendBody({ from_: { email: 'hello@free.test' }, send_at: inMinutes(10) }), { key: keys.free });
+    const free = await t.call(
+      'POST',
+      '/v1/emails/',
+      sendBody({ from_: { email: 'hello@free.test' }, send_at: inMinutes(10) }),
+      { key: keys.free },
+    );
     expect(free.status).toBe(403);
     expect(free.body.code).toBe('plan_feature_unavailable');
   });

@@ -4,7 +4,16 @@ import { startDnsServer, type DnsServer } from '../helpers/dns-server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { publishRecords } from '../helpers/verified-domain.js';
 
-type Rec = { purpose: string; status: string; found: boolean; matches: boolean; name: string; value: string; type: string; current_values: string[] };
+type Rec = {
+  purpose: string;
+  status: string;
+  found: boolean;
+  matches: boolean;
+  name: string;
+  value: string;
+  type: string;
+  current_values: string[];
+};
 const byPurpose = (records: Rec[], p: string) => records.find((r) => r.purpose === p)!;
 
 describe.each(testDatabases())('domain verification against DNS on %s', (kind) => {
@@ -27,8 +36,16 @@ describe.each(testDatabases())('domain verification against DNS on %s', (kind) =
     expect(dkim.name).toBe(`${d.body.dkim_selector}._domainkey.records.test`);
     // A 2048-bit RSA public key in SPKI DER is 294 bytes: 392 base64 characters.
     expect(/p=([A-Za-z0-9+/=]+)/.exec(dkim.value)![1]).toHaveLength(392);
-    expect(byPurpose(records, 'spf')).toMatchObject({ type: 'TXT', name: 'records.test', value: 'v=spf1 a:mta.taifa.test ~all' });
-    expect(byPurpose(records, 'return_path')).toMatchObject({ type: 'MX', name: 'tfm-bounces.records.test', value: 'mta.taifa.test' });
+    expect(byPurpose(records, 'spf')).toMatchObject({
+      type: 'TXT',
+      name: 'records.test',
+      value: 'v=spf1 a:mta.taifa.test ~all',
+    });
+    expect(byPurpose(records, 'return_path')).toMatchObject({
+      type: 'MX',
+      name: 'tfm-bounces.records.test',
+      value: 'mta.taifa.test',
+    });
     expect(byPurpose(records, 'dmarc')).toMatchObject({ type: 'TXT', name: '_dmarc.records.test' });
   });
 
@@ -37,7 +54,8 @@ describe.each(testDatabases())('domain verification against DNS on %s', (kind) =
     const v = await t.call('POST', `/v1/domains/${d.body.id}/verify`);
     expect(v.status).toBe(200);
     expect(v.body.status).toBe('failed');
-    for (const p of ['dkim', 'spf', 'return_path', 'dmarc']) expect(byPurpose(v.body.records, p)).toMatchObject({ status: 'missing', found: false, matches: false });
+    for (const p of ['dkim', 'spf', 'return_path', 'dmarc'])
+      expect(byPurpose(v.body.records, p)).toMatchObject({ status: 'missing', found: false, matches: false });
     expect(v.body.last_checked_at).toMatch(/Z$/);
     expect((await t.call('POST', '/v1/senders', { email: 'a@missing.test' })).status).toBe(422);
   });
@@ -63,7 +81,10 @@ describe.each(testDatabases())('domain verification against DNS on %s', (kind) =
 
   it('verifies once DKIM and SPF match; then a sender can be registered', async () => {
     const d = await t.call('POST', '/v1/domains', { name: 'right.test' });
-    publishRecords(dns, d.body.records.filter((r: Rec) => r.purpose === 'dkim' || r.purpose === 'spf'));
+    publishRecords(
+      dns,
+      d.body.records.filter((r: Rec) => r.purpose === 'dkim' || r.purpose === 'spf'),
+    );
     const v = await t.call('POST', `/v1/domains/${d.body.id}/verify`);
     expect(v.body.status).toBe('verified');
     expect(byPurpose(v.body.records, 'dkim')).toMatchObject({ status: 'verified', found: true, matches: true });

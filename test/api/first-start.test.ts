@@ -22,7 +22,14 @@ describe.each(testDatabases())('the first start on %s', (kind) => {
   });
 
   it('creates the first account, prints its key once with a curl line that works, and says loudly it is in sandbox mode', async () => {
-    const env = { PORT: '0', TAIFA_DATA_DIR: dir, DATABASE_URL: db.url, TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'api', TAIFA_BOOTSTRAP_API_KEY: '' };
+    const env = {
+      PORT: '0',
+      TAIFA_DATA_DIR: dir,
+      DATABASE_URL: db.url,
+      TAIFA_SANDBOX: 'true',
+      TAIFA_ROLES: 'api',
+      TAIFA_BOOTSTRAP_API_KEY: '',
+    };
     const first = await startTaifa(env);
     await first.stop();
     expect(first.stdout).toContain('SANDBOX MODE');
@@ -39,7 +46,9 @@ describe.each(testDatabases())('the first start on %s', (kind) => {
       const ok = await fetch(`${second.url}/v1/domains`, { headers: { authorization: `Bearer ${key}` } });
       expect(ok.status).toBe(200);
       expect(await ok.json()).toEqual([]);
-      const wrong = await fetch(`${second.url}/v1/domains`, { headers: { authorization: `Bearer tfm_k_${'x'.repeat(32)}` } });
+      const wrong = await fetch(`${second.url}/v1/domains`, {
+        headers: { authorization: `Bearer tfm_k_${'x'.repeat(32)}` },
+      });
       expect(wrong.status).toBe(401);
     } finally {
       await second.stop();
@@ -48,14 +57,25 @@ describe.each(testDatabases())('the first start on %s', (kind) => {
 
   it('`taifa accounts create` prints a key that works against this database', async () => {
     const env = { ...process.env, TAIFA_DATA_DIR: dir, DATABASE_URL: db.url, LOG_LEVEL: 'silent' };
-    const { stdout } = await run(process.execPath, ['bin/taifa.js', 'accounts', 'create', '--name', 'Acme', '--plan', 'pro'], { env });
+    const { stdout } = await run(
+      process.execPath,
+      ['bin/taifa.js', 'accounts', 'create', '--name', 'Acme', '--plan', 'pro'],
+      { env },
+    );
     const key = /tfm_k_[A-Za-z0-9]{32}/.exec(stdout)?.[0];
     expect(key).toBeDefined();
-    const server = await startTaifa({ PORT: '0', TAIFA_DATA_DIR: dir, DATABASE_URL: db.url, TAIFA_ROLES: 'api', TAIFA_BOOTSTRAP_API_KEY: '' });
+    const server = await startTaifa({
+      PORT: '0',
+      TAIFA_DATA_DIR: dir,
+      DATABASE_URL: db.url,
+      TAIFA_ROLES: 'api',
+      TAIFA_BOOTSTRAP_API_KEY: '',
+    });
     try {
       expect(server.stdout).not.toContain('shown only this once'); // an account existed: no first account is made
       const v = await fetch(`${server.url}/v1/emails/validate`, {
-        method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         body: JSON.stringify({ from_: { email: 'a@b.test' }, to: [{ email: 'c@d.test' }], subject: 's', text: 't' }),
       });
       expect(v.status).toBe(200);

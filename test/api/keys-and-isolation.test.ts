@@ -36,14 +36,18 @@ describe.each(testDatabases())('API keys and account isolation on %s', (kind) =>
   });
 
   it('answers 401 before looking at the body: no key and a bad body is 401, not 422', async () => {
-    for (const [method, path, body] of [['POST', '/v1/domains', { name: 42 }], ['POST', '/v1/api-keys', { name: 42 }], ['GET', '/v1/emails/?limit=0', undefined]] as const) {
+    for (const [method, path, body] of [
+      ['POST', '/v1/domains', { name: 42 }],
+      ['POST', '/v1/api-keys', { name: 42 }],
+      ['GET', '/v1/emails/?limit=0', undefined],
+    ] as const) {
       const r = await t.call(method, path, body, { key: null });
       expect(r.status, `${method} ${path}`).toBe(401);
       expect(r.body.code).toBe('unauthorized');
     }
   });
 
-    it('refuses a key name that is not a string', async () => {
+  it('refuses a key name that is not a string', async () => {
     const r = await t.call('POST', '/v1/api-keys', { name: 42 });
     expect(r.status).toBe(422);
     expect(r.body.errors[0].field).toBe('name');
@@ -104,21 +108,40 @@ describe('the operator command line', () => {
     const dir = mkdtempSync(`${tmpdir()}/taifa-cli-`);
     try {
       const env = { ...process.env, TAIFA_DATA_DIR: dir, LOG_LEVEL: 'silent' };
-      const { stdout } = await run('node', ['bin/taifa.js', 'accounts', 'create', '--name', 'Acme', '--plan', 'pro'], { env });
+      const { stdout } = await run('node', ['bin/taifa.js', 'accounts', 'create', '--name', 'Acme', '--plan', 'pro'], {
+        env,
+      });
       const key = /tfm_k_[A-Za-z0-9]{32}/.exec(stdout)?.[0];
       expect(key).toBeDefined();
-      const bad = await run('node', ['bin/taifa.js', 'accounts', 'create', '--name', 'Acme', '--plan', 'platinum'], { env }).catch((e: { code: number; stderr: string }) => e);
+      const bad = await run('node', ['bin/taifa.js', 'accounts', 'create', '--name', 'Acme', '--plan', 'platinum'], {
+        env,
+      }).catch((e: { code: number; stderr: string }) => e);
       expect((bad as { code: number }).code).toBe(2);
       const accountId = /Account (\S+) \(Acme, pro\)/.exec(stdout)?.[1];
-      const limits = await run('node', ['bin/taifa.js', 'accounts', 'set-limits', accountId!, '--daily', '1', '--plan', 'starter'], { env });
+      const limits = await run(
+        'node',
+        ['bin/taifa.js', 'accounts', 'set-limits', accountId!, '--daily', '1', '--plan', 'starter'],
+        { env },
+      );
       expect(limits.stdout).toContain('plan=starter daily=1 monthly=5000 batch=25');
-      expect((await run('node', ['bin/taifa.js', 'accounts', 'list'], { env })).stdout).toContain('overrides={"daily_limit":1}');
-      const t = await startTestServer('sqlite', { TAIFA_ROLES: 'api', DATABASE_URL: `sqlite:${dir}/taifa.db`, TAIFA_BOOTSTRAP_API_KEY: '' });
+      expect((await run('node', ['bin/taifa.js', 'accounts', 'list'], { env })).stdout).toContain(
+        'overrides={"daily_limit":1}',
+      );
+      const t = await startTestServer('sqlite', {
+        TAIFA_ROLES: 'api',
+        DATABASE_URL: `sqlite:${dir}/taifa.db`,
+        TAIFA_BOOTSTRAP_API_KEY: '',
+      });
       try {
         expect((await t.call('GET', '/v1/domains', undefined, { key })).status).toBe(200);
         expect(t.server.bootstrapKey).toBeNull(); // an account existed, so no first account was made
         // The operator's override is what send enforces and validate reports.
-        const v = await t.call('POST', '/v1/emails/validate', { from_: { email: 'a@b.test' }, to: [{ email: 'c@d.test' }], subject: 's', text: 't' }, { key });
+        const v = await t.call(
+          'POST',
+          '/v1/emails/validate',
+          { from_: { email: 'a@b.test' }, to: [{ email: 'c@d.test' }], subject: 's', text: 't' },
+          { key },
+        );
         expect(v.body).toMatchObject({ plan: 'starter', usage: { daily_limit: 1, monthly_limit: 5000 } });
       } finally {
         await t.close();

@@ -18,10 +18,24 @@ describe.each(testDatabases())('list and search on %s', (kind) => {
       if (r.status !== 202) throw new Error(JSON.stringify(r.body));
       sent[name] = r.body.id;
     };
-    await send('welcome', { subject: 'Welcome to Acme, Jane!', to: [{ email: 'jane@gmail.com' }], tags: ['onboarding'] });
+    await send('welcome', {
+      subject: 'Welcome to Acme, Jane!',
+      to: [{ email: 'jane@gmail.com' }],
+      tags: ['onboarding'],
+    });
     await send('reset', { subject: 'Password reset requested', to: [{ email: 'bob@yahoo.com' }], tags: ['security'] });
-    await send('receipt', { from_: { email: 'invoices@billing.example.org' }, subject: 'Your receipt #12345', to: [{ email: 'carol@gmail.com' }], cc: [{ email: 'accounts@corp.test' }], tags: ['receipt'] });
-    await send('resetLater', { subject: 'Reset your password', to: [{ email: 'dave@corp.test' }], send_at: new Date(Date.now() + 3_600_000).toISOString() });
+    await send('receipt', {
+      from_: { email: 'invoices@billing.example.org' },
+      subject: 'Your receipt #12345',
+      to: [{ email: 'carol@gmail.com' }],
+      cc: [{ email: 'accounts@corp.test' }],
+      tags: ['receipt'],
+    });
+    await send('resetLater', {
+      subject: 'Reset your password',
+      to: [{ email: 'dave@corp.test' }],
+      send_at: new Date(Date.now() + 3_600_000).toISOString(),
+    });
   });
   afterAll(async () => t?.close());
 
@@ -38,15 +52,27 @@ describe.each(testDatabases())('list and search on %s', (kind) => {
     const all = await t.call('GET', '/v1/emails/');
     expect(all.status).toBe(200);
     expect(ids(all)).toEqual([sent.resetLater, sent.receipt, sent.reset, sent.welcome]);
-    expect(all.body[0]).toMatchObject({ status: 'scheduled', source: 'api', opened_count: 0, clicked_count: 0, retry_of_id: null });
+    expect(all.body[0]).toMatchObject({
+      status: 'scheduled',
+      source: 'api',
+      opened_count: 0,
+      clicked_count: 0,
+      retry_of_id: null,
+    });
     expect(all.body[1].from_address).toBe('Example <invoices@billing.example.org>');
     expect(ids(await t.call('GET', '/v1/emails?status=scheduled'))).toEqual([sent.resetLater]);
     expect(ids(await t.call('GET', '/v1/emails?limit=2&page=1'))).toEqual([sent.reset, sent.welcome]);
     expect(ids(await t.call('GET', '/v1/emails?limit=2&page=2'))).toEqual([]);
     const refusals: Record<string, string> = {
-      'limit=0': 'must be at least 1', 'limit=101': 'must be at most 100', 'limit=abc': 'must be an integer', 'limit=2.5': 'must be an integer',
-      'page=-1': 'must be at least 0', 'page=100001': 'must be at most 100000', 'status=lost': 'unknown status lost',
-      'status=sent&status=queued': 'must be given once', 'limit=2&limit=3': 'must be given once',
+      'limit=0': 'must be at least 1',
+      'limit=101': 'must be at most 100',
+      'limit=abc': 'must be an integer',
+      'limit=2.5': 'must be an integer',
+      'page=-1': 'must be at least 0',
+      'page=100001': 'must be at most 100000',
+      'status=lost': 'unknown status lost',
+      'status=sent&status=queued': 'must be given once',
+      'limit=2&limit=3': 'must be given once',
     };
     for (const [bad, why] of Object.entries(refusals)) {
       const r = await t.call('GET', `/v1/emails?${bad}`);
@@ -57,7 +83,8 @@ describe.each(testDatabases())('list and search on %s', (kind) => {
   });
 
   it('searches free text across sender, subject and recipients, with inline tokens', async () => {
-    const search = async (q: string, extra = '') => ids(await t.call('GET', `/v1/emails/search?q=${encodeURIComponent(q)}${extra}`));
+    const search = async (q: string, extra = '') =>
+      ids(await t.call('GET', `/v1/emails/search?q=${encodeURIComponent(q)}${extra}`));
     expect(await search('welcome')).toEqual([sent.welcome]);
     expect(await search('WELCOME jane')).toEqual([sent.welcome]);
     expect(await search('recei')).toEqual([sent.receipt]); // the last word matches as a prefix
@@ -76,11 +103,39 @@ describe.each(testDatabases())('list and search on %s', (kind) => {
     expect(await search('')).toHaveLength(4);
     const r = await t.call('GET', `/v1/emails/search?q=${encodeURIComponent('to:gmail.com')}&limit=1&page=1`);
     expect(ids(r)).toEqual([sent.welcome]);
-    expect(Object.keys(r.body[0]).sort()).toEqual(['created_at', 'delivered_at', 'from_address', 'id', 'source', 'status', 'subject', 'tags', 'to_addresses']);
+    expect(Object.keys(r.body[0]).sort()).toEqual([
+      'created_at',
+      'delivered_at',
+      'from_address',
+      'id',
+      'source',
+      'status',
+      'subject',
+      'tags',
+      'to_addresses',
+    ]);
   });
 
   it('answers odd queries with results, never an error', async () => {
-    for (const q of ['"', '""', "'", 'to:', 'from:@@@', 'AND OR NOT', '*', 'a* b*', 'tag:"black friday"', '\\', 'x:y:z', 'NEAR(a b)', '😀', '-', 'status:BOUNCED', "o'brien", 'a & b | !c <-> d']) {
+    for (const q of [
+      '"',
+      '""',
+      "'",
+      'to:',
+      'from:@@@',
+      'AND OR NOT',
+      '*',
+      'a* b*',
+      'tag:"black friday"',
+      '\\',
+      'x:y:z',
+      'NEAR(a b)',
+      '😀',
+      '-',
+      'status:BOUNCED',
+      "o'brien",
+      'a & b | !c <-> d',
+    ]) {
       const r = await t.call('GET', `/v1/emails/search?q=${encodeURIComponent(q)}`);
       expect([r.status, q]).toEqual([200, q]);
       expect(Array.isArray(r.body)).toBe(true);
@@ -94,10 +149,11 @@ describe.each(testDatabases())('list and search on %s', (kind) => {
     expect((await t.call('GET', '/v1/emails/', undefined, { key: other.key })).body).toEqual([]);
   });
 
-
   it('lists 20 emails when no limit is given', async () => {
     const as = { key: await account('many.test') };
-    const batch = Array.from({ length: 25 }, (_, i) => sendBody({ from_: { email: 'hello@many.test' }, subject: `n${i}` }));
+    const batch = Array.from({ length: 25 }, (_, i) =>
+      sendBody({ from_: { email: 'hello@many.test' }, subject: `n${i}` }),
+    );
     expect((await t.call('POST', '/v1/emails/batch', batch, as)).status).toBe(202);
     expect((await t.call('GET', '/v1/emails/', undefined, as)).body).toHaveLength(20);
     expect((await t.call('GET', '/v1/emails/?page=1', undefined, as)).body).toHaveLength(5);
@@ -107,10 +163,24 @@ describe.each(testDatabases())('list and search on %s', (kind) => {
   it("matches the last word as a prefix by the caller's own emails, whatever other accounts hold", async () => {
     const mine = { key: await account('mine.test') };
     const theirs = { key: await account('theirs.test') };
-    const r = await t.call('POST', '/v1/emails/', sendBody({ from_: { email: 'hello@mine.test' }, subject: 'Your invoices are ready' }), mine);
+    const r = await t.call(
+      'POST',
+      '/v1/emails/',
+      sendBody({ from_: { email: 'hello@mine.test' }, subject: 'Your invoices are ready' }),
+      mine,
+    );
     expect(ids(await t.call('GET', '/v1/emails/search?q=invoice', undefined, mine))).toEqual([r.body.id]);
     // Another account now has "invoice" as a whole word: this account's search must not change.
-    expect((await t.call('POST', '/v1/emails/', sendBody({ from_: { email: 'hello@theirs.test' }, subject: 'Invoice 42' }), theirs)).status).toBe(202);
+    expect(
+      (
+        await t.call(
+          'POST',
+          '/v1/emails/',
+          sendBody({ from_: { email: 'hello@theirs.test' }, subject: 'Invoice 42' }),
+          theirs,
+        )
+      ).status,
+    ).toBe(202);
     expect(ids(await t.call('GET', '/v1/emails/search?q=invoice', undefined, mine))).toEqual([r.body.id]);
     expect(ids(await t.call('GET', '/v1/emails/search?q=invoice', undefined, theirs))).toHaveLength(1);
   });

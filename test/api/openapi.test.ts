@@ -33,16 +33,30 @@ describe('the OpenAPI document', () => {
   it('documents page and limit as integers', async () => {
     const doc = await t.call('GET', '/v1/openapi.json', undefined, { key: null });
     for (const path of ['/v1/emails/', '/v1/emails/search', '/v1/emails/scheduled']) {
-      const params = doc.body.paths[path].get.parameters as Array<{ name: string; in: string; schema: { type: string; minimum?: number; maximum?: number } }>;
+      const params = doc.body.paths[path].get.parameters as Array<{
+        name: string;
+        in: string;
+        schema: { type: string; minimum?: number; maximum?: number };
+      }>;
       const byName = Object.fromEntries(params.filter((p) => p.in === 'query').map((p) => [p.name, p.schema]));
       expect([path, byName.page?.type, byName.limit?.type]).toEqual([path, 'integer', 'integer']);
       expect(byName.limit?.minimum).toBe(1);
     }
-    const list = doc.body.paths['/v1/emails/'].get.parameters as Array<{ name: string; schema: { default?: number; maximum?: number } }>;
+    const list = doc.body.paths['/v1/emails/'].get.parameters as Array<{
+      name: string;
+      schema: { default?: number; maximum?: number };
+    }>;
     expect(list.find((p) => p.name === 'limit')?.schema).toMatchObject({ default: 20, maximum: 100 });
-    const updates = doc.body.paths['/v1/emails/updates'].get.parameters as Array<{ name: string; required?: boolean; schema: { format?: string } }>;
+    const updates = doc.body.paths['/v1/emails/updates'].get.parameters as Array<{
+      name: string;
+      required?: boolean;
+      schema: { format?: string };
+    }>;
     expect(updates.find((p) => p.name === 'since')).toMatchObject({ required: true, schema: { format: 'date-time' } });
-    const events = doc.body.paths['/v1/emails/{id}/events'].get.parameters as Array<{ name: string; schema: { type?: string; maximum?: number } }>;
+    const events = doc.body.paths['/v1/emails/{id}/events'].get.parameters as Array<{
+      name: string;
+      schema: { type?: string; maximum?: number };
+    }>;
     expect(events.find((p) => p.name === 'limit')?.schema).toMatchObject({ type: 'integer', maximum: 1000 });
     // Both spellings of the path still answer.
     expect((await t.call('GET', '/v1/emails')).status).toBe(200);
@@ -69,11 +83,40 @@ describe('the OpenAPI document', () => {
       ['POST', '/v1/api-keys', { name: ' \t' }, 'name', 'must not be blank'],
       ['POST', '/v1/api-keys', { name: 'k'.repeat(101) }, 'name', 'must be at most 100 characters'],
       ['POST', '/v1/senders', { email: 'a@b.test', name: 'Two\nlines' }, 'name', 'must be one line'],
-      ['PATCH', '/v1/domains/00000000-0000-7000-8000-000000000000', { pixel_position: 'left' }, 'pixel_position', 'must be one of "top", "bottom"'],
+      [
+        'PATCH',
+        '/v1/domains/00000000-0000-7000-8000-000000000000',
+        { pixel_position: 'left' },
+        'pixel_position',
+        'must be one of "top", "bottom"',
+      ],
       ['PUT', '/v1/emails/saved-searches', { searches: [{ name: ' ' }] }, 'searches[0].name', 'must not be blank'],
-      ['PUT', '/v1/emails/saved-searches', { searches: [{ name: 'x', query: 'q'.repeat(501) }] }, 'searches[0].query', 'must be at most 500 characters'],
-      ['PUT', '/v1/emails/saved-searches', { searches: Array.from({ length: 51 }, (_, i) => ({ name: `s${i}` })) }, 'searches', 'must have at most 50 items'],
-      ['PUT', '/v1/emails/saved-searches', { searches: [{ id: 'a', name: 'x' }, { id: 'a', name: 'y' }] }, 'searches[1].id', 'repeats an earlier entry'],
+      [
+        'PUT',
+        '/v1/emails/saved-searches',
+        { searches: [{ name: 'x', query: 'q'.repeat(501) }] },
+        'searches[0].query',
+        'must be at most 500 characters',
+      ],
+      [
+        'PUT',
+        '/v1/emails/saved-searches',
+        { searches: Array.from({ length: 51 }, (_, i) => ({ name: `s${i}` })) },
+        'searches',
+        'must have at most 50 items',
+      ],
+      [
+        'PUT',
+        '/v1/emails/saved-searches',
+        {
+          searches: [
+            { id: 'a', name: 'x' },
+            { id: 'a', name: 'y' },
+          ],
+        },
+        'searches[1].id',
+        'repeats an earlier entry',
+      ],
     ];
     for (const [method, path, body, field, error] of refusals) {
       const x = await t.call(method, path, body);

@@ -26,16 +26,27 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
   it('counts recipients against the daily limit exactly, even under concurrency, and answers 429 past it', async () => {
     const as = await account('pro', 'quota.test', { daily_limit: 10, requests_per_second: 1000 });
     // 30 concurrent single-recipient sends for 10 units: exactly 10 get through.
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) =>
-      t.call('POST', '/v1/emails/', sendBody({ ...from('quota.test'), to: [{ email: `r${i}@recipient.test` }] }), as)));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        t.call('POST', '/v1/emails/', sendBody({ ...from('quota.test'), to: [{ email: `r${i}@recipient.test` }] }), as),
+      ),
+    );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 202)).toHaveLength(10);
     expect(statuses.filter((s) => s === 429)).toHaveLength(20);
     const refused = results.find((r) => r.status === 429)!;
     expect(refused.body.code).toBe('quota_exceeded');
     expect(refused.body.detail).toContain('daily send limit of 10');
-    const count = Number((await t.server.store.db.selectFrom('emails').innerJoin('senders', 'senders.account_id', 'emails.account_id')
-      .where('senders.email', '=', 'hello@quota.test').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const count = Number(
+      (
+        await t.server.store.db
+          .selectFrom('emails')
+          .innerJoin('senders', 'senders.account_id', 'emails.account_id')
+          .where('senders.email', '=', 'hello@quota.test')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     expect(count).toBe(10);
 
     const v = await t.call('POST', '/v1/emails/validate', sendBody(from('quota.test')), as);
@@ -51,18 +62,36 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
     expect(r.body.detail).toContain('monthly');
     const v = await t.call('POST', '/v1/emails/validate', sendBody(from('monthly.test')), as);
     expect(v.body.usage).toMatchObject({ daily: 0, monthly: 0, monthly_limit: 3 });
-    expect((await t.call('POST', '/v1/emails/', sendBody({ ...from('monthly.test'), to: four.slice(0, 3) }), as)).status).toBe(202);
+    expect(
+      (await t.call('POST', '/v1/emails/', sendBody({ ...from('monthly.test'), to: four.slice(0, 3) }), as)).status,
+    ).toBe(202);
   });
 
   /** Rows an accepted email writes, and the quota it takes: what must not move when nothing is sent. */
   async function footprint() {
     const db = t.server.store.db;
-    const rows = async (table: 'emails' | 'email_recipients' | 'email_events' | 'usage_counters' | 'idempotency_keys') =>
-      Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    const units = (await db.selectFrom('usage_counters').select('count').execute()).reduce((sum, r) => sum + Number(r.count), 0);
+    const rows = async (
+      table: 'emails' | 'email_recipients' | 'email_events' | 'usage_counters' | 'idempotency_keys',
+    ) =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const units = (await db.selectFrom('usage_counters').select('count').execute()).reduce(
+      (sum, r) => sum + Number(r.count),
+      0,
+    );
     return {
-      emails: await rows('emails'), recipients: await rows('email_recipients'), events: await rows('email_events'),
-      counters: await rows('usage_counters'), units, idempotency: await rows('idempotency_keys'),
+      emails: await rows('emails'),
+      recipients: await rows('email_recipients'),
+      events: await rows('email_events'),
+      counters: await rows('usage_counters'),
+      units,
+      idempotency: await rows('idempotency_keys'),
     };
   }
 
@@ -76,7 +105,10 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
       sendBody({ from_: { email: 'nobody@dry.test' } }),
     ];
     for (const body of bodies) {
-      const r = await t.call('POST', '/v1/emails/validate', body, { ...as, headers: { 'Idempotency-Key': 'not-for-validate' } });
+      const r = await t.call('POST', '/v1/emails/validate', body, {
+        ...as,
+        headers: { 'Idempotency-Key': 'not-for-validate' },
+      });
       expect(r.status).toBe(200);
     }
     expect(await footprint()).toEqual(before);
@@ -86,13 +118,20 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
     const as = await account('starter', 'batchquota.test', { daily_limit: 3, requests_per_second: 1000 });
     const two = [{ email: 'a@recipient.test' }, { email: 'b@recipient.test' }];
     const before = await footprint();
-    const r = await t.call('POST', '/v1/emails/batch', [sendBody({ ...from('batchquota.test'), to: two }), sendBody({ ...from('batchquota.test'), to: two })], as);
+    const r = await t.call(
+      'POST',
+      '/v1/emails/batch',
+      [sendBody({ ...from('batchquota.test'), to: two }), sendBody({ ...from('batchquota.test'), to: two })],
+      as,
+    );
     expect(r.status).toBe(429);
     expect(r.body).toMatchObject({ code: 'quota_exceeded' });
     expect(r.body.detail).toContain('daily send limit of 3');
     expect(await footprint()).toEqual(before);
     // Within the quota, the same sender goes through.
-    expect((await t.call('POST', '/v1/emails/batch', [sendBody({ ...from('batchquota.test'), to: two })], as)).status).toBe(202);
+    expect(
+      (await t.call('POST', '/v1/emails/batch', [sendBody({ ...from('batchquota.test'), to: two })], as)).status,
+    ).toBe(202);
   });
 
   it('replays the first answer for a repeated Idempotency-Key and refuses it with another body', async () => {
@@ -111,7 +150,11 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
 
     // Concurrent first uses of a new key: one email.
     const k2 = { 'Idempotency-Key': 'burst-key' };
-    const burst = await Promise.all(Array.from({ length: 8 }, () => t.call('POST', '/v1/emails/', { ...body, subject: 'Burst' }, { ...as, headers: k2 })));
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        t.call('POST', '/v1/emails/', { ...body, subject: 'Burst' }, { ...as, headers: k2 }),
+      ),
+    );
     expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);
     expect(burst.every((r) => r.status === 202)).toBe(true);
     expect((await t.call('POST', '/v1/emails/validate', body, as)).body.usage.daily).toBe(2);

@@ -17,7 +17,10 @@ const run = promisify(execFile);
 function quickstartCommands(): string[] {
   const readme = fs.readFileSync(path.resolve('README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('In another terminal'), readme.indexOf('The same steps run as tests'));
-  const lines = section.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.slice(4));
+  const lines = section
+    .split('\n')
+    .filter((l) => l.startsWith('    '))
+    .map((l) => l.slice(4));
   const commands: string[] = [];
   let current = '';
   for (const line of lines) {
@@ -40,7 +43,14 @@ describe('the README quickstart, run as written', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taifa-readme-'));
-    server = await startChildServer({ PORT: '0', TAIFA_SANDBOX: 'true', TAIFA_DATA_DIR: dir, TAIFA_BOOTSTRAP_API_KEY: '', DATABASE_URL: '', TAIFA_POLL_INTERVAL_MS: '50' });
+    server = await startChildServer({
+      PORT: '0',
+      TAIFA_SANDBOX: 'true',
+      TAIFA_DATA_DIR: dir,
+      TAIFA_BOOTSTRAP_API_KEY: '',
+      DATABASE_URL: '',
+      TAIFA_POLL_INTERVAL_MS: '50',
+    });
     key = /only this once:\s+(tfm_k_[A-Za-z0-9]{32})/.exec(server.stdout)?.[1] ?? '';
   });
   afterAll(async () => {
@@ -57,14 +67,18 @@ describe('the README quickstart, run as written', () => {
     let domainId = '';
     let emailId = '';
     const curl = async (i: number): Promise<any> => {
-      const command = commands[i]!.replaceAll('http://127.0.0.1:3000', server.url).replaceAll('DOMAIN_ID', domainId).replaceAll('EMAIL_ID', emailId);
+      const command = commands[i]!.replaceAll('http://127.0.0.1:3000', server.url)
+        .replaceAll('DOMAIN_ID', domainId)
+        .replaceAll('EMAIL_ID', emailId);
       const { stdout } = await run('bash', ['-c', command], { env: { ...process.env, KEY: key } });
       return i === 5 ? stdout : JSON.parse(stdout);
     };
 
     const domain = await curl(0);
     expect(domain).toMatchObject({ name: 'example.com', status: 'pending' });
-    expect(domain.records.map((r: { purpose: string }) => r.purpose)).toEqual(expect.arrayContaining(['dkim', 'spf', 'return_path', 'dmarc']));
+    expect(domain.records.map((r: { purpose: string }) => r.purpose)).toEqual(
+      expect.arrayContaining(['dkim', 'spf', 'return_path', 'dmarc']),
+    );
     domainId = domain.id;
     expect((await curl(1)).status).toBe('verified');
     expect(await curl(2)).toMatchObject({ email: 'hello@example.com' });

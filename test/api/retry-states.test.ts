@@ -14,23 +14,47 @@ describe.each(testDatabases())('retry by status on %s', (kind) => {
 
   /** Sends to `to`, then sets the email and each recipient to the given statuses, as the worker would have. */
   async function emailIn(status: string, recipients: Array<[string, string]>): Promise<string> {
-    const r = await t.call('POST', '/v1/emails/', sendBody({ to: recipients.map(([email]) => ({ email })), subject: `Was ${status}` }));
+    const r = await t.call(
+      'POST',
+      '/v1/emails/',
+      sendBody({ to: recipients.map(([email]) => ({ email })), subject: `Was ${status}` }),
+    );
     expect(r.status).toBe(202);
     const db = t.server.store.db;
-    await db.updateTable('emails').set({ status, rejection_reason: status === 'rejected' ? 'suppressed' : null, updated_at: Date.now() }).where('id', '=', r.body.id).execute();
-    for (const [email, rs] of recipients) await db.updateTable('email_recipients').set({ status: rs }).where('email_id', '=', r.body.id).where('address', '=', email).execute();
+    await db
+      .updateTable('emails')
+      .set({ status, rejection_reason: status === 'rejected' ? 'suppressed' : null, updated_at: Date.now() })
+      .where('id', '=', r.body.id)
+      .execute();
+    for (const [email, rs] of recipients)
+      await db
+        .updateTable('email_recipients')
+        .set({ status: rs })
+        .where('email_id', '=', r.body.id)
+        .where('address', '=', email)
+        .execute();
     return r.body.id;
   }
 
   for (const status of ['rejected', 'failed'] as const) {
     it(`retries a ${status} email to the recipients that did not get it`, async () => {
-      const id = await emailIn(status, [[`got-${status}@recipient.test`, 'delivered'], [`missed-${status}@recipient.test`, status]]);
+      const id = await emailIn(status, [
+        [`got-${status}@recipient.test`, 'delivered'],
+        [`missed-${status}@recipient.test`, status],
+      ]);
       const retry = await t.call('POST', `/v1/emails/${id}/retry`);
       expect(retry.status).toBe(202);
       expect(retry.body).toMatchObject({ status: 'queued', rejection_reason: null });
       const detail = await t.call('GET', `/v1/emails/${retry.body.id}`);
-      expect(detail.body).toMatchObject({ retry_of_id: id, subject: `Was ${status}`, status: 'queued', to_addresses: [`missed-${status}@recipient.test`] });
-      expect(detail.body.recipients.map((r: { email: string }) => r.email)).toEqual([`missed-${status}@recipient.test`]);
+      expect(detail.body).toMatchObject({
+        retry_of_id: id,
+        subject: `Was ${status}`,
+        status: 'queued',
+        to_addresses: [`missed-${status}@recipient.test`],
+      });
+      expect(detail.body.recipients.map((r: { email: string }) => r.email)).toEqual([
+        `missed-${status}@recipient.test`,
+      ]);
       // The original is untouched.
       expect((await t.call('GET', `/v1/emails/${id}`)).body.status).toBe(status);
     });
@@ -38,10 +62,25 @@ describe.each(testDatabases())('retry by status on %s', (kind) => {
 
   it('answers 409 for a queued or a scheduled email, and creates nothing', async () => {
     const queued = await t.call('POST', '/v1/emails/', sendBody());
-    const scheduled = await t.call('POST', '/v1/emails/', sendBody({ send_at: new Date(Date.now() + 3_600_000).toISOString() }));
-    const count = async () => Number((await t.server.store.db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const scheduled = await t.call(
+      'POST',
+      '/v1/emails/',
+      sendBody({ send_at: new Date(Date.now() + 3_600_000).toISOString() }),
+    );
+    const count = async () =>
+      Number(
+        (
+          await t.server.store.db
+            .selectFrom('emails')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const before = await count();
-    for (const [id, status] of [[queued.body.id, 'queued'], [scheduled.body.id, 'scheduled']]) {
+    for (const [id, status] of [
+      [queued.body.id, 'queued'],
+      [scheduled.body.id, 'scheduled'],
+    ]) {
       expect((await t.call('GET', `/v1/emails/${id}`)).body.status).toBe(status);
       const r = await t.call('POST', `/v1/emails/${id}/retry`);
       expect([status, r.status]).toEqual([status, 409]);

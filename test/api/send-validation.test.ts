@@ -9,11 +9,21 @@ const MiB = 1024 * 1024;
 /** Each rule of seed 001 and the foundation issue: [what, body, status, field named]. */
 const cases: Array<[string, Record<string, unknown>, number, string]> = [
   ['from_ missing', sendBody({ from_: undefined }), 422, 'from_'],
-  ['"from" instead of "from_"', { ...sendBody({ from_: undefined }), from: { email: 'hello@example.com' } }, 422, 'from'],
+  [
+    '"from" instead of "from_"',
+    { ...sendBody({ from_: undefined }), from: { email: 'hello@example.com' } },
+    422,
+    'from',
+  ],
   ['from_.email not an address', sendBody({ from_: { email: 'not-an-address' } }), 422, 'from_.email'],
   ['from_.email not a registered sender', sendBody({ from_: { email: 'someone@example.com' } }), 422, 'from_.email'],
   ['from_.email on an unverified domain', sendBody({ from_: { email: 'hello@unverified.test' } }), 422, 'from_.email'],
-  ['from_.name with a line break', sendBody({ from_: { email: 'hello@example.com', name: 'A\r\nBcc: x@y.z' } }), 422, 'from_.name'],
+  [
+    'from_.name with a line break',
+    sendBody({ from_: { email: 'hello@example.com', name: 'A\r\nBcc: x@y.z' } }),
+    422,
+    'from_.name',
+  ],
   ['to missing', sendBody({ to: undefined }), 422, 'to'],
   ['to empty', sendBody({ to: [] }), 422, 'to'],
   ['to not an array', sendBody({ to: 'jane@recipient.test' }), 422, 'to'],
@@ -22,7 +32,12 @@ const cases: Array<[string, Record<string, unknown>, number, string]> = [
   ['cc[0].email invalid', sendBody({ cc: [{ email: 'nope' }] }), 422, 'cc[0].email'],
   ['bcc[0].email invalid', sendBody({ bcc: [{ email: 'nope' }] }), 422, 'bcc[0].email'],
   ['reply_to.email invalid', sendBody({ reply_to: { email: 'nope' } }), 422, 'reply_to.email'],
-  ['more than 50 recipients', sendBody({ to: Array.from({ length: 51 }, (_, i) => ({ email: `r${i}@recipient.test` })) }), 422, 'to'],
+  [
+    'more than 50 recipients',
+    sendBody({ to: Array.from({ length: 51 }, (_, i) => ({ email: `r${i}@recipient.test` })) }),
+    422,
+    'to',
+  ],
   ['subject missing', sendBody({ subject: undefined }), 422, 'subject'],
   ['subject with a line break', sendBody({ subject: 'Hi\r\nBcc: x@y.z' }), 422, 'subject'],
   ['neither html nor text', sendBody({ html: undefined, text: undefined }), 422, 'html'],
@@ -35,37 +50,105 @@ const cases: Array<[string, Record<string, unknown>, number, string]> = [
   ['header overrides To', sendBody({ headers: { to: 'x@y.test' } }), 422, 'headers.to'],
   ['header overrides Subject', sendBody({ headers: { Subject: 'x' } }), 422, 'headers.Subject'],
   ['header overrides Message-ID', sendBody({ headers: { 'Message-ID': '<x@y>' } }), 422, 'headers.Message-ID'],
-  ['header overrides DKIM-Signature', sendBody({ headers: { 'DKIM-Signature': 'v=1' } }), 422, 'headers.DKIM-Signature'],
+  [
+    'header overrides DKIM-Signature',
+    sendBody({ headers: { 'DKIM-Signature': 'v=1' } }),
+    422,
+    'headers.DKIM-Signature',
+  ],
   ['tags not an array', sendBody({ tags: 'welcome' }), 422, 'tags'],
   ['tag not a string', sendBody({ tags: ['ok', 7] }), 422, 'tags[1]'],
-  ['attachment filename with /', sendBody({ attachments: [{ filename: '../etc/passwd', content_base64: b64('x') }] }), 422, 'attachments[0].filename'],
-  ['attachment filename with \\', sendBody({ attachments: [{ filename: 'a\\b.txt', content_base64: b64('x') }] }), 422, 'attachments[0].filename'],
-  ['attachment filename missing', sendBody({ attachments: [{ content_base64: b64('x') }] }), 422, 'attachments[0].filename'],
-  ['attachment content not base64', sendBody({ attachments: [{ filename: 'a.txt', content_base64: 'not base64!!' }] }), 422, 'attachments[0].content_base64'],
-  ['attachment with a data: prefix', sendBody({ attachments: [{ filename: 'a.txt', content_base64: 'data:text/plain;base64,' + b64('x') }] }), 422, 'attachments[0].content_base64'],
-  ['attachment content_type invalid', sendBody({ attachments: [{ filename: 'a.txt', content_base64: b64('x'), content_type: 'text plain' }] }), 422, 'attachments[0].content_type'],
-  ['attachment over 24 MiB', sendBody({ attachments: [{ filename: 'big.bin', content_base64: Buffer.alloc(24 * MiB + 3).toString('base64') }] }), 413, 'attachments[0].content_base64'],
-  ['attachments over 24 MiB combined', sendBody({
-    attachments: [
-      { filename: 'a.bin', content_base64: Buffer.alloc(13 * MiB).toString('base64') },
-      { filename: 'b.bin', content_base64: Buffer.alloc(13 * MiB).toString('base64') },
-    ],
-  }), 413, 'attachments'],
+  [
+    'attachment filename with /',
+    sendBody({ attachments: [{ filename: '../etc/passwd', content_base64: b64('x') }] }),
+    422,
+    'attachments[0].filename',
+  ],
+  [
+    'attachment filename with \\',
+    sendBody({ attachments: [{ filename: 'a\\b.txt', content_base64: b64('x') }] }),
+    422,
+    'attachments[0].filename',
+  ],
+  [
+    'attachment filename missing',
+    sendBody({ attachments: [{ content_base64: b64('x') }] }),
+    422,
+    'attachments[0].filename',
+  ],
+  [
+    'attachment content not base64',
+    sendBody({ attachments: [{ filename: 'a.txt', content_base64: 'not base64!!' }] }),
+    422,
+    'attachments[0].content_base64',
+  ],
+  [
+    'attachment with a data: prefix',
+    sendBody({ attachments: [{ filename: 'a.txt', content_base64: 'data:text/plain;base64,' + b64('x') }] }),
+    422,
+    'attachments[0].content_base64',
+  ],
+  [
+    'attachment content_type invalid',
+    sendBody({ attachments: [{ filename: 'a.txt', content_base64: b64('x'), content_type: 'text plain' }] }),
+    422,
+    'attachments[0].content_type',
+  ],
+  [
+    'attachment over 24 MiB',
+    sendBody({ attachments: [{ filename: 'big.bin', content_base64: Buffer.alloc(24 * MiB + 3).toString('base64') }] }),
+    413,
+    'attachments[0].content_base64',
+  ],
+  [
+    'attachments over 24 MiB combined',
+    sendBody({
+      attachments: [
+        { filename: 'a.bin', content_base64: Buffer.alloc(13 * MiB).toString('base64') },
+        { filename: 'b.bin', content_base64: Buffer.alloc(13 * MiB).toString('base64') },
+      ],
+    }),
+    413,
+    'attachments',
+  ],
   ['send_at more than 30 days ahead', sendBody({ send_at: '2030-01-01T00:00:00Z' }), 422, 'send_at'],
   // Limits the schema states (and /v1/openapi.json documents) and the rules core adds to them.
   ['an unknown field', { ...sendBody(), colour: 'red' }, 422, 'colour'],
   ['subject over 998 characters', sendBody({ subject: 'x'.repeat(999) }), 422, 'subject'],
   ['subject only white space', sendBody({ subject: '   ' }), 422, 'subject'],
   ['to[0].name with a line break', sendBody({ to: [{ email: 'a@b.test', name: 'A\nB' }] }), 422, 'to[0].name'],
-  ['to and cc together over 50 recipients', sendBody({ to: Array.from({ length: 30 }, (_, i) => ({ email: `t${i}@recipient.test` })), cc: Array.from({ length: 30 }, (_, i) => ({ email: `c${i}@recipient.test` })) }), 422, 'to'],
+  [
+    'to and cc together over 50 recipients',
+    sendBody({
+      to: Array.from({ length: 30 }, (_, i) => ({ email: `t${i}@recipient.test` })),
+      cc: Array.from({ length: 30 }, (_, i) => ({ email: `c${i}@recipient.test` })),
+    }),
+    422,
+    'to',
+  ],
   ['more than 20 tags', sendBody({ tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }), 422, 'tags'],
   ['tag over 256 characters', sendBody({ tags: ['x'.repeat(257)] }), 422, 'tags[0]'],
   ['header value over 2000 characters', sendBody({ headers: { 'X-Long': 'x'.repeat(2001) } }), 422, 'headers.X-Long'],
-  ['header overrides dkim-signature in lower case', sendBody({ headers: { 'dkim-signature': 'v=1' } }), 422, 'headers.dkim-signature'],
+  [
+    'header overrides dkim-signature in lower case',
+    sendBody({ headers: { 'dkim-signature': 'v=1' } }),
+    422,
+    'headers.dkim-signature',
+  ],
   ['header sets an ARC header', sendBody({ headers: { 'ARC-Seal': 'i=1' } }), 422, 'headers.ARC-Seal'],
   ['header named with a slash keeps its name', sendBody({ headers: { 'X-A/B': 'a\rb' } }), 422, 'headers.X-A/B'],
-  ['attachment named ..', sendBody({ attachments: [{ filename: '..', content_base64: b64('x') }] }), 422, 'attachments[0].filename'],
-  ['attachment content not padded base64', sendBody({ attachments: [{ filename: 'a.txt', content_base64: 'QQ=' }] }), 422, 'attachments[0].content_base64'],
+  [
+    'attachment named ..',
+    sendBody({ attachments: [{ filename: '..', content_base64: b64('x') }] }),
+    422,
+    'attachments[0].filename',
+  ],
+  [
+    'attachment content not padded base64',
+    sendBody({ attachments: [{ filename: 'a.txt', content_base64: 'QQ=' }] }),
+    422,
+    'attachments[0].content_base64',
+  ],
   ['tracking.click not one of its values', sendBody({ tracking: { click: 'always' } }), 422, 'tracking.click'],
   ['tracking with an unknown key', sendBody({ tracking: { opens: true } }), 422, 'tracking.opens'],
   ['send_at not a real date', sendBody({ send_at: '2026-13-45T09:00:00Z' }), 422, 'send_at'],
@@ -108,7 +191,15 @@ describe.each(testDatabases())('send validation on %s', (kind) => {
   });
 
   it('wrote nothing for any refused request, and accepts the valid body', async () => {
-    const count = async () => Number((await t.server.store.db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async () =>
+      Number(
+        (
+          await t.server.store.db
+            .selectFrom('emails')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     expect(await count()).toBe(0);
     const ok = await t.call('POST', '/v1/emails', sendBody({ headers: { 'X-Campaign': 'spring' }, tags: ['welcome'] }));
     expect(ok.status).toBe(202);
@@ -116,8 +207,26 @@ describe.each(testDatabases())('send validation on %s', (kind) => {
   });
 
   it('accepts null for every optional field, as "not given"', async () => {
-    const nulls = { cc: null, bcc: null, reply_to: null, html: null, headers: null, tags: null, send_at: null, tracking: null, attachments: null };
-    const r = await t.call('POST', '/v1/emails/', sendBody({ ...nulls, from_: { email: 'hello@example.com', name: null }, to: [{ email: 'jane@recipient.test', name: null }] }));
+    const nulls = {
+      cc: null,
+      bcc: null,
+      reply_to: null,
+      html: null,
+      headers: null,
+      tags: null,
+      send_at: null,
+      tracking: null,
+      attachments: null,
+    };
+    const r = await t.call(
+      'POST',
+      '/v1/emails/',
+      sendBody({
+        ...nulls,
+        from_: { email: 'hello@example.com', name: null },
+        to: [{ email: 'jane@recipient.test', name: null }],
+      }),
+    );
     expect(r.status).toBe(202);
   });
 
@@ -144,24 +253,53 @@ describe.each(testDatabases())('send validation on %s', (kind) => {
     const positions: string[] = body.properties.tracking.properties.pixel_position.enum;
     const middle = await t.call('POST', '/v1/emails/', sendBody({ tracking: { pixel_position: 'middle' } }));
     expect(middle.status).toBe(422);
-    expect(middle.body.errors).toEqual([{ field: 'tracking.pixel_position', error: `must be one of ${positions.map((p) => JSON.stringify(p)).join(', ')}` }]);
+    expect(middle.body.errors).toEqual([
+      {
+        field: 'tracking.pixel_position',
+        error: `must be one of ${positions.map((p) => JSON.stringify(p)).join(', ')}`,
+      },
+    ]);
 
     const maxTags: number = body.properties.tags.maxItems;
-    const tags = await t.call('POST', '/v1/emails/', sendBody({ tags: Array.from({ length: maxTags + 1 }, (_, i) => `t${i}`) }));
+    const tags = await t.call(
+      'POST',
+      '/v1/emails/',
+      sendBody({ tags: Array.from({ length: maxTags + 1 }, (_, i) => `t${i}`) }),
+    );
     expect(tags.body.errors).toEqual([{ field: 'tags', error: `must have at most ${maxTags} items` }]);
 
-    const slip = await t.call('POST', '/v1/emails/', { ...sendBody({ from_: undefined }), from: { email: 'hello@example.com' } });
-    expect(slip.body.errors).toEqual(expect.arrayContaining([{ field: 'from', error: expect.stringContaining('from_') }, { field: 'from_', error: 'is required' }]));
+    const slip = await t.call('POST', '/v1/emails/', {
+      ...sendBody({ from_: undefined }),
+      from: { email: 'hello@example.com' },
+    });
+    expect(slip.body.errors).toEqual(
+      expect.arrayContaining([
+        { field: 'from', error: expect.stringContaining('from_') },
+        { field: 'from_', error: 'is required' },
+      ]),
+    );
   });
 
   it('holds each email of a batch and the dry run to the same schema, without refusing the rest', async () => {
-    const batch = await t.call('POST', '/v1/emails/batch', [sendBody({ subject: 'kept' }), sendBody({ tracking: { pixel_position: 'middle' } }), sendBody({ headers: { 'X-Evil': 'a\r\nBcc: x@y.test' } })]);
+    const batch = await t.call('POST', '/v1/emails/batch', [
+      sendBody({ subject: 'kept' }),
+      sendBody({ tracking: { pixel_position: 'middle' } }),
+      sendBody({ headers: { 'X-Evil': 'a\r\nBcc: x@y.test' } }),
+    ]);
     expect(batch.status).toBe(202);
     expect(batch.body).toMatchObject({ total: 3, sent: 1, failed: 2 });
-    expect(batch.body.results[1]).toEqual({ id: null, status: 'error', rejection_reason: expect.stringContaining('tracking.pixel_position: must be one of') });
+    expect(batch.body.results[1]).toEqual({
+      id: null,
+      status: 'error',
+      rejection_reason: expect.stringContaining('tracking.pixel_position: must be one of'),
+    });
     expect(batch.body.results[2].rejection_reason).toContain('headers.X-Evil');
 
-    const dry = await t.call('POST', '/v1/emails/validate', sendBody({ tracking: { pixel_position: 'middle' }, headers: { From: 'x@y.test' } }));
+    const dry = await t.call(
+      'POST',
+      '/v1/emails/validate',
+      sendBody({ tracking: { pixel_position: 'middle' }, headers: { From: 'x@y.test' } }),
+    );
     expect(dry.status).toBe(200);
     expect(dry.body).toMatchObject({ valid: false, can_send: false });
     expect(dry.body.issues).toEqual([

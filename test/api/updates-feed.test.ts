@@ -10,7 +10,11 @@ const SETTLE_MS = 1000;
 describe.each(testDatabases())('GET /v1/emails/updates on %s', (kind) => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer(kind, { TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'api', TAIFA_UPDATES_SETTLE_MS: String(SETTLE_MS) });
+    t = await startTestServer(kind, {
+      TAIFA_SANDBOX: 'true',
+      TAIFA_ROLES: 'api',
+      TAIFA_UPDATES_SETTLE_MS: String(SETTLE_MS),
+    });
   });
   afterAll(async () => t?.close());
 
@@ -23,7 +27,9 @@ describe.each(testDatabases())('GET /v1/emails/updates on %s', (kind) => {
     await t.call('POST', '/v1/senders', { email: `hello@${domain}` }, as);
     const ids: string[] = [];
     for (let i = 0; i < n; i += 100) {
-      const batch = Array.from({ length: Math.min(100, n - i) }, (_, j) => sendBody({ from_: { email: `hello@${domain}` }, subject: `m${i + j}` }));
+      const batch = Array.from({ length: Math.min(100, n - i) }, (_, j) =>
+        sendBody({ from_: { email: `hello@${domain}` }, subject: `m${i + j}` }),
+      );
       const r = await t.call('POST', '/v1/emails/batch', batch, as);
       if (r.status !== 202 || r.body.sent !== batch.length) throw new Error(JSON.stringify(r.body));
       ids.push(...r.body.results.map((x: { id: string }) => x.id));
@@ -31,7 +37,8 @@ describe.each(testDatabases())('GET /v1/emails/updates on %s', (kind) => {
     return { key: a.key, ids };
   }
 
-  const stamp = (id: string, updatedAt: number) => t.server.store.db.updateTable('emails').set({ updated_at: updatedAt }).where('id', '=', id).execute();
+  const stamp = (id: string, updatedAt: number) =>
+    t.server.store.db.updateTable('emails').set({ updated_at: updatedAt }).where('id', '=', id).execute();
 
   /** Polls as the seed documents: `since` only, the last `updated_at` seen, until a page is empty. */
   async function drainWithSinceOnly(key: string, since: number): Promise<{ seen: string[]; pages: number[] }> {
@@ -50,7 +57,14 @@ describe.each(testDatabases())('GET /v1/emails/updates on %s', (kind) => {
   }
 
   it('reads `since` as ISO 8601 with a time zone, and answers 422 naming it otherwise', async () => {
-    for (const bad of ['', '?since=', '?since=yesterday', '?since=2026-01-01T00:00:00', '?since=2026-01-01', '?since=1767225600000']) {
+    for (const bad of [
+      '',
+      '?since=',
+      '?since=yesterday',
+      '?since=2026-01-01T00:00:00',
+      '?since=2026-01-01',
+      '?since=1767225600000',
+    ]) {
       const r = await t.call('GET', `/v1/emails/updates${bad}`);
       expect([bad, r.status]).toEqual([bad, 422]);
       expect(r.body.errors[0].field).toBe('since');
@@ -64,24 +78,37 @@ describe.each(testDatabases())('GET /v1/emails/updates on %s', (kind) => {
     const { key, ids } = await accountWithEmails('order.test', 3);
     const base = Date.now() - 60_000;
     for (const [i, id] of ids.entries()) await stamp(id, base + i);
-    const first = await t.call('GET', `/v1/emails/updates?since=${new Date(base - 1).toISOString()}`, undefined, { key });
+    const first = await t.call('GET', `/v1/emails/updates?since=${new Date(base - 1).toISOString()}`, undefined, {
+      key,
+    });
     expect(first.body.map((e: { id: string }) => e.id)).toEqual(ids);
     expect(first.body[0]).toMatchObject({ status: 'queued', source: 'api', updated_at: new Date(base).toISOString() });
     const last = first.body[2];
-    expect((await t.call('GET', `/v1/emails/updates?since=${last.updated_at}&after_id=${last.id}`, undefined, { key })).body).toEqual([]);
+    expect(
+      (await t.call('GET', `/v1/emails/updates?since=${last.updated_at}&after_id=${last.id}`, undefined, { key })).body,
+    ).toEqual([]);
 
     // The first email changes (its stamp is now): it shows once the settle window has passed, last.
-    await t.server.store.db.updateTable('emails').set({ status: 'failed', updated_at: Date.now() }).where('id', '=', ids[0]!).execute();
+    await t.server.store.db
+      .updateTable('emails')
+      .set({ status: 'failed', updated_at: Date.now() })
+      .where('id', '=', ids[0]!)
+      .execute();
     expect((await t.call('GET', `/v1/emails/updates?since=${last.updated_at}`, undefined, { key })).body).toEqual([]);
     const next = await eventually('the change to settle', async () => {
-      const r = await t.call('GET', `/v1/emails/updates?since=${last.updated_at}&after_id=${last.id}`, undefined, { key });
+      const r = await t.call('GET', `/v1/emails/updates?since=${last.updated_at}&after_id=${last.id}`, undefined, {
+        key,
+      });
       return r.body.length ? r.body : undefined;
     });
     expect(next.map((e: { id: string; status: string }) => [e.id, e.status])).toEqual([[ids[0], 'failed']]);
   });
 
   it('still shows a change that commits after a newer one the poller saw, within the settle window', async () => {
-    const { key, ids: [a, b] } = await accountWithEmails('late.test', 2);
+    const {
+      key,
+      ids: [a, b],
+    } = await accountWithEmails('late.test', 2);
     const old = Date.now() - 60_000;
     await stamp(a!, old);
     await stamp(b!, old);
@@ -100,10 +127,14 @@ describe.each(testDatabases())('GET /v1/emails/updates on %s', (kind) => {
     await poll();
     // B's transaction had stamped before A's but commits only now, still inside the window.
     await stamp(b!, stampA - 50);
-    await eventually('both changes to be polled', async () => {
-      await poll();
-      return seen.includes(a!) && seen.includes(b!) ? true : undefined;
-    }, 5 * SETTLE_MS);
+    await eventually(
+      'both changes to be polled',
+      async () => {
+        await poll();
+        return seen.includes(a!) && seen.includes(b!) ? true : undefined;
+      },
+      5 * SETTLE_MS,
+    );
     expect(seen).toEqual([b, a]);
   });
 
@@ -128,7 +159,9 @@ describe.each(testDatabases())('GET /v1/emails/updates on %s', (kind) => {
     const at = Date.now() - 60_000;
     for (const id of ids) await stamp(id, at);
     // Without after_id the millisecond comes whole; with it (from the smallest id) in pages of 50.
-    expect((await t.call('GET', `/v1/emails/updates?since=${new Date(at - 1).toISOString()}`, undefined, { key })).body).toHaveLength(60);
+    expect(
+      (await t.call('GET', `/v1/emails/updates?since=${new Date(at - 1).toISOString()}`, undefined, { key })).body,
+    ).toHaveLength(60);
     const seen: string[] = [];
     let cursor = `since=${new Date(at).toISOString()}&after_id=0`;
     const sizes: number[] = [];
@@ -143,5 +176,4 @@ describe.each(testDatabases())('GET /v1/emails/updates on %s', (kind) => {
     expect(sizes).toEqual([50, 10]);
     expect(seen.sort()).toEqual(ids.slice().sort());
   });
-
 });

@@ -22,7 +22,11 @@ describe('an email status follows its recipients', () => {
 });
 
 describe('SMTP replies and the retry policy', () => {
-  const policy: RetryPolicy = { scheduleSeconds: [45, 300, 900], maxDeferMs: 72 * 3_600_000, configFaultMaxAttempts: 3 };
+  const policy: RetryPolicy = {
+    scheduleSeconds: [45, 300, 900],
+    maxDeferMs: 72 * 3_600_000,
+    configFaultMaxAttempts: 3,
+  };
   const base = { firstAttemptAt: 0, now: 1000, policy, confirmsDelivery: true };
 
   it('reads enhanced status codes', () => {
@@ -45,7 +49,10 @@ describe('SMTP replies and the retry policy', () => {
   it('turns a direct 250 into sent + delivered, a relay 250 into sent', () => {
     const accepted = classifySmtpReply(250, '250 ok', 'mx');
     expect(decideAttempt(accepted, { ...base, attempt: 1 }).events.map((e) => e.type)).toEqual(['sent', 'delivered']);
-    expect(decideAttempt(accepted, { ...base, attempt: 1, confirmsDelivery: false })).toMatchObject({ status: 'sent', nextAttemptAt: null });
+    expect(decideAttempt(accepted, { ...base, attempt: 1, confirmsDelivery: false })).toMatchObject({
+      status: 'sent',
+      nextAttemptAt: null,
+    });
   });
 
   it('defers a 4xx until the give-up age, then bounces it soft', () => {
@@ -66,15 +73,25 @@ describe('SMTP replies and the retry policy', () => {
     // The attempt at the deadline still failing temporarily is the last one.
     expect(decideAttempt(temp, { ...base, attempt: 21, now: deadline }).status).toBe('bounced');
     // The clock starts at the first attempt, not at acceptance.
-    expect(decideAttempt(temp, { ...base, attempt: 2, firstAttemptAt: 10 * 3_600_000, now: deadline })).toMatchObject({ status: 'deferred' });
+    expect(decideAttempt(temp, { ...base, attempt: 2, firstAttemptAt: 10 * 3_600_000, now: deadline })).toMatchObject({
+      status: 'deferred',
+    });
     // The first attempt itself starts the clock.
-    expect(decideAttempt(temp, { ...base, attempt: 1, firstAttemptAt: null, now: 5000 })).toMatchObject({ status: 'deferred', nextAttemptAt: 50_000 });
+    expect(decideAttempt(temp, { ...base, attempt: 1, firstAttemptAt: null, now: 5000 })).toMatchObject({
+      status: 'deferred',
+      nextAttemptAt: 50_000,
+    });
     expect(nextRetryAt({ ...policy, maxDeferMs: 0 }, { attempts: 1, firstAttemptAt: 5000, now: 5000 })).toBeNull();
   });
 
   it('bounces a 5xx hard and fails a configuration fault after its attempts', () => {
-    expect(decideAttempt(classifySmtpReply(550, '550 5.1.1 unknown', 'mx'), { ...base, attempt: 1 }).events[0]!.metadata).toMatchObject({ bounce_type: 'hard', dsn: '5.1.1' });
-    const fault = { kind: 'config_fault' as const, reply: { code: 535, text: '535 5.7.8 bad credentials', dsn: '5.7.8', host: 'relay' } };
+    expect(
+      decideAttempt(classifySmtpReply(550, '550 5.1.1 unknown', 'mx'), { ...base, attempt: 1 }).events[0]!.metadata,
+    ).toMatchObject({ bounce_type: 'hard', dsn: '5.1.1' });
+    const fault = {
+      kind: 'config_fault' as const,
+      reply: { code: 535, text: '535 5.7.8 bad credentials', dsn: '5.7.8', host: 'relay' },
+    };
     expect(decideAttempt(fault, { ...base, attempt: 2 }).status).toBe('deferred');
     expect(decideAttempt(fault, { ...base, attempt: 3 }).status).toBe('failed');
   });
@@ -84,10 +101,24 @@ describe('the recipients an email is delivered to', () => {
   it('keeps to, cc, bcc order and delivers an address given twice once (case-insensitively)', async () => {
     const { distinctRecipients } = await import('../../src/core/recipients.js');
     const r = distinctRecipients(
-      [{ email: 'a@x.test', name: null }, { email: 'B@x.test', name: 'B' }],
-      [{ email: 'b@X.test', name: null }, { email: 'c@x.test', name: null }],
-      [{ email: 'A@x.test', name: null }, { email: 'd@x.test', name: null }],
+      [
+        { email: 'a@x.test', name: null },
+        { email: 'B@x.test', name: 'B' },
+      ],
+      [
+        { email: 'b@X.test', name: null },
+        { email: 'c@x.test', name: null },
+      ],
+      [
+        { email: 'A@x.test', name: null },
+        { email: 'd@x.test', name: null },
+      ],
     );
-    expect(r.map((x) => [x.kind, x.address.email])).toEqual([['to', 'a@x.test'], ['to', 'B@x.test'], ['cc', 'c@x.test'], ['bcc', 'd@x.test']]);
+    expect(r.map((x) => [x.kind, x.address.email])).toEqual([
+      ['to', 'a@x.test'],
+      ['to', 'B@x.test'],
+      ['cc', 'c@x.test'],
+      ['bcc', 'd@x.test'],
+    ]);
   });
 });

@@ -36,13 +36,19 @@ async function setUpSender(s: ChildServer, dns: DnsServer): Promise<void> {
 async function sendMany(s: ChildServer, n: number): Promise<string[]> {
   const ids: string[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: 25 }, async () => {
-    while (next < n) {
-      const i = next++;
-      const r = await s.call('POST', '/v1/emails/', sendBody({ to: [{ email: `user${i}@recipient.test` }], subject: `Message ${i}` }));
-      if (r.status === 202) ids.push(r.body.message_id);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 25 }, async () => {
+      while (next < n) {
+        const i = next++;
+        const r = await s.call(
+          'POST',
+          '/v1/emails/',
+          sendBody({ to: [{ email: `user${i}@recipient.test` }], subject: `Message ${i}` }),
+        );
+        if (r.status === 202) ids.push(r.body.message_id);
+      }
+    }),
+  );
   return ids;
 }
 
@@ -57,13 +63,28 @@ describe.each(testDatabases())('a killed or stopped process loses nothing on %s'
     const db = await createTestDatabase(kind, dir);
     const dns = await startDnsServer({});
     const sink = await startSmtpSink({ dataDelayMs });
-    cleanup.push(async () => fs.rmSync(dir, { recursive: true, force: true }), () => db.drop(), () => dns.close(), () => sink.close());
+    cleanup.push(
+      async () => fs.rmSync(dir, { recursive: true, force: true }),
+      () => db.drop(),
+      () => dns.close(),
+      () => sink.close(),
+    );
     const key = newApiKey();
     const env = {
-      PORT: '0', TAIFA_DATA_DIR: dir, DATABASE_URL: db.url, TAIFA_BOOTSTRAP_API_KEY: key, TAIFA_HELO_NAME: 'mta.taifa.test',
-      TAIFA_DELIVERY: 'relay', TAIFA_SMTP_RELAY_URL: `smtp://127.0.0.1:${sink.port}`, TAIFA_DNS_SERVERS: dns.address,
-      TAIFA_LEASE_SECONDS: '5', TAIFA_WORKER_CONCURRENCY: String(CONCURRENCY), TAIFA_MAX_CONNECTIONS_PER_DESTINATION: String(CONCURRENCY),
-      TAIFA_POLL_INTERVAL_MS: '100', TAIFA_RETRY_SCHEDULE: '1', ...extraEnv,
+      PORT: '0',
+      TAIFA_DATA_DIR: dir,
+      DATABASE_URL: db.url,
+      TAIFA_BOOTSTRAP_API_KEY: key,
+      TAIFA_HELO_NAME: 'mta.taifa.test',
+      TAIFA_DELIVERY: 'relay',
+      TAIFA_SMTP_RELAY_URL: `smtp://127.0.0.1:${sink.port}`,
+      TAIFA_DNS_SERVERS: dns.address,
+      TAIFA_LEASE_SECONDS: '5',
+      TAIFA_WORKER_CONCURRENCY: String(CONCURRENCY),
+      TAIFA_MAX_CONNECTIONS_PER_DESTINATION: String(CONCURRENCY),
+      TAIFA_POLL_INTERVAL_MS: '100',
+      TAIFA_RETRY_SCHEDULE: '1',
+      ...extraEnv,
     };
     const start = async () => {
       const s = await startChildServer(env, key);
@@ -102,8 +123,16 @@ describe.each(testDatabases())('a killed or stopped process loses nothing on %s'
     // And the database agrees: every email is recorded as sent.
     const store = openStore(dbUrl);
     try {
-      const sentCount = async () => Number((await store.db.selectFrom('emails').where('status', '=', 'sent')
-        .select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      const sentCount = async () =>
+        Number(
+          (
+            await store.db
+              .selectFrom('emails')
+              .where('status', '=', 'sent')
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
       const deadline = Date.now() + 30_000;
       while ((await sentCount()) < 500 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(await sentCount()).toBe(500);
@@ -125,7 +154,10 @@ describe.each(testDatabases())('a killed or stopped process loses nothing on %s'
     expect(sink.messages.length).toBeLessThan(150);
 
     const second = await start();
-    await until('every accepted email at the sink', () => new Set(sink.messages.map(messageIdOf)).size >= accepted.length);
+    await until(
+      'every accepted email at the sink',
+      () => new Set(sink.messages.map(messageIdOf)).size >= accepted.length,
+    );
     expect(duplicates(sink)).toBe(0);
     second.proc.kill('SIGTERM');
     expect(await second.exited).toBe(0);

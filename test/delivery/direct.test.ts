@@ -16,21 +16,33 @@ describe.each(testDatabases())('direct MX delivery on %s', (kind) => {
   beforeAll(async () => {
     sink = await startSmtpSink({
       rcptReply: (rcpt, attempt) => {
-        if (rcpt.startsWith('busy') && attempt === 1) return { code: 450, message: '4.2.1 Mailbox temporarily unavailable, try later' };
-        if (rcpt.startsWith('gone')) return { code: 550, message: '5.1.1 The email account that you tried to reach does not exist' };
+        if (rcpt.startsWith('busy') && attempt === 1)
+          return { code: 450, message: '4.2.1 Mailbox temporarily unavailable, try later' };
+        if (rcpt.startsWith('gone'))
+          return { code: 550, message: '5.1.1 The email account that you tried to reach does not exist' };
         if (rcpt.startsWith('full')) return { code: 452, message: '4.2.2 Mailbox full' };
         return null;
       },
       // The connection breaks after the whole message arrived, before the reply, on the first attempt.
-      dropDuring: (rcpt, attempt) => ((rcpt.startsWith('dropped') || rcpt.startsWith('twice')) && attempt === 1 ? 'data' : null),
+      dropDuring: (rcpt, attempt) =>
+        (rcpt.startsWith('dropped') || rcpt.startsWith('twice')) && attempt === 1 ? 'data' : null,
     });
     dns = await startDnsServer({
       mx: {
-        'recipient.test': [{ exchange: 'mx1.recipient.test', priority: 10 }, { exchange: 'mx2.recipient.test', priority: 20 }],
+        'recipient.test': [
+          { exchange: 'mx1.recipient.test', priority: 10 },
+          { exchange: 'mx2.recipient.test', priority: 20 },
+        ],
         'other.test': [{ exchange: 'mx.other.test', priority: 5 }],
         'nullmx.test': [{ exchange: '', priority: 0 }],
-        'deadmx.test': [{ exchange: 'dead.deadmx.test', priority: 10 }, { exchange: 'alive.deadmx.test', priority: 20 }],
-        'twomx.test': [{ exchange: 'mx1.twomx.test', priority: 10 }, { exchange: 'mx2.twomx.test', priority: 20 }],
+        'deadmx.test': [
+          { exchange: 'dead.deadmx.test', priority: 10 },
+          { exchange: 'alive.deadmx.test', priority: 20 },
+        ],
+        'twomx.test': [
+          { exchange: 'mx1.twomx.test', priority: 10 },
+          { exchange: 'mx2.twomx.test', priority: 20 },
+        ],
       },
       a: {
         'mx1.recipient.test': ['127.0.0.1'],
@@ -45,7 +57,10 @@ describe.each(testDatabases())('direct MX delivery on %s', (kind) => {
       },
     });
     t = await startTestServer(kind, {
-      TAIFA_DELIVERY: 'direct', TAIFA_DNS_SERVERS: dns.address, TAIFA_MX_PORT: String(sink.port), TAIFA_RETRY_SCHEDULE: '1',
+      TAIFA_DELIVERY: 'direct',
+      TAIFA_DNS_SERVERS: dns.address,
+      TAIFA_MX_PORT: String(sink.port),
+      TAIFA_RETRY_SCHEDULE: '1',
     });
     await verifiedDomain(t, dns);
   });
@@ -67,11 +82,17 @@ describe.each(testDatabases())('direct MX delivery on %s', (kind) => {
   });
 
   it('gives each recipient its own state: one delivered, one bounced → the email is bounced', async () => {
-    const sent = await t.call('POST', '/v1/emails/', sendBody({
-      to: [{ email: 'ann@recipient.test' }, { email: 'gone@other.test' }],
-    }));
+    const sent = await t.call(
+      'POST',
+      '/v1/emails/',
+      sendBody({
+        to: [{ email: 'ann@recipient.test' }, { email: 'gone@other.test' }],
+      }),
+    );
     const detail = await settled(t, sent.body.id, 'bounced');
-    const states = Object.fromEntries(detail.recipients.map((r: { email: string; status: string }) => [r.email, r.status]));
+    const states = Object.fromEntries(
+      detail.recipients.map((r: { email: string; status: string }) => [r.email, r.status]),
+    );
     expect(states).toEqual({ 'ann@recipient.test': 'delivered', 'gone@other.test': 'bounced' });
     const bounce = detail.recipients.find((r: { email: string }) => r.email === 'gone@other.test');
     expect(bounce.last_reply).toMatchObject({ code: 550, dsn: '5.1.1', host: 'mx.other.test' });
@@ -153,30 +174,40 @@ const ipv6 = await haveIpv6Loopback();
 
 describe.each(testDatabases())('direct MX delivery over IPv6 on %s', (kind) => {
   const title = 'falls back to the AAAA record when a domain has no MX and no A record';
-  (ipv6 ? it : it.skip)(ipv6 ? title : `${title} — SKIPPED: this machine cannot listen on the IPv6 loopback (::1)`, async () => {
-    const sink = await startSmtpSink({ host: '::1' });
-    const dns = await startDnsServer({ aaaa: { 'v6only.test': ['::1'] } });
-    const t = await startTestServer(kind, { TAIFA_DNS_SERVERS: dns.address, TAIFA_MX_PORT: String(sink.port) });
-    try {
-      await verifiedDomain(t, dns);
-      const sent = await t.call('POST', '/v1/emails/', sendBody({ to: [{ email: 'six@v6only.test' }] }));
-      const detail = await settled(t, sent.body.id, 'delivered');
-      expect(detail.events[2].metadata).toMatchObject({ smtp_code: 250, relay: 'v6only.test', ip: '::1' });
-      expect(sink.messages.map((m) => m.recipients)).toEqual([['six@v6only.test']]);
-    } finally {
-      await t.close();
-      await sink.close();
-      await dns.close();
-    }
-  });
+  (ipv6 ? it : it.skip)(
+    ipv6 ? title : `${title} — SKIPPED: this machine cannot listen on the IPv6 loopback (::1)`,
+    async () => {
+      const sink = await startSmtpSink({ host: '::1' });
+      const dns = await startDnsServer({ aaaa: { 'v6only.test': ['::1'] } });
+      const t = await startTestServer(kind, { TAIFA_DNS_SERVERS: dns.address, TAIFA_MX_PORT: String(sink.port) });
+      try {
+        await verifiedDomain(t, dns);
+        const sent = await t.call('POST', '/v1/emails/', sendBody({ to: [{ email: 'six@v6only.test' }] }));
+        const detail = await settled(t, sent.body.id, 'delivered');
+        expect(detail.events[2].metadata).toMatchObject({ smtp_code: 250, relay: 'v6only.test', ip: '::1' });
+        expect(sink.messages.map((m) => m.recipients)).toEqual([['six@v6only.test']]);
+      } finally {
+        await t.close();
+        await sink.close();
+        await dns.close();
+      }
+    },
+  );
 });
 
 describe.each(testDatabases())('giving up on %s', (kind) => {
   it('a recipient deferred first and still failing at the give-up age bounces soft, both events visible', async () => {
     const sink = await startSmtpSink({ rcptReply: () => ({ code: 452, message: '4.2.2 Mailbox full' }) });
-    const dns = await startDnsServer({ mx: { 'full.test': [{ exchange: 'mx.full.test', priority: 10 }] }, a: { 'mx.full.test': ['127.0.0.1'] } });
+    const dns = await startDnsServer({
+      mx: { 'full.test': [{ exchange: 'mx.full.test', priority: 10 }] },
+      a: { 'mx.full.test': ['127.0.0.1'] },
+    });
     // The default 72 h give-up, retries 2 s apart.
-    const t = await startTestServer(kind, { TAIFA_DNS_SERVERS: dns.address, TAIFA_MX_PORT: String(sink.port), TAIFA_RETRY_SCHEDULE: '2' });
+    const t = await startTestServer(kind, {
+      TAIFA_DNS_SERVERS: dns.address,
+      TAIFA_MX_PORT: String(sink.port),
+      TAIFA_RETRY_SCHEDULE: '2',
+    });
     try {
       await verifiedDomain(t, dns);
       const sent = await t.call('POST', '/v1/emails/', sendBody({ to: [{ email: 'full@full.test' }] }));
@@ -186,7 +217,11 @@ describe.each(testDatabases())('giving up on %s', (kind) => {
       });
       expect(types(deferred)).toEqual(['queued', 'deferred']);
       // 72 h pass: the first attempt was made 72 h ago (nothing else changes).
-      await t.server.store.db.updateTable('email_recipients').set({ first_attempt_at: Date.now() - 72 * 3_600_000 }).where('email_id', '=', sent.body.id).execute();
+      await t.server.store.db
+        .updateTable('email_recipients')
+        .set({ first_attempt_at: Date.now() - 72 * 3_600_000 })
+        .where('email_id', '=', sent.body.id)
+        .execute();
       const detail = await settled(t, sent.body.id, 'bounced');
       expect(types(detail)).toEqual(['queued', 'deferred', 'bounced']);
       expect(detail.events[1].metadata).toMatchObject({ smtp_code: 452 });
@@ -201,9 +236,15 @@ describe.each(testDatabases())('giving up on %s', (kind) => {
 
   it('bounces (soft) a recipient that still fails temporarily at the give-up age', async () => {
     const sink = await startSmtpSink({ rcptReply: () => ({ code: 452, message: '4.2.2 Mailbox full' }) });
-    const dns = await startDnsServer({ mx: { 'full.test': [{ exchange: 'mx.full.test', priority: 10 }] }, a: { 'mx.full.test': ['127.0.0.1'] } });
+    const dns = await startDnsServer({
+      mx: { 'full.test': [{ exchange: 'mx.full.test', priority: 10 }] },
+      a: { 'mx.full.test': ['127.0.0.1'] },
+    });
     const t = await startTestServer(kind, {
-      TAIFA_DNS_SERVERS: dns.address, TAIFA_MX_PORT: String(sink.port), TAIFA_RETRY_SCHEDULE: '1', TAIFA_MAX_DEFER_HOURS: '0',
+      TAIFA_DNS_SERVERS: dns.address,
+      TAIFA_MX_PORT: String(sink.port),
+      TAIFA_RETRY_SCHEDULE: '1',
+      TAIFA_MAX_DEFER_HOURS: '0',
     });
     try {
       await verifiedDomain(t, dns);

@@ -26,16 +26,42 @@ describe.each(testDatabases())('leases on %s', (kind) => {
       expect(b?.id).toBe(a!.id);
       expect(await renewLeases(db, { workerId: 'w-a', ids: [a!.id], now: t0 + 1002, leaseMs: 1000 })).toEqual([]);
       expect(await renewLeases(db, { workerId: 'w-b', ids: [a!.id], now: t0 + 1002, leaseMs: 1000 })).toEqual([a!.id]);
-      const record = (workerId: string, status: string) => db.transaction().execute((trx) => recordAttempt(trx, {
-        recipientId: a!.id, emailId: a!.email_id, workerId, status, now: t0 + 1500, nextAttemptAt: null, lastReply: '{}',
-        events: [{ id: newId(), email_id: a!.email_id, account_id: a!.account_id, recipient_id: a!.id, recipient: a!.address, event_type: status, metadata: '{}', bot: null, created_at: t0 + 1500 }],
-      }));
+      const record = (workerId: string, status: string) =>
+        db.transaction().execute((trx) =>
+          recordAttempt(trx, {
+            recipientId: a!.id,
+            emailId: a!.email_id,
+            workerId,
+            status,
+            now: t0 + 1500,
+            nextAttemptAt: null,
+            lastReply: '{}',
+            events: [
+              {
+                id: newId(),
+                email_id: a!.email_id,
+                account_id: a!.account_id,
+                recipient_id: a!.id,
+                recipient: a!.address,
+                event_type: status,
+                metadata: '{}',
+                bot: null,
+                created_at: t0 + 1500,
+              },
+            ],
+          }),
+        );
       expect(await record('w-b', 'delivered')).toEqual(['delivered']);
       // A's transaction ends late: its fenced record writes nothing.
       expect(await record('w-a', 'deferred')).toBeNull();
       const row = await db.selectFrom('email_recipients').selectAll().where('id', '=', a!.id).executeTakeFirstOrThrow();
       expect(row).toMatchObject({ status: 'delivered', attempts: 1, locked_by: null, locked_until: null });
-      const events = await db.selectFrom('email_events').select('event_type').where('email_id', '=', a!.email_id).orderBy('id').execute();
+      const events = await db
+        .selectFrom('email_events')
+        .select('event_type')
+        .where('email_id', '=', a!.email_id)
+        .orderBy('id')
+        .execute();
       expect(events.map((e) => e.event_type)).toEqual(['queued', 'delivered']);
     } finally {
       await t.close();
@@ -46,21 +72,34 @@ describe.each(testDatabases())('leases on %s', (kind) => {
   it('a transaction longer than the lease is sent once: the lease is renewed and a second worker does not steal it', async () => {
     // Every DATA is answered after 5 s, more than twice the 2 s lease.
     const sink = await startSmtpSink({ dataDelayMs: 5000 });
-    const dns = await startDnsServer({ mx: { 'slow.test': [{ exchange: 'mx.slow.test', priority: 10 }] }, a: { 'mx.slow.test': ['127.0.0.1'] } });
-    const env = { TAIFA_DNS_SERVERS: dns.address, TAIFA_MX_PORT: String(sink.port), TAIFA_LEASE_SECONDS: '2', TAIFA_POLL_INTERVAL_MS: '100' };
+    const dns = await startDnsServer({
+      mx: { 'slow.test': [{ exchange: 'mx.slow.test', priority: 10 }] },
+      a: { 'mx.slow.test': ['127.0.0.1'] },
+    });
+    const env = {
+      TAIFA_DNS_SERVERS: dns.address,
+      TAIFA_MX_PORT: String(sink.port),
+      TAIFA_LEASE_SECONDS: '2',
+      TAIFA_POLL_INTERVAL_MS: '100',
+    };
     const a = await startTestServer(kind, { ...env, TAIFA_ROLES: 'api' });
     const workers: ChildServer[] = [];
     try {
       await verifiedDomain(a, dns);
       // Two worker processes on the same queue.
-      workers.push(...await startWorkers(2, a, env));
+      workers.push(...(await startWorkers(2, a, env)));
       const ids: string[] = [];
-      for (let i = 0; i < 4; i++) ids.push((await a.call('POST', '/v1/emails/', sendBody({ to: [{ email: `slow${i}@slow.test` }] }))).body.id);
+      for (let i = 0; i < 4; i++)
+        ids.push((await a.call('POST', '/v1/emails/', sendBody({ to: [{ email: `slow${i}@slow.test` }] }))).body.id);
       await sink.waitForMessages(4, 30_000);
-      const details = await eventually('all recorded', async () => {
-        const all = await Promise.all(ids.map((id) => a.call('GET', `/v1/emails/${id}`)));
-        return all.every((r) => r.body.status === 'delivered') ? all.map((r) => r.body) : undefined;
-      }, 30_000);
+      const details = await eventually(
+        'all recorded',
+        async () => {
+          const all = await Promise.all(ids.map((id) => a.call('GET', `/v1/emails/${id}`)));
+          return all.every((r) => r.body.status === 'delivered') ? all.map((r) => r.body) : undefined;
+        },
+        30_000,
+      );
       // A stolen lease would have been sent again about 2 s into the first transaction; give it time to show.
       await new Promise((r) => setTimeout(r, 1500));
       expect(sink.messages).toHaveLength(4);

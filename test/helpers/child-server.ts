@@ -20,7 +20,9 @@ export async function startChildServer(env: Record<string, string>, key = ''): P
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let buffered = '';
@@ -42,11 +44,18 @@ export async function startChildServer(env: Record<string, string>, key = ''): P
   const call: ChildServer['call'] = async (method, path, body) => {
     const res = await fetch(url + path, {
       method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text, headers: res.headers };
+    return {
+      status: res.status,
+      body: text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text,
+      headers: res.headers,
+    };
   };
   const stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
@@ -59,8 +68,25 @@ export async function startChildServer(env: Record<string, string>, key = ''): P
  * Starts `count` worker-only processes on the database of an in-process test server `on` (same data
  * dir, secret and HELO name as the test defaults), with `env` on top.
  */
-export function startWorkers(count: number, on: { db: { url: string }; dataDir: string; key: string }, env: Record<string, string>): Promise<ChildServer[]> {
-  return Promise.all(Array.from({ length: count }, () => startChildServer({
-    ...env, PORT: '0', TAIFA_ROLES: 'worker', DATABASE_URL: on.db.url, TAIFA_DATA_DIR: on.dataDir, TAIFA_SECRET: 'test', TAIFA_HELO_NAME: 'mta.taifa.test',
-  }, on.key)));
+export function startWorkers(
+  count: number,
+  on: { db: { url: string }; dataDir: string; key: string },
+  env: Record<string, string>,
+): Promise<ChildServer[]> {
+  return Promise.all(
+    Array.from({ length: count }, () =>
+      startChildServer(
+        {
+          ...env,
+          PORT: '0',
+          TAIFA_ROLES: 'worker',
+          DATABASE_URL: on.db.url,
+          TAIFA_DATA_DIR: on.dataDir,
+          TAIFA_SECRET: 'test',
+          TAIFA_HELO_NAME: 'mta.taifa.test',
+        },
+        on.key,
+      ),
+    ),
+  );
 }

@@ -9,9 +9,13 @@ export type DatabaseKind = 'sqlite' | 'postgres';
  */
 export function testDatabases(): DatabaseKind[] {
   const pgUrl = process.env.TAIFA_TEST_DATABASE_URL;
-  if (!pgUrl && process.env.CI === 'true') throw new Error('CI=true but TAIFA_TEST_DATABASE_URL is not set: the PostgreSQL run is required in CI');
+  if (!pgUrl && process.env.CI === 'true')
+    throw new Error('CI=true but TAIFA_TEST_DATABASE_URL is not set: the PostgreSQL run is required in CI');
   const all: DatabaseKind[] = pgUrl ? ['sqlite', 'postgres'] : ['sqlite'];
-  const only = (process.env.TAIFA_TEST_DATABASES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const only = (process.env.TAIFA_TEST_DATABASES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return only.length ? all.filter((k) => only.includes(k)) : all;
 }
 

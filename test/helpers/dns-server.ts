@@ -48,8 +48,16 @@ export async function startDnsServer(initial: DnsZone = {}): Promise<DnsServer> 
     handle: (request: any, send: (r: any) => void) => {
       const response: any = Packet.createResponseFromRequest(request);
       const q = request.questions[0];
-      const name = String(q?.name ?? '').toLowerCase().replace(/\.$/, '');
-      const maps = { mx: lower(zone.mx), a: lower(zone.a), aaaa: lower(zone.aaaa), txt: lower(zone.txt), cname: lower(zone.cname) };
+      const name = String(q?.name ?? '')
+        .toLowerCase()
+        .replace(/\.$/, '');
+      const maps = {
+        mx: lower(zone.mx),
+        a: lower(zone.a),
+        aaaa: lower(zone.aaaa),
+        txt: lower(zone.txt),
+        cname: lower(zone.cname),
+      };
       const base = { name: q?.name, class: Packet.CLASS.IN, ttl: 1 };
       if (failing.has(name)) response.header.rcode = SERVFAIL;
       else if (!Object.values(maps).some((m) => m.has(name))) response.header.rcode = NXDOMAIN;
@@ -58,16 +66,20 @@ export async function startDnsServer(initial: DnsZone = {}): Promise<DnsServer> 
         response.header.aa = 1;
         switch (q.type) {
           case Packet.TYPE.MX:
-            for (const mx of maps.mx.get(name) ?? []) response.answers.push({ ...base, type: Packet.TYPE.MX, exchange: mx.exchange, priority: mx.priority });
+            for (const mx of maps.mx.get(name) ?? [])
+              response.answers.push({ ...base, type: Packet.TYPE.MX, exchange: mx.exchange, priority: mx.priority });
             break;
           case Packet.TYPE.A:
-            for (const ip of maps.a.get(name) ?? []) response.answers.push({ ...base, type: Packet.TYPE.A, address: ip });
+            for (const ip of maps.a.get(name) ?? [])
+              response.answers.push({ ...base, type: Packet.TYPE.A, address: ip });
             break;
           case Packet.TYPE.AAAA:
-            for (const ip of maps.aaaa.get(name) ?? []) response.answers.push({ ...base, type: Packet.TYPE.AAAA, address: ip });
+            for (const ip of maps.aaaa.get(name) ?? [])
+              response.answers.push({ ...base, type: Packet.TYPE.AAAA, address: ip });
             break;
           case Packet.TYPE.TXT:
-            for (const txt of maps.txt.get(name) ?? []) response.answers.push({ ...base, type: Packet.TYPE.TXT, data: chunks(txt) });
+            for (const txt of maps.txt.get(name) ?? [])
+              response.answers.push({ ...base, type: Packet.TYPE.TXT, data: chunks(txt) });
             break;
           case Packet.TYPE.CNAME: {
             const target = maps.cname.get(name);

@@ -21,7 +21,12 @@ export interface TestServer {
   key: string;
   dataDir: string;
   db: TestDatabase;
-  call<T = any>(method: string, path: string, body?: unknown, opts?: { key?: string | null; headers?: Record<string, string>; raw?: string }): Promise<Res<T>>;
+  call<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts?: { key?: string | null; headers?: Record<string, string>; raw?: string },
+  ): Promise<Res<T>>;
   close(): Promise<void>;
 }
 
@@ -58,7 +63,12 @@ export async function startTestServer(kind: DatabaseKind, env: Record<string, st
     return { status: res.status, body: parsed as any, headers: res.headers };
   };
   return {
-    server, url: server.url, key, dataDir, db, call,
+    server,
+    url: server.url,
+    key,
+    dataDir,
+    db,
+    call,
     close: async () => {
       await server.close();
       await db.drop();
@@ -87,4 +97,5 @@ export function settled(t: TestServer, id: string, status: string): Promise<any>
 }
 
 /** The event types of an email's detail, in order. */
-export const eventTypes = (detail: { events: Array<{ event_type: string }> }): string[] => detail.events.map((e) => e.event_type);
+export const eventTypes = (detail: { events: Array<{ event_type: string }> }): string[] =>
+  detail.events.map((e) => e.event_type);

@@ -69,7 +69,9 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
   const peer = (address: string, port: number) => `${address}|${port}`;
   const drop = (session: SMTPServerSession, rcpt: string, stage: 'rcpt' | 'data') => {
     drops.push({ rcpt, stage });
-    const socket = byPeer.get(peer(session.remoteAddress, session.remotePort)) ?? [...sockets].find((x) => x.remotePort === session.remotePort);
+    const socket =
+      byPeer.get(peer(session.remoteAddress, session.remotePort)) ??
+      [...sockets].find((x) => x.remotePort === session.remotePort);
     socket?.destroy();
   };
   let toDrop = 0;
@@ -97,7 +99,8 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
       open--;
     },
     onAuth(auth, _session, cb) {
-      if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) return cb(null, { user: auth.username });
+      if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass)
+        return cb(null, { user: auth.username });
       return cb(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
     },
     onRcptTo(address: SMTPServerAddress, _session: SMTPServerSession, cb: (err?: Error) => void) {
@@ -177,10 +180,11 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     dropNextConnections(n) {
       toDrop += n;
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
   return sink;
 }

@@ -17,7 +17,10 @@ export async function verifiedDomain(t: TestServer, dns: DnsServer, domain = 'ex
 }
 
 /** Puts a domain's records (as the API lists them) into the DNS server's zone. */
-export function publishRecords(dns: DnsServer, records: Array<{ type: string; name: string; value: string; priority?: number }>): void {
+export function publishRecords(
+  dns: DnsServer,
+  records: Array<{ type: string; name: string; value: string; priority?: number }>,
+): void {
   const zone = dns.zone;
   for (const r of records) {
     if (r.type === 'TXT') (zone.txt ??= {})[r.name] = [...((zone.txt ?? {})[r.name] ?? []), r.value];

@@ -29,7 +29,10 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
 
   it('fsyncs the WAL before a write resolves: a statement, a transaction; never for reads or a rollback', async () => {
     const before = syncs();
-    await store.db.insertInto('t' as never).values({ v: 'a' } as never).execute();
+    await store.db
+      .insertInto('t' as never)
+      .values({ v: 'a' } as never)
+      .execute();
     expect(syncs()).toBe(before + 1);
     await store.db.transaction().execute(async (trx) => {
       await sql`insert into t (v) values ('b')`.execute(trx);
@@ -40,10 +43,12 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
     await sql`select count(*) from t`.execute(store.db);
     await store.db.transaction().execute(async (trx) => sql`select * from t`.execute(trx));
     expect(syncs()).toBe(before + 2);
-    await expect(store.db.transaction().execute(async (trx) => {
-      await sql`insert into t (v) values ('d')`.execute(trx);
-      throw new Error('changed my mind');
-    })).rejects.toThrow('changed my mind');
+    await expect(
+      store.db.transaction().execute(async (trx) => {
+        await sql`insert into t (v) values ('d')`.execute(trx);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
     await sql`select 1`.execute(store.db);
     expect(syncs()).toBe(before + 2);
     // What resolved is there for a new connection (and was written with synchronous=NORMAL).
@@ -70,7 +75,9 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
     const other = new SQLite(file);
     other.exec('begin immediate');
     // Both wait for the lock: a transaction at BEGIN, a statement outside one when it runs.
-    const inTransaction = store.db.transaction().execute(async (trx) => sql`insert into t (v) values ('in a transaction')`.execute(trx));
+    const inTransaction = store.db
+      .transaction()
+      .execute(async (trx) => sql`insert into t (v) values ('in a transaction')`.execute(trx));
     const alone = sql`insert into t (v) values ('alone')`.execute(store.db);
     // Timers still fire while they wait: SQLite's busy handler would have slept on this thread instead.
     let ticks = 0;
@@ -90,7 +97,10 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
     const start = size();
     for (let i = 0; i < 20; i++) await sql`insert into t (v) values (${'x'.repeat(10_000)})`.execute(store.db);
     // The writing connection never checkpoints (wal_autocheckpoint=0): only the thread moves pages into the file.
-    expect((await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]!.wal_autocheckpoint).toBe(0);
+    expect(
+      (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]!
+        .wal_autocheckpoint,
+    ).toBe(0);
     await eventually('the database file to grow', async () => (size() > start + 200_000 ? true : undefined));
   });
 
@@ -101,14 +111,16 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
       // 40 MB in transactions queued back to back: passive checkpoints alone never catch up with
       // them, and the WAL would hold everything written.
       let written = 0;
-      await Promise.all(Array.from({ length: 4 }, async () => {
-        while (written < 40_000_000) {
-          await small.db.transaction().execute(async (trx) => {
-            for (let i = 0; i < 20; i++) await sql`insert into t (v) values (${'y'.repeat(4_000)})`.execute(trx);
-          });
-          written += 80_000;
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (written < 40_000_000) {
+            await small.db.transaction().execute(async (trx) => {
+              for (let i = 0; i < 20; i++) await sql`insert into t (v) values (${'y'.repeat(4_000)})`.execute(trx);
+            });
+            written += 80_000;
+          }
+        }),
+      );
       // Without the restarts the WAL holds everything written (47 MB when measured, pages and frame
       // headers included); with them, the bound plus what the writers add between two looks of the
       // checkpoint thread, which depends on how fast the machine writes (4 MB on a slow one, 6 on a fast
@@ -122,7 +134,11 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
   it('goes on without its checkpoint thread: nothing waits for a thread that is gone', async () => {
     const errors: string[] = [];
     // The thread cannot open this database, so it ends at once.
-    const checkpointer = new WalCheckpointer(path.join(dir, 'missing', 'db.sqlite'), { everyMs: 10, restartFrames: 1 }, (m) => errors.push(m));
+    const checkpointer = new WalCheckpointer(
+      path.join(dir, 'missing', 'db.sqlite'),
+      { everyMs: 10, restartFrames: 1 },
+      (m) => errors.push(m),
+    );
     await eventually('the thread to report its failure', async () => (errors.length > 0 ? true : undefined));
     expect(errors[0]).toMatch(/checkpoint thread failed/);
     await checkpointer.restart();
@@ -140,7 +156,25 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
   });
 
   it('tells reads from writes', () => {
-    for (const read of ['select 1', '  SELECT * from t', '(select 1) union (select 2)', 'explain query plan select 1', 'begin immediate', 'commit', 'rollback']) expect([read, writesData(read)]).toEqual([read, false]);
-    for (const write of ['insert into t values (1)', 'update t set v = 1', 'delete from t', 'with x as (select 1) insert into t select * from x', 'insert into t (v) values (1) returning id', 'create table u (x)', 'pragma foreign_keys = on']) expect([write, writesData(write)]).toEqual([write, true]);
+    for (const read of [
+      'select 1',
+      '  SELECT * from t',
+      '(select 1) union (select 2)',
+      'explain query plan select 1',
+      'begin immediate',
+      'commit',
+      'rollback',
+    ])
+      expect([read, writesData(read)]).toEqual([read, false]);
+    for (const write of [
+      'insert into t values (1)',
+      'update t set v = 1',
+      'delete from t',
+      'with x as (select 1) insert into t select * from x',
+      'insert into t (v) values (1) returning id',
+      'create table u (x)',
+      'pragma foreign_keys = on',
+    ])
+      expect([write, writesData(write)]).toEqual([write, true]);
   });
 });

@@ -37,13 +37,23 @@ describe.skipIf(!haveCorpus).each(testDatabases())('real HTML emails through the
     // Make the template's placeholders real links, so that there is something to track.
     const withLinks = html.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) => `https://example.com/${name}`);
     const oracle = await eligibleLinks(withLinks);
-    const r = await t.call('POST', '/v1/emails/', sendBody({ html: withLinks, text: undefined, tracking: { open: true, click: true } }));
+    const r = await t.call(
+      'POST',
+      '/v1/emails/',
+      sendBody({ html: withLinks, text: undefined, tracking: { open: true, click: true } }),
+    );
     expect(r.status).toBe(202);
     await delivered(t, r.body.id);
     const received = (await receivedParts(t, r.body.id)).html;
     expect(received.match(HONEYPOT)).toHaveLength(1);
     expect(received.match(PIXEL)).toHaveLength(1);
-    const { back, expected, targets } = mapBack(received.replace(HONEYPOT, '').replace(PIXEL, ''), withLinks, oracle, TRACKED_ATTR, destination);
+    const { back, expected, targets } = mapBack(
+      received.replace(HONEYPOT, '').replace(PIXEL, ''),
+      withLinks,
+      oracle,
+      TRACKED_ATTR,
+      destination,
+    );
     // One tracked link per eligible link of the input, each carrying that link's destination.
     expect(targets).toEqual(oracle.links.map((l) => l.target));
     // Then not a byte may differ, with two normalisations and nothing else: MIME carries CRLF line ends

@@ -66,7 +66,11 @@ describe.each(testDatabases())('tracking when the database is down (%s)', (kind)
     expect(pixel.status).toBe(200);
     expect(pixel.headers.get('content-type')).toBe('image/gif');
     expect((await pixel.arrayBuffer()).byteLength).toBe(43);
-    const click = await fetch(t.url + e.links[0]!, { redirect: 'manual', headers: { 'user-agent': CHROME }, signal: signal() });
+    const click = await fetch(t.url + e.links[0]!, {
+      redirect: 'manual',
+      headers: { 'user-agent': CHROME },
+      signal: signal(),
+    });
     expect(click.status).toBe(302);
     expect(click.headers.get('location')).toBe('https://shop.test/a?x=1&y=2');
   });

@@ -13,8 +13,15 @@ export interface LinkOracle {
   directives: Array<{ start: number; end: number }>;
 }
 
-interface Attr { name: string; value: string }
-interface Tag { tagName: string; attrs: Attr[]; sourceCodeLocation: { startOffset: number; attrs: Record<string, { startOffset: number; endOffset: number }> } }
+interface Attr {
+  name: string;
+  value: string;
+}
+interface Tag {
+  tagName: string;
+  attrs: Attr[];
+  sourceCodeLocation: { startOffset: number; attrs: Record<string, { startOffset: number; endOffset: number }> };
+}
 
 const MERGE_TAG = /%[\w.-]+%|\|\*|\*\||\{\{|\{%|^\[[^\]]*\]$/;
 const CONDITIONAL = /^(\[if [^\]]*\]>)([\s\S]*)<!\[endif\]$/i;
@@ -37,7 +44,8 @@ async function scan(html: string, offset: number, state: { base: string | null }
   const parser = new RewritingStream();
   parser.on('startTag', (tag: Tag) => {
     const attr = (name: string) => tag.attrs.find((a) => a.name === name);
-    if (tag.tagName === 'base' && state.base === null && /^https?:/i.test(attr('href')?.value.trim() ?? '')) state.base = attr('href')!.value.trim();
+    if (tag.tagName === 'base' && state.base === null && /^https?:/i.test(attr('href')?.value.trim() ?? ''))
+      state.base = attr('href')!.value.trim();
     const href = attr('href');
     if (!href || !(tag.tagName === 'a' || tag.tagName === 'area' || tag.tagName.includes(':'))) return;
     const loc = tag.sourceCodeLocation.attrs;
@@ -50,11 +58,13 @@ async function scan(html: string, offset: number, state: { base: string | null }
     }
     if (attr('data-unsubscribe')) return;
     const to = target(href.value, state.base);
-    if (to !== null) out.links.push({ start: offset + loc.href!.startOffset, end: offset + loc.href!.endOffset, target: to });
+    if (to !== null)
+      out.links.push({ start: offset + loc.href!.startOffset, end: offset + loc.href!.endOffset, target: to });
   });
   parser.on('comment', (c: { text: string; sourceCodeLocation: { startOffset: number } }) => {
     const m = CONDITIONAL.exec(c.text);
-    if (m) inner.push(scan(m[2]!, offset + c.sourceCodeLocation.startOffset + '<!--'.length + m[1]!.length, state, out));
+    if (m)
+      inner.push(scan(m[2]!, offset + c.sourceCodeLocation.startOffset + '<!--'.length + m[1]!.length, state, out));
   });
   await new Promise<void>((resolve, reject) => {
     parser.on('end', resolve);
@@ -79,7 +89,13 @@ export async function eligibleLinks(html: string): Promise<LinkOracle> {
  * result, the destinations the tracked URLs carried (`decode`), and the input as it should come back:
  * itself, less the `disable-tracking` attributes.
  */
-export function mapBack(output: string, input: string, oracle: LinkOracle, pattern: RegExp, decode: (url: string) => string): { back: string; expected: string; targets: string[] } {
+export function mapBack(
+  output: string,
+  input: string,
+  oracle: LinkOracle,
+  pattern: RegExp,
+  decode: (url: string) => string,
+): { back: string; expected: string; targets: string[] } {
   const targets: string[] = [];
   const back = output.replace(pattern, (_, url: string) => {
     const link = oracle.links[targets.length];
@@ -87,6 +103,7 @@ export function mapBack(output: string, input: string, oracle: LinkOracle, patte
     return link ? input.slice(link.start, link.end) : '<extra tracked link>';
   });
   let expected = input;
-  for (const d of [...oracle.directives].sort((a, b) => b.start - a.start)) expected = expected.slice(0, d.start) + expected.slice(d.end);
+  for (const d of [...oracle.directives].sort((a, b) => b.start - a.start))
+    expected = expected.slice(0, d.start) + expected.slice(d.end);
   return { back, expected, targets };
 }

@@ -9,5 +9,14 @@ const recorder = await HitRecorder.start(
   { databaseUrl, secret: 'test-secret', scannerFiles: { agents: [], ranges: [] }, rules: RULES, logLevel: 'silent' },
   { log: pino({ level: 'silent' }), maxPending: 1_000 },
 );
-recorder.add({ kind: 'click', emailId, recipientId, url: 'https://shop.test/a', ua: 'Mozilla/5.0', ip: '203.0.113.7', referer: null, at: Date.now() });
+recorder.add({
+  kind: 'click',
+  emailId,
+  recipientId,
+  url: 'https://shop.test/a',
+  ua: 'Mozilla/5.0',
+  ip: '203.0.113.7',
+  referer: null,
+  at: Date.now(),
+});
 await recorder.close();

@@ -27,7 +27,13 @@ describe.each(testDatabases())('the recording thread on %s', (kind) => {
     const e = await sendTracked(t);
     let recorded = 0;
     const recorder = await HitRecorder.start(
-      { databaseUrl: t.db.url, secret: 'test-secret', scannerFiles: { agents: [], ranges: [] }, rules: RULES, logLevel: 'silent' },
+      {
+        databaseUrl: t.db.url,
+        secret: 'test-secret',
+        scannerFiles: { agents: [], ranges: [] },
+        rules: RULES,
+        logLevel: 'silent',
+      },
       { log: pino({ level: 'silent' }), maxPending: 1_000, onRecorded: () => recorded++ },
     );
     cleanups.push(() => recorder.close());
@@ -36,7 +42,16 @@ describe.each(testDatabases())('the recording thread on %s', (kind) => {
     const urls = ['https://shop.test/a', 'https://shop.test/b', 'https://shop.test/c'];
     const at = Date.now();
     for (const [i, url] of urls.entries()) {
-      const hit: Hit = { kind: 'click', emailId: e.id, recipientId: e.recipientId, url, ua: CHROME, ip: '203.0.113.7', referer: null, at: at + i };
+      const hit: Hit = {
+        kind: 'click',
+        emailId: e.id,
+        recipientId: e.recipientId,
+        url,
+        ua: CHROME,
+        ip: '203.0.113.7',
+        referer: null,
+        at: at + i,
+      };
       expect(recorder.add(hit)).toBeUndefined();
     }
     // Handed over by now as a rule (after 10 ms), not written; had they not been, the dead thread's
@@ -47,7 +62,12 @@ describe.each(testDatabases())('the recording thread on %s', (kind) => {
     await release();
     await recorder.drain();
     expect(recorded).toBe(3);
-    const clicks = await t.server.store.db.selectFrom('email_events').select('metadata').where('email_id', '=', e.id).where('event_type', '=', 'click').execute();
+    const clicks = await t.server.store.db
+      .selectFrom('email_events')
+      .select('metadata')
+      .where('email_id', '=', e.id)
+      .where('event_type', '=', 'click')
+      .execute();
     expect(clicks.map((c) => (JSON.parse(c.metadata!) as { url: string }).url).sort()).toEqual(urls);
   });
 
@@ -57,9 +77,18 @@ describe.each(testDatabases())('the recording thread on %s', (kind) => {
     await sandboxSender(t);
     const e = await sendTracked(t);
     // Nothing but the recorder holds that process open: it must still write the click, then exit on its own.
-    const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/tracking/record-and-exit.ts', t.db.url, e.id, e.recipientId], { timeout: 30_000 });
+    const { stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'test/tracking/record-and-exit.ts', t.db.url, e.id, e.recipientId],
+      { timeout: 30_000 },
+    );
     expect(stderr).toBe('');
-    const clicks = await t.server.store.db.selectFrom('email_events').select('event_type').where('email_id', '=', e.id).where('event_type', '=', 'click').execute();
+    const clicks = await t.server.store.db
+      .selectFrom('email_events')
+      .select('event_type')
+      .where('email_id', '=', e.id)
+      .where('event_type', '=', 'click')
+      .execute();
     expect(clicks).toHaveLength(1);
   });
 
@@ -68,17 +97,34 @@ describe.each(testDatabases())('the recording thread on %s', (kind) => {
     cleanups.push(() => t.close());
     const bad = path.join(t.dataDir, 'agents.txt');
     fs.writeFileSync(bad, 'GoogleImageProxy not-a-kind\n');
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', TAIFA_DATA_DIR: t.dataDir, DATABASE_URL: t.db.url, TAIFA_SECRET: 'test-secret', TAIFA_SCANNER_AGENTS_FILE: bad });
-    await expect(startServer(config, pino({ level: 'silent' }))).rejects.toThrow(/recording thread could not start: .*agents\.txt: bad line/);
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TAIFA_DATA_DIR: t.dataDir,
+      DATABASE_URL: t.db.url,
+      TAIFA_SECRET: 'test-secret',
+      TAIFA_SCANNER_AGENTS_FILE: bad,
+    });
+    await expect(startServer(config, pino({ level: 'silent' }))).rejects.toThrow(
+      /recording thread could not start: .*agents\.txt: bad line/,
+    );
   });
 });
 
 describe('the recording thread and an in-memory SQLite database', () => {
   it('refuses it, since the thread could not see what the server writes', async () => {
     const t = await startTestServer('sqlite');
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', TAIFA_DATA_DIR: t.dataDir, DATABASE_URL: 'sqlite::memory:', TAIFA_SECRET: 'test-secret' });
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TAIFA_DATA_DIR: t.dataDir,
+      DATABASE_URL: 'sqlite::memory:',
+      TAIFA_SECRET: 'test-secret',
+    });
     try {
-      await expect(startServer(config, pino({ level: 'silent' }))).rejects.toThrow(/tracking needs a database file or PostgreSQL/);
+      await expect(startServer(config, pino({ level: 'silent' }))).rejects.toThrow(
+        /tracking needs a database file or PostgreSQL/,
+      );
       // Without the tracking role there is no thread, and an in-memory database serves.
       const api = await startServer({ ...config, roles: new Set(['api']) }, pino({ level: 'silent' }));
       await api.close();

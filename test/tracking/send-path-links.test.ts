@@ -9,7 +9,10 @@ const UNSUBSCRIBE_LINKS = [
   'http://localhost:3000/v1/unsubscribe/tok123', // ours (TAIFA_PUBLIC_URL)
   'HTTP://LOCALHOST:3000/v1/unsubscribe?t=1', // ours, spelled otherwise
   'https://lists.example.com/unsub/abc?u=1', // the email's List-Unsubscribe target
-  '{{unsubscribe}}', '{{{unsubscribe_url}}}', '%unsubscribe_url%', '*|UNSUB|*', // other mailers' merge tags
+  '{{unsubscribe}}',
+  '{{{unsubscribe_url}}}',
+  '%unsubscribe_url%',
+  '*|UNSUB|*', // other mailers' merge tags
 ];
 const LIST_UNSUBSCRIBE = '<https://lists.example.com/unsub/abc?u=1>, <mailto:unsub@example.com?subject=unsubscribe>';
 
@@ -24,12 +27,19 @@ describe.each(testDatabases())('links tracking leaves alone, through the send pa
   });
   afterAll(async () => t?.close());
 
-  const html = (extra: string[] = []) => [...UNSUBSCRIBE_LINKS, ...extra].map((href) => `<a href="${href}">u</a>`).join('\n')
-    + '\n<a data-unsubscribe href="https://shop.test/preferences">Manage e-mail</a>\n<a href="https://shop.test/a">Shop</a>\n<a href="http://localhost:3000/v1/unsubscribers">not ours</a>';
-  const text = (extra: string[] = []) => [...UNSUBSCRIBE_LINKS, ...extra].join('\n') + '\nShop at https://shop.test/a today.';
+  const html = (extra: string[] = []) =>
+    [...UNSUBSCRIBE_LINKS, ...extra].map((href) => `<a href="${href}">u</a>`).join('\n') +
+    '\n<a data-unsubscribe href="https://shop.test/preferences">Manage e-mail</a>\n<a href="https://shop.test/a">Shop</a>\n<a href="http://localhost:3000/v1/unsubscribers">not ours</a>';
+  const text = (extra: string[] = []) =>
+    [...UNSUBSCRIBE_LINKS, ...extra].join('\n') + '\nShop at https://shop.test/a today.';
 
   it('never rewrites unsubscribe links, in the HTML or the text part', async () => {
-    const e = await sendTracked(t, { html: html(), text: text(), headers: { 'List-Unsubscribe': LIST_UNSUBSCRIBE }, tracking: { open: false, click: true } });
+    const e = await sendTracked(t, {
+      html: html(),
+      text: text(),
+      headers: { 'List-Unsubscribe': LIST_UNSUBSCRIBE },
+      tracking: { open: false, click: true },
+    });
     for (const href of UNSUBSCRIBE_LINKS) {
       expect(e.html).toContain(`<a href="${href}">u</a>`);
       expect(e.text).toContain(href);
@@ -47,7 +57,11 @@ describe.each(testDatabases())('links tracking leaves alone, through the send pa
     await t.call('PATCH', `/v1/domains/${domainId}`, { tracking_host: 'track.example.com' });
     try {
       const ours = 'http://track.example.com/v1/unsubscribe/tok456';
-      const e = await sendTracked(t, { html: html([ours]), text: text([ours]), tracking: { open: false, click: true } });
+      const e = await sendTracked(t, {
+        html: html([ours]),
+        text: text([ours]),
+        tracking: { open: false, click: true },
+      });
       expect(e.html).toContain(`<a href="${ours}">u</a>`);
       expect(e.text).toContain(ours);
       expect(e.html).toContain('http://track.example.com/v1/track/click/');
@@ -59,7 +73,11 @@ describe.each(testDatabases())('links tracking leaves alone, through the send pa
   it('leaves a link too long to sign untracked rather than send a link that would answer 404', async () => {
     const tooLong = `https://shop.test/?q=${'a'.repeat(7000)}`;
     const long = `https://shop.test/?q=${'b'.repeat(5000)}`;
-    const e = await sendTracked(t, { html: `<a href="${tooLong}">x</a><a href="${long}">y</a>`, text: `${tooLong}\n${long}`, tracking: { open: false, click: true } });
+    const e = await sendTracked(t, {
+      html: `<a href="${tooLong}">x</a><a href="${long}">y</a>`,
+      text: `${tooLong}\n${long}`,
+      tracking: { open: false, click: true },
+    });
     expect(e.html).toContain(`<a href="${tooLong}">x</a>`);
     expect(e.text).toContain(tooLong);
     expect(e.text).not.toContain(long);

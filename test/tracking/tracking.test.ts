@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../helpers/databases.js';
 import { sandboxSender, sendBody } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { CHROME, delivered, engagement, hit, HTML, receivedParts, sendTracked, waitEvents, type Engagement } from './tracked-email.js';
+import {
+  CHROME,
+  delivered,
+  engagement,
+  hit,
+  HTML,
+  receivedParts,
+  sendTracked,
+  waitEvents,
+  type Engagement,
+} from './tracked-email.js';
 
 describe.each(testDatabases())('open and click tracking on %s', (kind) => {
   let t: TestServer;
@@ -27,7 +37,11 @@ describe.each(testDatabases())('open and click tracking on %s', (kind) => {
   });
 
   it('puts no pixel in a text-only email, and tracks its links', async () => {
-    const e = await sendTracked(t, { html: undefined, text: 'Read https://shop.test/text-only today.', tracking: { open: true, click: true } });
+    const e = await sendTracked(t, {
+      html: undefined,
+      text: 'Read https://shop.test/text-only today.',
+      tracking: { open: true, click: true },
+    });
     const { raw, text } = await receivedParts(t, e.id);
     expect(raw).not.toContain('/v1/track/open/');
     expect(raw).not.toMatch(/text\/html/i);
@@ -36,13 +50,21 @@ describe.each(testDatabases())('open and click tracking on %s', (kind) => {
 
   it('puts the pixel where the email asks (tracking.pixel_position), over the domain setting', async () => {
     const top = await sendTracked(t, { tracking: { pixel_position: 'top' } });
-    expect(top.html).toMatch(/^<html><body><a href="[^"]+\/v1\/track\/click\/[^"]+" style="display:none[^>]*>&#8203;<\/a><img src="[^"]+\/v1\/track\/open\/[^"]+"[^>]*\/><p>Hi<\/p>/);
+    expect(top.html).toMatch(
+      /^<html><body><a href="[^"]+\/v1\/track\/click\/[^"]+" style="display:none[^>]*>&#8203;<\/a><img src="[^"]+\/v1\/track\/open\/[^"]+"[^>]*\/><p>Hi<\/p>/,
+    );
     const bottom = await sendTracked(t, { tracking: { pixel_position: 'bottom' } });
     expect(bottom.html).toMatch(/<img src="[^"]+\/v1\/track\/open\/[^"]+"[^>]*\/><\/body><\/html>$/);
   });
 
   it('refuses bad tracking values with 422 naming the field', async () => {
-    for (const [tracking, field] of [[{ click: 'yes' }, 'tracking.click'], [{ open: 'yes' }, 'tracking.open'], [{ pixel_position: 'middle' }, 'tracking.pixel_position'], [{ clicks: true }, 'tracking.clicks'], ['on', 'tracking']] as const) {
+    for (const [tracking, field] of [
+      [{ click: 'yes' }, 'tracking.click'],
+      [{ open: 'yes' }, 'tracking.open'],
+      [{ pixel_position: 'middle' }, 'tracking.pixel_position'],
+      [{ clicks: true }, 'tracking.clicks'],
+      ['on', 'tracking'],
+    ] as const) {
       const r = await t.call('POST', '/v1/emails/', sendBody({ tracking }));
       expect(r.status).toBe(422);
       expect(r.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
@@ -55,19 +77,34 @@ describe.each(testDatabases())('open and click tracking on %s', (kind) => {
     const bad = await t.call('PATCH', `/v1/domains/${id}`, { pixel_position: 'middle' });
     expect(bad.status).toBe(422);
     expect(bad.body.errors[0].field).toBe('pixel_position');
-    const patched = await t.call('PATCH', `/v1/domains/${id}`, { tracking_host: 'Track.Example.com', pixel_position: 'top' });
-    expect(patched.body).toMatchObject({ tracking_host: 'track.example.com', pixel_position: 'top', open_tracking: true, click_tracking: true });
+    const patched = await t.call('PATCH', `/v1/domains/${id}`, {
+      tracking_host: 'Track.Example.com',
+      pixel_position: 'top',
+    });
+    expect(patched.body).toMatchObject({
+      tracking_host: 'track.example.com',
+      pixel_position: 'top',
+      open_tracking: true,
+      click_tracking: true,
+    });
     try {
       const r = await t.call('POST', '/v1/emails/', sendBody({ html: HTML }));
       await delivered(t, r.body.id);
-      expect((await receivedParts(t, r.body.id)).html).toMatch(/^<html><body><a href="http:\/\/track\.example\.com\/v1\/track\/click\/[^"]+" style="display:none[^>]*>&#8203;<\/a><img src="http:\/\/track\.example\.com\/v1\/track\/open\//);
+      expect((await receivedParts(t, r.body.id)).html).toMatch(
+        /^<html><body><a href="http:\/\/track\.example\.com\/v1\/track\/click\/[^"]+" style="display:none[^>]*>&#8203;<\/a><img src="http:\/\/track\.example\.com\/v1\/track\/open\//,
+      );
       const off = await t.call('PATCH', `/v1/domains/${id}`, { open_tracking: false, click_tracking: false });
       expect(off.body).toMatchObject({ open_tracking: false, click_tracking: false });
       const plain = await t.call('POST', '/v1/emails/', sendBody({ html: HTML }));
       await delivered(t, plain.body.id);
       expect((await receivedParts(t, plain.body.id)).html).toBe(HTML);
     } finally {
-      await t.call('PATCH', `/v1/domains/${id}`, { tracking_host: null, pixel_position: 'bottom', open_tracking: true, click_tracking: true });
+      await t.call('PATCH', `/v1/domains/${id}`, {
+        tracking_host: null,
+        pixel_position: 'bottom',
+        open_tracking: true,
+        click_tracking: true,
+      });
     }
   });
 
@@ -83,7 +120,11 @@ describe.each(testDatabases())('open and click tracking on %s', (kind) => {
     await waitEvents(t, e.id, 2);
     await hit(t, e.pixel, 'Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)');
     const d = await waitEvents(t, e.id, 3, { opened_count: 1 });
-    expect(engagement(d)).toEqual([['open', '', '', false], ['open', '', '', true], ['open', 'gmail', 'ua', false]]);
+    expect(engagement(d)).toEqual([
+      ['open', '', '', false],
+      ['open', '', '', true],
+      ['open', 'gmail', 'ua', false],
+    ]);
     expect(d.opened_count).toBe(1);
     expect(d.opened_at).toBe(d.events.find((x: Engagement) => x.event_type === 'open').created_at);
     const open = d.events.find((x: Engagement) => x.event_type === 'open');
@@ -96,12 +137,26 @@ describe.each(testDatabases())('open and click tracking on %s', (kind) => {
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('https://shop.test/a?x=1&y=2');
     const d = await waitEvents(t, e.id, 2, { clicked_count: 1, opened_count: 1 });
-    expect(engagement(d)).toEqual([['click', '', '', false], ['open', '', '', false]]);
+    expect(engagement(d)).toEqual([
+      ['click', '', '', false],
+      ['open', '', '', false],
+    ]);
     const click = d.events.find((x: Engagement) => x.event_type === 'click');
     const open = d.events.find((x: Engagement) => x.event_type === 'open');
     expect(open.metadata.backfilled).toBe(true);
-    expect(d).toMatchObject({ clicked_count: 1, opened_count: 1, clicked_at: click.created_at, opened_at: click.created_at });
-    expect(click.metadata).toMatchObject({ url: 'https://shop.test/a?x=1&y=2', ua: CHROME, ip: '127.0.0.1', referer: 'https://mail.example.net/inbox', bot: '' });
+    expect(d).toMatchObject({
+      clicked_count: 1,
+      opened_count: 1,
+      clicked_at: click.created_at,
+      opened_at: click.created_at,
+    });
+    expect(click.metadata).toMatchObject({
+      url: 'https://shop.test/a?x=1&y=2',
+      ua: CHROME,
+      ip: '127.0.0.1',
+      referer: 'https://mail.example.net/inbox',
+      bot: '',
+    });
     // The same link again at once is coalesced; another link counts; the first click time stays.
     await hit(t, e.links[0]!);
     await hit(t, e.links[1]!);
@@ -120,7 +175,10 @@ describe.each(testDatabases())('open and click tracking on %s', (kind) => {
   });
 
   it('redirects to URLs with non-ASCII characters, percent-encoded (never a 500)', async () => {
-    const e = await sendTracked(t, { html: '<a href="https://shop.test/café/東京?q=ü">x</a>', tracking: { open: false, click: true } });
+    const e = await sendTracked(t, {
+      html: '<a href="https://shop.test/café/東京?q=ü">x</a>',
+      tracking: { open: false, click: true },
+    });
     const res = await hit(t, e.links[0]!);
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('https://shop.test/caf%C3%A9/%E6%9D%B1%E4%BA%AC?q=%C3%BC');

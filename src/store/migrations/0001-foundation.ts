@@ -7,7 +7,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   const time = isPg ? 'bigint' : 'integer';
   const bytes = isPg ? 'bytea' : 'blob';
 
-  await db.schema.createTable('accounts')
+  await db.schema
+    .createTable('accounts')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('plan', 'text', (c) => c.notNull())
@@ -16,7 +17,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', time, (c) => c.notNull())
     .execute();
 
-  await db.schema.createTable('users')
+  await db.schema
+    .createTable('users')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
     .addColumn('email', 'text')
@@ -24,7 +26,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', time, (c) => c.notNull())
     .execute();
 
-  await db.schema.createTable('api_keys')
+  await db.schema
+    .createTable('api_keys')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
     .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
@@ -36,7 +39,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('api_keys_account').on('api_keys').columns(['account_id', 'created_at']).execute();
 
-  await db.schema.createTable('domains')
+  await db.schema
+    .createTable('domains')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
     .addColumn('name', 'text', (c) => c.notNull())
@@ -56,7 +60,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('domains_account_name', ['account_id', 'name'])
     .execute();
 
-  await db.schema.createTable('senders')
+  await db.schema
+    .createTable('senders')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
     .addColumn('domain_id', 'text', (c) => c.notNull().references('domains.id').onDelete('cascade'))
@@ -66,7 +71,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('senders_account_email', ['account_id', 'email'])
     .execute();
 
-  await db.schema.createTable('emails')
+  await db.schema
+    .createTable('emails')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
     .addColumn('domain_id', 'text')
@@ -98,7 +104,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('emails_account_created').on('emails').columns(['account_id', 'created_at']).execute();
   await db.schema.createIndex('emails_account_updated').on('emails').columns(['account_id', 'updated_at']).execute();
 
-  await db.schema.createTable('email_recipients')
+  await db.schema
+    .createTable('email_recipients')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('email_id', 'text', (c) => c.notNull().references('emails.id').onDelete('cascade'))
     .addColumn('account_id', 'text', (c) => c.notNull())
@@ -119,12 +126,21 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', time, (c) => c.notNull())
     .addColumn('updated_at', time, (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('email_recipients_email').on('email_recipients').columns(['email_id', 'position']).execute();
+  await db.schema
+    .createIndex('email_recipients_email')
+    .on('email_recipients')
+    .columns(['email_id', 'position'])
+    .execute();
   // The queue: only recipients still waiting for an attempt are in this index.
-  await db.schema.createIndex('email_recipients_due').on('email_recipients').column('next_attempt_at')
-    .where(sql.ref('status'), 'in', ['queued', 'deferred']).execute();
+  await db.schema
+    .createIndex('email_recipients_due')
+    .on('email_recipients')
+    .column('next_attempt_at')
+    .where(sql.ref('status'), 'in', ['queued', 'deferred'])
+    .execute();
 
-  await db.schema.createTable('email_attachments')
+  await db.schema
+    .createTable('email_attachments')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('email_id', 'text', (c) => c.notNull().references('emails.id').onDelete('cascade'))
     .addColumn('position', 'integer', (c) => c.notNull())
@@ -133,9 +149,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('content', bytes, (c) => c.notNull())
     .addColumn('size', 'integer', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('email_attachments_email').on('email_attachments').columns(['email_id', 'position']).execute();
+  await db.schema
+    .createIndex('email_attachments_email')
+    .on('email_attachments')
+    .columns(['email_id', 'position'])
+    .execute();
 
-  await db.schema.createTable('email_events')
+  await db.schema
+    .createTable('email_events')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('email_id', 'text', (c) => c.notNull().references('emails.id').onDelete('cascade'))
     .addColumn('account_id', 'text', (c) => c.notNull())
@@ -148,7 +169,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('email_events_email').on('email_events').columns(['email_id', 'id']).execute();
 
-  await db.schema.createTable('captured_messages')
+  await db.schema
+    .createTable('captured_messages')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('email_id', 'text', (c) => c.notNull().references('emails.id').onDelete('cascade'))
     .addColumn('recipient_id', 'text', (c) => c.notNull())
@@ -161,7 +183,18 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['captured_messages', 'email_events', 'email_attachments', 'email_recipients', 'emails', 'senders', 'domains', 'api_keys', 'users', 'accounts']) {
+  for (const t of [
+    'captured_messages',
+    'email_events',
+    'email_attachments',
+    'email_recipients',
+    'emails',
+    'senders',
+    'domains',
+    'api_keys',
+    'users',
+    'accounts',
+  ]) {
     await db.schema.dropTable(t).execute();
   }
 }

@@ -8,13 +8,21 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('emails').addColumn('tracking_json', 'text').execute();
   await db.schema.alterTable('emails').addColumn('opened_at', time).execute();
   await db.schema.alterTable('emails').addColumn('clicked_at', time).execute();
-  await db.schema.alterTable('domains').addColumn('pixel_position', 'text', (c) => c.notNull().defaultTo('bottom')).execute();
+  await db.schema
+    .alterTable('domains')
+    .addColumn('pixel_position', 'text', (c) => c.notNull().defaultTo('bottom'))
+    .execute();
   // Coalescing and honeypot look-ups: a recipient's recent events of one type.
-  await db.schema.createIndex('email_events_recipient_type').on('email_events').columns(['recipient_id', 'event_type', 'created_at']).execute();
+  await db.schema
+    .createIndex('email_events_recipient_type')
+    .on('email_events')
+    .columns(['recipient_id', 'event_type', 'created_at'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('email_events_recipient_type').execute();
-  for (const c of ['tracking_json', 'opened_at', 'clicked_at']) await db.schema.alterTable('emails').dropColumn(c).execute();
+  for (const c of ['tracking_json', 'opened_at', 'clicked_at'])
+    await db.schema.alterTable('emails').dropColumn(c).execute();
   await db.schema.alterTable('domains').dropColumn('pixel_position').execute();
 }

@@ -11,5 +11,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.createIndex('email_events_recipient_type').on('email_events').columns(['recipient_id', 'event_type', 'created_at']).execute();
+  await db.schema
+    .createIndex('email_events_recipient_type')
+    .on('email_events')
+    .columns(['recipient_id', 'event_type', 'created_at'])
+    .execute();
 }
