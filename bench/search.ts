@@ -3,12 +3,13 @@
 // server in a child process. Usage: npx tsx bench/search.ts [--pg] [--n 1000000]
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { createAccount } from '../src/core/accounts.js';
-import { newId } from '../src/core/ids.js';
+import { createAccount } from '../src/services/accounts.js';
+import { newId } from '../src/ids.js';
 import { searchTokens } from '../src/core/search-query.js';
 import { migrateToLatest, openStore } from '../src/store/database.js';
 import { indexEmails } from '../src/store/search-repo.js';
 import type { NewEmail } from '../src/store/schema.js';
+import type { EmailStatus } from '../src/model.js';
 import { machine, newBenchKey, runMain, startTaifa, tempDir, tempPostgres } from './lib.js';
 
 const { values } = parseArgs({
@@ -109,7 +110,7 @@ async function seedData(databaseUrl: string): Promise<{ sampleId: string; rareRe
         text_body: subject,
         headers_json: null,
         tags_json: JSON.stringify(tags),
-        status,
+        status: status as EmailStatus,
         source: 'api',
         message_id: `<${id}@${from.split('@')[1]}>`,
         rejection_reason: null,

@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { errors } from './core/errors.js';
 import { limitsFor } from './core/plans.js';
-import { newId } from './core/ids.js';
+import { newId } from './ids.js';
 import { apiKeyAuth } from './api/auth.js';
 import { apiKeyRoutes } from './api/api-keys.js';
 import type { ApiContext } from './api/context.js';

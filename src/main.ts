@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig, maskedConfig, type Config } from './config.js';
-import { createAccount, PLANS, type Plan } from './core/accounts.js';
-import { limitsFor, type LimitOverrides } from './core/plans.js';
-import { listAccounts, updateAccountLimits } from './store/accounts-repo.js';
+import { isPlan } from './core/plans.js';
+import { PLANS, type LimitOverrides } from './model.js';
+import { accountLimits, changeAccountLimits, createAccount } from './services/accounts.js';
 import { startServer } from './server.js';
 import { migrateToLatest, openStore } from './store/database.js';
 
@@ -80,10 +80,10 @@ async function accountsAdmin(config: Readonly<Config>, args: string[]): Promise<
   try {
     await migrateToLatest(store);
     if (positionals[0] === 'list') {
-      for (const a of await listAccounts(store.db)) {
-        const effective = limitsFor(a.plan, a.limits);
+      for (const a of await accountLimits(store)) {
+        const e = a.effective;
         out(
-          `${a.id}  ${a.name}  plan=${a.plan}  daily=${effective.dailyLimit}  monthly=${effective.monthlyLimit}  batch=${effective.batchMax ?? '-'}  rps=${effective.requestsPerSecond}${a.limits ? `  overrides=${a.limits}` : ''}`,
+          `${a.id}  ${a.name}  plan=${a.plan}  daily=${e.dailyLimit}  monthly=${e.monthlyLimit}  batch=${e.batchMax ?? '-'}  rps=${e.requestsPerSecond}${a.overrides ? `  overrides=${JSON.stringify(a.overrides)}` : ''}`,
         );
       }
       return 0;
@@ -93,7 +93,7 @@ async function accountsAdmin(config: Readonly<Config>, args: string[]): Promise<
       process.stderr.write(USAGE);
       return 2;
     }
-    if (values.plan && !(PLANS as readonly string[]).includes(values.plan)) {
+    if (values.plan && !isPlan(values.plan)) {
       process.stderr.write(`Unknown plan "${values.plan}"; one of ${PLANS.join(', ')}.\n`);
       return 2;
     }
@@ -113,24 +113,18 @@ async function accountsAdmin(config: Readonly<Config>, args: string[]): Promise<
       }
       overrides[key] = n;
     }
-    const current = (await listAccounts(store.db)).find((a) => a.id === id);
-    if (!current) {
+    const changed = await changeAccountLimits(store, id, {
+      plan: values.plan !== undefined && isPlan(values.plan) ? values.plan : undefined,
+      overrides,
+      clear: values.clear ?? false,
+    });
+    if (!changed) {
       process.stderr.write(`No account ${id}.\n`);
       return 1;
     }
-    const merged = values.clear
-      ? overrides
-      : { ...(current.limits ? (JSON.parse(current.limits) as LimitOverrides) : {}), ...overrides };
-    await updateAccountLimits(store.db, id, {
-      limits: Object.keys(merged).length ? JSON.stringify(merged) : null,
-      plan: values.plan,
-    });
-    const effective = limitsFor(
-      values.plan ?? current.plan,
-      Object.keys(merged).length ? JSON.stringify(merged) : null,
-    );
+    const e = changed.effective;
     out(
-      `Account ${id}: plan=${values.plan ?? current.plan} daily=${effective.dailyLimit} monthly=${effective.monthlyLimit} batch=${effective.batchMax ?? '-'} rps=${effective.requestsPerSecond}`,
+      `Account ${id}: plan=${changed.plan} daily=${e.dailyLimit} monthly=${e.monthlyLimit} batch=${e.batchMax ?? '-'} rps=${e.requestsPerSecond}`,
     );
     return 0;
   } finally {
@@ -172,13 +166,14 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(USAGE);
         return 2;
       }
-      if (!(PLANS as readonly string[]).includes(values.plan!)) {
-        process.stderr.write(`Unknown plan "${values.plan}"; one of ${PLANS.join(', ')}.\n`);
+      const plan = values.plan ?? 'free';
+      if (!isPlan(plan)) {
+        process.stderr.write(`Unknown plan "${plan}"; one of ${PLANS.join(', ')}.\n`);
         return 2;
       }
       const store = openStore(config.databaseUrl);
       await migrateToLatest(store);
-      const { accountId, key } = await createAccount(store, { name: values.name, plan: values.plan as Plan });
+      const { accountId, key } = await createAccount(store, { name: values.name, plan });
       await store.close();
       out(`Account ${accountId} (${values.name}, ${values.plan}). API key, shown only this once:\n\n    ${key}\n`);
       return 0;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
-import { bootstrapFirstAccount } from './core/accounts.js';
+import { bootstrapFirstAccount } from './services/accounts.js';
 import { DirectTransport } from './delivery/direct-transport.js';
 import { RelayTransport } from './delivery/relay-transport.js';
 import { SandboxTransport } from './delivery/sandbox-transport.js';
@@ -11,11 +11,12 @@ import { DeliveryWorker } from './delivery/worker.js';
 import { Scheduler } from './delivery/scheduler.js';
 import { createResolver } from './dns/resolver.js';
 import { migrateToLatest, openStore, type Store } from './store/database.js';
+import { concurrentWriters } from './store/dialects/write-transactions.js';
 import { GroupCommitter } from './store/group-commit.js';
-import { TtlCache } from './core/ttl-cache.js';
+import { TtlCache } from './ttl-cache.js';
 import { ensureSecret } from './secret.js';
 import { TrackingTokens } from './tracking/tokens.js';
-import { HitRecorder } from './tracking/hit-recorder.js';
+import { HitBuffer } from './tracking/recording/hit-buffer.js';
 
 /** How long a key's owner and a sender stay cached: a deleted key or sender stops working within this (at once in this process). */
 const AUTH_CACHE_MS = 1000;
@@ -61,7 +62,7 @@ export async function startServer(
   const secret = ensureSecret(config.secret, config.dataDir);
   const tokens = new TrackingTokens(secret);
   // Tracking hits are judged and written by a thread of their own, on a connection of its own.
-  let recorder: HitRecorder | null = null;
+  let recorder: HitBuffer | null = null;
   if (config.roles.has('tracking')) {
     const rules = {
       prefetchMs: config.prefetchSeconds * 1000,
@@ -71,7 +72,7 @@ export async function startServer(
     };
     const scannerFiles = { agents: config.scannerAgentsFiles, ranges: config.scannerRangesFiles };
     try {
-      recorder = await HitRecorder.start(
+      recorder = await HitBuffer.start(
         { databaseUrl: config.databaseUrl, secret, logLevel: log.level, scannerFiles, rules },
         { log: log.child({ role: 'tracking' }), maxPending: config.trackingMaxPending },
       );
@@ -83,7 +84,7 @@ export async function startServer(
   // Accepted emails: concurrent groups on PostgreSQL (their units take quota rows in account order, so
   // groups cannot deadlock). Delivery outcomes: one group at a time, because their units update shared
   // email rows in any order.
-  const acceptCommitter = new GroupCommitter(store.db, { concurrency: store.dialect === 'postgres' ? 4 : 1 });
+  const acceptCommitter = new GroupCommitter(store.db, { concurrency: concurrentWriters(store.db) });
   const committer = new GroupCommitter(store.db);
 
   let worker: DeliveryWorker | null = null;

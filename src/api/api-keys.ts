@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { errors } from '../core/errors.js';
-import { apiKeyPrefix, hashApiKey, iso, newApiKey, newId } from '../core/ids.js';
-import { deleteApiKey, insertApiKey, listApiKeys } from '../store/api-keys-repo.js';
+import { iso } from '../ids.js';
+import { apiKeys, createApiKey, removeApiKey } from '../services/api-keys.js';
 import type { ApiKeyRow } from '../store/schema.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -35,22 +34,8 @@ export function apiKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const auth = requireAuth(request);
-      const name = request.body?.name ?? 'API key';
-      const key = newApiKey();
-      const now = Date.now();
-      const id = newId();
-      await insertApiKey(ctx.store.db, {
-        id,
-        accountId: auth.accountId,
-        userId: auth.userId,
-        name: name.trim(),
-        prefix: apiKeyPrefix(key),
-        keyHash: hashApiKey(key),
-        now,
-      });
-      return reply
-        .status(201)
-        .send({ id, name: name.trim(), key, prefix: apiKeyPrefix(key), created_at: iso(now), last_used_at: null });
+      const { row, key } = await createApiKey(ctx.store, auth, request.body?.name ?? 'API key');
+      return reply.status(201).send({ ...view(row), key });
     },
   );
 
@@ -58,8 +43,7 @@ export function apiKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/api-keys',
     { schema: { tags, summary: 'List API keys', response: withErrors({ 200: { type: 'array', items: apiKeyBody } }) } },
     async (request) => {
-      const auth = requireAuth(request);
-      return (await listApiKeys(ctx.store.db, auth.accountId)).map(view);
+      return (await apiKeys(ctx.store, requireAuth(request).accountId)).map(view);
     },
   );
 
@@ -69,8 +53,7 @@ export function apiKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: { tags, summary: 'Delete an API key', params: idParams, response: withErrors({ 200: deletedBody }, 404) },
     },
     async (request) => {
-      const auth = requireAuth(request);
-      if (!(await deleteApiKey(ctx.store.db, auth.accountId, request.params.id))) throw errors.notFound('API key');
+      await removeApiKey(ctx.store, requireAuth(request).accountId, request.params.id);
       ctx.authCache.clear();
       return { id: request.params.id, deleted: true };
     },

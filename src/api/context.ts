@@ -1,11 +1,12 @@
 import type { promises as dns } from 'node:dns';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { LimitOverrides, Plan } from '../model.js';
 import type { Store } from '../store/database.js';
 import type { GroupCommitter } from '../store/group-commit.js';
 import type { KeyOwner } from '../store/accounts-repo.js';
-import type { SenderCache } from '../core/accept-email.js';
-import type { TtlCache } from '../core/ttl-cache.js';
+import type { SenderCache } from '../services/accept-email.js';
+import type { TtlCache } from '../ttl-cache.js';
 import type { TrackingDeps } from '../tracking/routes.js';
 
 /** What route modules need: configuration, storage and the few shared services. */
@@ -32,9 +33,9 @@ export interface AuthContext {
   accountId: string;
   userId: string;
   keyId: string;
-  plan: string;
-  /** Operator overrides of the plan's limits (JSON), or null. */
-  limits: string | null;
+  plan: Plan;
+  /** Operator overrides of the plan's limits, or null. */
+  limits: LimitOverrides | null;
 }
 
 declare module 'fastify' {

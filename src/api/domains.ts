@@ -1,19 +1,14 @@
-import { generateKeyPair } from 'node:crypto';
-import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
-import { domainStatusOf, expectedRecords, isDomainName, type DomainRecord } from '../core/domain-records.js';
-import { errors } from '../core/errors.js';
-import { iso, newId, randomToken } from '../core/ids.js';
-import { checkRecords, sandboxRecords } from '../dns/verify-domain.js';
+import { iso } from '../ids.js';
 import {
+  addDomain,
   deleteDomain,
-  findDomainByName,
   getDomain,
-  insertDomain,
   listDomains,
-  saveVerification,
   updateDomainSettings,
-} from '../store/domains-repo.js';
+  verifyDomain,
+  type DomainDeps,
+} from '../services/domains.js';
 import type { DomainRow } from '../store/schema.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -31,15 +26,13 @@ import {
 
 const tags = ['Domains'];
 
-const generateRsa = promisify(generateKeyPair);
-
 /** The API shape of a domain. */
 export function domainView(d: DomainRow) {
   return {
     id: d.id,
     name: d.name,
     status: d.status,
-    records: (JSON.parse(d.records) as DomainRecord[]).map(({ required: _required, ...r }) => r),
+    records: d.records.map(({ required: _required, ...r }) => r),
     dkim_selector: d.dkim_selector,
     return_path_host: d.return_path_host,
     open_tracking: d.open_tracking === 1,
@@ -54,6 +47,13 @@ export function domainView(d: DomainRow) {
 
 /** `/v1/domains`: add a domain (fresh 2048-bit DKIM key), list, get, delete, verify in DNS. */
 export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const deps: DomainDeps = {
+    store: ctx.store,
+    resolver: ctx.resolver,
+    mtaHost: ctx.config.heloName,
+    sandbox: ctx.config.sandbox,
+    onSendersChanged: () => ctx.senderCache.clear(),
+  };
   app.post<{ Body: CreateDomainBody }>(
     '/v1/domains',
     {
@@ -65,56 +65,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request, reply) => {
-      const auth = requireAuth(request);
-      const raw = request.body.name;
-      const name = raw.trim().toLowerCase().replace(/\.$/, '');
-      if (!isDomainName(name))
-        throw errors.validation([{ field: 'name', error: `"${raw.slice(0, 100)}" is not a domain name` }]);
-      if (await findDomainByName(ctx.store.db, auth.accountId, name))
-        throw errors.conflict(`The domain ${name} is already added.`, 'domain_exists');
-
-      const { publicKey, privateKey } = await generateRsa('rsa', {
-        modulusLength: 2048,
-        publicKeyEncoding: { type: 'spki', format: 'der' },
-        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      });
-      const selector = `tfm${randomToken(6).toLowerCase()}`;
-      const returnPathHost = `tfm-bounces.${name}`;
-      const records = expectedRecords({
-        name,
-        selector,
-        publicKeyBase64: publicKey.toString('base64'),
-        returnPathHost,
-        mtaHost: ctx.config.heloName,
-      });
-      const now = Date.now();
-      const row: DomainRow = {
-        id: newId(),
-        account_id: auth.accountId,
-        name,
-        status: 'pending',
-        dkim_selector: selector,
-        dkim_private_key: privateKey,
-        dkim_public_key: publicKey.toString('base64'),
-        return_path_host: returnPathHost,
-        records: JSON.stringify(records),
-        open_tracking: 1,
-        click_tracking: 1,
-        tracking_host: null,
-        pixel_position: 'bottom',
-        created_at: now,
-        updated_at: now,
-        verified_at: null,
-        last_checked_at: null,
-      };
-      try {
-        await insertDomain(ctx.store.db, row);
-      } catch (error) {
-        // Two concurrent requests for the same name: the unique constraint decides.
-        if (await findDomainByName(ctx.store.db, auth.accountId, name))
-          throw errors.conflict(`The domain ${name} is already added.`, 'domain_exists');
-        throw error;
-      }
+      const row = await addDomain(deps, requireAuth(request).accountId, request.body.name);
       return reply.status(201).send(domainView(row));
     },
   );
@@ -123,8 +74,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/domains',
     { schema: { tags, summary: 'List domains', response: withErrors({ 200: { type: 'array', items: domainBody } }) } },
     async (request) => {
-      const auth = requireAuth(request);
-      return (await listDomains(ctx.store.db, auth.accountId)).map(domainView);
+      return (await listDomains(deps, requireAuth(request).accountId)).map(domainView);
     },
   );
 
@@ -132,10 +82,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/domains/:id',
     { schema: { tags, summary: 'Get a domain', params: idParams, response: withErrors({ 200: domainBody }, 404) } },
     async (request) => {
-      const auth = requireAuth(request);
-      const domain = await getDomain(ctx.store.db, auth.accountId, request.params.id);
-      if (!domain) throw errors.notFound('Domain');
-      return domainView(domain);
+      return domainView(await getDomain(deps, requireAuth(request).accountId, request.params.id));
     },
   );
 
@@ -150,9 +97,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const auth = requireAuth(request);
-      if (!(await deleteDomain(ctx.store.db, auth.accountId, request.params.id))) throw errors.notFound('Domain');
-      ctx.senderCache.clear();
+      await deleteDomain(deps, requireAuth(request).accountId, request.params.id);
       return { id: request.params.id, deleted: true };
     },
   );
@@ -170,20 +115,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request) => {
       const auth = requireAuth(request);
-      const domain = await getDomain(ctx.store.db, auth.accountId, request.params.id);
-      if (!domain) throw errors.notFound('Domain');
-      const b = request.body;
-      if (b.tracking_host !== undefined && b.tracking_host !== null && !isDomainName(b.tracking_host.toLowerCase())) {
-        throw errors.validation([{ field: 'tracking_host', error: 'must be a host name such as track.example.com' }]);
-      }
-      const changes = {
-        ...(b.open_tracking !== undefined ? { open_tracking: b.open_tracking ? 1 : 0 } : {}),
-        ...(b.click_tracking !== undefined ? { click_tracking: b.click_tracking ? 1 : 0 } : {}),
-        ...(b.pixel_position !== undefined ? { pixel_position: b.pixel_position } : {}),
-        ...(b.tracking_host !== undefined ? { tracking_host: b.tracking_host?.toLowerCase() ?? null } : {}),
-      };
-      await updateDomainSettings(ctx.store.db, domain.id, { ...changes, updated_at: Date.now() });
-      return domainView({ ...domain, ...changes });
+      return domainView(await updateDomainSettings(deps, auth.accountId, request.params.id, request.body));
     },
   );
 
@@ -198,26 +130,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const auth = requireAuth(request);
-      const domain = await getDomain(ctx.store.db, auth.accountId, request.params.id);
-      if (!domain) throw errors.notFound('Domain');
-      const expected = JSON.parse(domain.records) as DomainRecord[];
-      const checked = ctx.config.sandbox
-        ? sandboxRecords(expected)
-        : await checkRecords(ctx.resolver, expected, ctx.config.heloName);
-      const status = domainStatusOf(checked, domain.status);
-      const now = Date.now();
-      const verifiedAt = status === 'verified' ? (domain.verified_at ?? now) : null;
-      await saveVerification(ctx.store.db, domain.id, { status, records: JSON.stringify(checked), now, verifiedAt });
-      ctx.senderCache.clear();
-      return domainView({
-        ...domain,
-        status,
-        records: JSON.stringify(checked),
-        last_checked_at: now,
-        verified_at: verifiedAt,
-        updated_at: now,
-      });
+      return domainView(await verifyDomain(deps, requireAuth(request).accountId, request.params.id));
     },
   );
 }

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
 import { errors } from '../core/errors.js';
-import { retryEmail } from '../core/retry-email.js';
-import { findCapture } from '../store/captures-repo.js';
-import { getEmail, listAttachments, listEvents, listRecipients } from '../store/emails-repo.js';
+import { capturedMessage, emailDetail as detailOf, emailEvents } from '../services/emails.js';
+import { retryEmail } from '../services/retry-email.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { emailDetail, eventView } from './email-views.js';
@@ -59,14 +58,8 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) => {
       const auth = requireAuth(request);
       if (!UUID.test(request.params.id)) throw errors.notFound('Email');
-      const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
-      if (!email) throw errors.notFound('Email');
-      const [recipients, attachments, events] = await Promise.all([
-        listRecipients(ctx.store.db, email.id),
-        listAttachments(ctx.store.db, email.id),
-        listEvents(ctx.store.db, email.id),
-      ]);
-      return emailDetail(email, recipients, attachments, events);
+      const d = await detailOf(ctx.store, auth.accountId, request.params.id);
+      return emailDetail(d.email, d.recipients, d.attachments, d.events);
     },
   );
 
@@ -85,12 +78,11 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request, reply) => {
       const auth = requireAuth(request);
       if (!UUID.test(request.params.id)) throw errors.notFound('Email');
-      const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
-      if (!email) throw errors.notFound('Email');
       const { cursor, limit } = request.query;
-      const events = await listEvents(ctx.store.db, email.id, { after: cursor, limit });
+      const events = await emailEvents(ctx.store, auth.accountId, request.params.id, { after: cursor, limit });
       // The body stays the array of seed 001; the cursor for the next page travels in a header.
-      if (events.length === limit) void reply.header('x-next-cursor', events[events.length - 1]!.id);
+      const last = events.at(-1);
+      if (events.length === limit && last) void reply.header('x-next-cursor', last.id);
       return events.map(eventView);
     },
   );
@@ -109,11 +101,7 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request, reply) => {
       const auth = requireAuth(request);
       if (!UUID.test(request.params.id)) throw errors.notFound('Email');
-      const email = await getEmail(ctx.store.db, auth.accountId, request.params.id);
-      if (!email) throw errors.notFound('Email');
-      const raw = await findCapture(ctx.store.db, email.id, request.query.recipient);
-      if (!raw)
-        throw errors.notFound('Captured message (only sandbox mode keeps the raw message, once it has been rendered)');
+      const raw = await capturedMessage(ctx.store, auth.accountId, request.params.id, request.query.recipient);
       return reply.type('message/rfc822').send(raw);
     },
   );

@@ -1,14 +1,9 @@
-import { iso } from '../core/ids.js';
-import type { Address } from '../core/send-validation.js';
+import { iso } from '../ids.js';
+import type { Address } from '../model.js';
 import type { ScheduledRow } from '../store/schedule-repo.js';
 import type { AttachmentRow, EmailRow, EventRow, RecipientRow } from '../store/schema.js';
 
-function parse<T>(json: string | null): T | null {
-  return json === null ? null : (JSON.parse(json) as T);
-}
-
-function addresses(json: string | null): string[] | null {
-  const list = parse<Address[]>(json);
+function addresses(list: readonly Address[] | null): string[] | null {
   return list && list.length ? list.map((a) => a.email) : null;
 }
 
@@ -30,7 +25,7 @@ export function emailSummary(e: EmailRow) {
     source: e.source,
     opened_count: e.opened_count,
     clicked_count: e.clicked_count,
-    tags: parse<string[]>(e.tags_json),
+    tags: e.tags_json,
     scheduled_at: iso(e.scheduled_at),
     created_at: iso(e.created_at),
     sent_at: iso(e.sent_at),
@@ -48,7 +43,7 @@ export function scheduledView(e: ScheduledRow, nowMs: number) {
     to_addresses: addresses(e.to_json) ?? [],
     subject: e.subject,
     status: e.status,
-    tags: parse<string[]>(e.tags_json),
+    tags: e.tags_json,
     scheduled_at: iso(at),
     seconds_until_send: Math.max(0, Math.round((at - nowMs) / 1000)),
     created_at: iso(e.created_at),
@@ -61,7 +56,7 @@ export function eventView(ev: EventRow) {
     id: ev.id,
     event_type: ev.event_type,
     recipient: ev.recipient,
-    metadata: parse<Record<string, unknown>>(ev.metadata),
+    metadata: ev.metadata,
     created_at: iso(ev.created_at),
   };
 }
@@ -74,7 +69,7 @@ export function recipientView(r: RecipientRow) {
     type: r.kind,
     status: r.status,
     attempts: r.attempts,
-    last_reply: parse<Record<string, unknown>>(r.last_reply),
+    last_reply: r.last_reply,
     last_attempt_at: iso(r.last_attempt_at),
     next_attempt_at: r.status === 'queued' || r.status === 'deferred' ? iso(r.next_attempt_at) : null,
   };
@@ -82,7 +77,7 @@ export function recipientView(r: RecipientRow) {
 
 /** The detail shape of seed 001, plus recipients and attachment metadata. */
 export function emailDetail(e: EmailRow, recipients: RecipientRow[], attachments: AttachmentRow[], events: EventRow[]) {
-  const replyTo = parse<Address>(e.reply_to_json);
+  const replyTo = e.reply_to_json;
   return {
     ...emailSummary(e),
     cc_addresses: addresses(e.cc_json),
@@ -90,12 +85,12 @@ export function emailDetail(e: EmailRow, recipients: RecipientRow[], attachments
     reply_to: replyTo ? formatMailbox(replyTo.email, replyTo.name) : null,
     text_body: e.text_body,
     html_body: e.html_body,
-    headers: parse<Record<string, string>>(e.headers_json) ?? {},
+    headers: e.headers_json ?? {},
     message_id: e.message_id,
     rejection_reason: e.rejection_reason,
     opened_at: iso(e.opened_at),
     clicked_at: iso(e.clicked_at),
-    tracking: e.tracking_json ? (JSON.parse(e.tracking_json) as Record<string, unknown>) : null,
+    tracking: e.tracking_json,
     recipients: recipients.map(recipientView),
     attachments: attachments.map((a) => ({ filename: a.filename, content_type: a.content_type, size: a.size })),
     events: events.map(eventView),

@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
-import { parseSearchQuery } from '../core/search-query.js';
-import { listEmails, listUpdates } from '../store/emails-repo.js';
-import { searchEmails } from '../store/search-repo.js';
+import { emailList, emailUpdates, searchEmailLog } from '../services/emails.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { emailSummary } from './email-views.js';
-import { pageProperties, parseStatuses, statusProperty } from './paging.js';
+import { pageProperties, statusProperty } from './paging.js';
 import { querySchemaValidation } from './query-schema.js';
 import { emailSummary as summarySchema, withErrors } from './schemas.js';
 
@@ -53,11 +51,9 @@ export function listEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const auth = requireAuth(request);
       const { status, page, limit } = request.query;
-      return (
-        await listEmails(ctx.store.db, auth.accountId, { statuses: parseStatuses(status), limit, offset: page * limit })
-      ).map(emailSummary);
+      const rows = await emailList(ctx.store, requireAuth(request).accountId, { status, limit, offset: page * limit });
+      return rows.map(emailSummary);
     },
   );
 
@@ -89,7 +85,7 @@ export function listEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const since = Date.parse(request.query.since);
       const afterId = request.query.after_id || undefined;
       const until = Date.now() - ctx.config.updatesSettleMs;
-      const rows = await listUpdates(ctx.store.db, auth.accountId, { since, afterId, until, limit: UPDATES_LIMIT });
+      const rows = await emailUpdates(ctx.store, auth.accountId, { since, afterId, until, limit: UPDATES_LIMIT });
       return rows.map((e) => ({ ...emailSummary(e), updated_at: new Date(e.updated_at).toISOString() }));
     },
   );
@@ -108,10 +104,8 @@ export function listEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request) => {
       const auth = requireAuth(request);
-      const { q: rawQ, tag, status, page, limit } = request.query;
-      const q = parseSearchQuery(rawQ);
-      const statuses = parseStatuses(status, ...q.status);
-      const rows = await searchEmails(ctx.store.db, auth.accountId, q, { statuses, tag, limit, offset: page * limit });
+      const { q, tag, status, page, limit } = request.query;
+      const rows = await searchEmailLog(ctx.store, auth.accountId, { q, tag, status, limit, offset: page * limit });
       return rows.map((e) => {
         const s = emailSummary(e);
         return {

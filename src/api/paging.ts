@@ -1,17 +1,5 @@
-import { errors } from '../core/errors.js';
+import { EMAIL_STATUSES } from '../core/email-status.js';
 
-const STATUSES = [
-  'scheduled',
-  'queued',
-  'deferred',
-  'sent',
-  'delivered',
-  'bounced',
-  'rejected',
-  'failed',
-  'cancelled',
-] as const;
-const KNOWN = new Set<string>(STATUSES);
 /** The deepest page a list serves: past it, narrow the filter (search) or poll /updates instead. */
 export const MAX_PAGE = 100_000;
 /** Results per page when `limit` is not given. */
@@ -34,19 +22,5 @@ export function pageProperties(maxLimit = 100) {
 /** `status`: one status or several separated by commas; checked by `parseStatuses`. */
 export const statusProperty = {
   type: 'string',
-  description: `One status, or several separated by commas: ${STATUSES.join(', ')}.`,
+  description: `One status, or several separated by commas: ${EMAIL_STATUSES.join(', ')}.`,
 } as const;
-
-/** The statuses of a comma-separated list (any case, blanks ignored); 422 naming `status` for an unknown one. */
-export function parseStatuses(...lists: (string | undefined)[]): string[] {
-  const statuses = lists
-    .flatMap((l) => (l ?? '').split(','))
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-  const unknown = statuses.filter((s) => !KNOWN.has(s));
-  if (unknown.length)
-    throw errors.validation([
-      { field: 'status', error: `unknown status ${unknown.join(', ')} (one of ${STATUSES.join(', ')})` },
-    ]);
-  return statuses;
-}

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { savedSearchesFrom, type SavedSearch } from '../core/saved-searches.js';
-import { getSavedSearches, putSavedSearches } from '../store/saved-searches-repo.js';
+import { listSavedSearches, replaceSavedSearches } from '../services/saved-searches.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { savedSearchesAnswer, savedSearchesBody, withErrors, type SavedSearchesBody } from './schemas.js';
@@ -13,9 +12,7 @@ export function savedSearchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/emails/saved-searches',
     { schema: { tags, summary: 'List your saved searches', response: withErrors({ 200: savedSearchesAnswer }) } },
     async (request) => {
-      const auth = requireAuth(request);
-      const stored = await getSavedSearches(ctx.store.db, auth.userId);
-      return { searches: stored ? (JSON.parse(stored) as SavedSearch[]) : [] };
+      return { searches: await listSavedSearches(ctx.store, requireAuth(request).userId) };
     },
   );
 
@@ -30,10 +27,7 @@ export function savedSearchRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const auth = requireAuth(request);
-      const searches = savedSearchesFrom(request.body.searches);
-      await putSavedSearches(ctx.store.db, auth.userId, JSON.stringify(searches), Date.now());
-      return { searches };
+      return { searches: await replaceSavedSearches(ctx.store, requireAuth(request).userId, request.body.searches) };
     },
   );
 }

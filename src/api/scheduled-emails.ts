@@ -1,10 +1,8 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
-import { errors } from '../core/errors.js';
-import { usagePeriods } from '../core/plans.js';
+import { cancelScheduledEmail, scheduledEmails, sendScheduledNow } from '../services/scheduling.js';
 import type { Store } from '../store/database.js';
-import { cancelScheduled, listScheduled, promoteScheduled } from '../store/schedule-repo.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { scheduledView } from './email-views.js';
@@ -42,14 +40,14 @@ async function* allScheduled(store: Store, accountId: string, nowMs: number): As
   let after: { scheduledAt: number; id: string } | undefined;
   let first = true;
   for (;;) {
-    const rows = await listScheduled(store.db, accountId, { limit: CHUNK, after });
+    const rows = await scheduledEmails(store, accountId, { limit: CHUNK, after });
     for (const e of rows) {
       yield (first ? '' : ',') + JSON.stringify(scheduledView(e, nowMs));
       first = false;
     }
-    if (rows.length < CHUNK) break;
-    const last = rows[rows.length - 1]!;
-    after = { scheduledAt: last.scheduled_at!, id: last.id };
+    const last = rows.at(-1);
+    if (rows.length < CHUNK || !last) break;
+    after = { scheduledAt: last.scheduled_at ?? 0, id: last.id };
   }
   yield ']';
 }
@@ -74,7 +72,7 @@ export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): voi
       const { page, limit } = request.query;
       if (page !== undefined || limit !== undefined) {
         const size = limit ?? DEFAULT_LIMIT;
-        return (await listScheduled(ctx.store.db, auth.accountId, { limit: size, offset: (page ?? 0) * size })).map(
+        return (await scheduledEmails(ctx.store, auth.accountId, { limit: size, offset: (page ?? 0) * size })).map(
           (e) => scheduledView(e, now),
         );
       }
@@ -95,10 +93,7 @@ export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): voi
       },
     },
     async (request) => {
-      const auth = requireAuth(request);
-      const quotaPeriods = (acceptedAt: number) => Object.values(usagePeriods(acceptedAt));
-      if (!(await cancelScheduled(ctx.store.db, auth.accountId, request.params.id, quotaPeriods)))
-        throw errors.notFound('Scheduled email');
+      await cancelScheduledEmail(ctx.store, requireAuth(request).accountId, request.params.id);
       return { id: request.params.id, status: 'cancelled' };
     },
   );
@@ -114,12 +109,7 @@ export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): voi
       },
     },
     async (request) => {
-      const auth = requireAuth(request);
-      const promoted = await promoteScheduled(ctx.store.db, ctx.store.dialect, {
-        now: Date.now(),
-        only: { accountId: auth.accountId, emailId: request.params.id },
-      });
-      if (promoted.length === 0) throw errors.notFound('Scheduled email');
+      await sendScheduledNow(ctx.store, requireAuth(request).accountId, request.params.id);
       ctx.onQueued();
       return { id: request.params.id, status: 'queued' };
     },

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { sendBodyPatternMessages, sendBodyUnknownFieldHints } from '../core/send-body-schema.js';
-import { sendBatch, sendOne, type Caller, type CheckedBatch } from '../core/send-emails.js';
+import { sendBatch, sendOne, type Caller, type CheckedBatch } from '../services/send-emails.js';
 import type { CheckedBody } from '../core/send-validation.js';
-import { validateEmail } from '../core/validate-email.js';
+import { validateEmail } from '../services/validate-email.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { schemaFieldErrors, splitByElement } from './schema-errors.js';

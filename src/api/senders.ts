@@ -1,9 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { errors } from '../core/errors.js';
-import { iso, newId } from '../core/ids.js';
-import { isEmailAddress } from '../core/send-validation.js';
-import { findDomainByName } from '../store/domains-repo.js';
-import { deleteSender, findSender, insertSender, listSenders } from '../store/senders-repo.js';
+import { iso } from '../ids.js';
+import { registerSender, removeSender, senders } from '../services/senders.js';
 import type { SenderRow } from '../store/schema.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -36,34 +33,7 @@ export function senderRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request, reply) => {
-      const auth = requireAuth(request);
-      const body = request.body;
-      const email = body.email.trim().toLowerCase();
-      if (!isEmailAddress(email))
-        throw errors.validation([
-          { field: 'email', error: `"${body.email.slice(0, 100)}" is not a valid email address` },
-        ]);
-      const domainName = email.slice(email.lastIndexOf('@') + 1);
-      const domain = await findDomainByName(ctx.store.db, auth.accountId, domainName);
-      if (!domain)
-        throw errors.domainNotVerified(
-          `The domain ${domainName} is not added to this account; add it with POST /v1/domains.`,
-        );
-      if (domain.status !== 'verified')
-        throw errors.domainNotVerified(
-          `The domain ${domainName} is not verified yet; publish its records and run POST /v1/domains/${domain.id}/verify.`,
-        );
-      if (await findSender(ctx.store.db, auth.accountId, email))
-        throw errors.conflict(`The sender ${email} is already registered.`, 'sender_exists');
-      const row: SenderRow = {
-        id: newId(),
-        account_id: auth.accountId,
-        domain_id: domain.id,
-        email,
-        name: body.name?.trim() || null,
-        created_at: Date.now(),
-      };
-      await insertSender(ctx.store.db, row);
+      const row = await registerSender(ctx.store, requireAuth(request).accountId, request.body);
       return reply.status(201).send(view(row));
     },
   );
@@ -72,8 +42,7 @@ export function senderRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/senders',
     { schema: { tags, summary: 'List senders', response: withErrors({ 200: { type: 'array', items: senderBody } }) } },
     async (request) => {
-      const auth = requireAuth(request);
-      return (await listSenders(ctx.store.db, auth.accountId)).map(view);
+      return (await senders(ctx.store, requireAuth(request).accountId)).map(view);
     },
   );
 
@@ -81,8 +50,7 @@ export function senderRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/senders/:id',
     { schema: { tags, summary: 'Delete a sender', params: idParams, response: withErrors({ 200: deletedBody }, 404) } },
     async (request) => {
-      const auth = requireAuth(request);
-      if (!(await deleteSender(ctx.store.db, auth.accountId, request.params.id))) throw errors.notFound('Sender');
+      await removeSender(ctx.store, requireAuth(request).accountId, request.params.id);
       ctx.senderCache.clear();
       return { id: request.params.id, deleted: true };
     },

@@ -1,5 +1,4 @@
-/** Who fetched a pixel or followed a link: '' for a person, else the kind of machine. */
-export type BotKind = '' | 'apple' | 'gmail' | 'microsoft' | 'proofpoint' | 'mimecast' | 'generic';
+import type { BotKind } from '../model.js';
 
 /** A verdict with its reason (`ua`, `ip`, `prefetch`, `honeypot`, or '' for people). */
 export interface BotVerdict {

@@ -1,15 +1,16 @@
-import type { AttemptOutcome, SmtpReply } from './smtp-outcome.js';
+import type { EventType, RecipientStatus, SmtpReply } from '../model.js';
+import type { AttemptOutcome } from './smtp-outcome.js';
 import { nextRetryAt, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 
 /** An event to record for a recipient. */
 export interface PlannedEvent {
-  type: string;
+  type: Extract<EventType, 'sent' | 'delivered' | 'deferred' | 'bounced' | 'failed'>;
   metadata: Record<string, unknown>;
 }
 
 /** The recipient's next state after an attempt. */
 export interface Decision {
-  status: 'sent' | 'delivered' | 'deferred' | 'bounced' | 'failed';
+  status: Extract<RecipientStatus, 'sent' | 'delivered' | 'deferred' | 'bounced' | 'failed'>;
   nextAttemptAt: number | null;
   events: PlannedEvent[];
 }
@@ -105,4 +106,9 @@ export function decideAttempt(
       };
     }
   }
+}
+
+/** A message we could not render: our own fault, nothing went out, and retrying will not help. */
+export function decideRenderFailure(reason: string, attempt: number): Decision {
+  return { status: 'failed', nextAttemptAt: null, events: [{ type: 'failed', metadata: { reason, attempt } }] };
 }

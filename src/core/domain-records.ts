@@ -1,21 +1,4 @@
-/** What a DNS record is for. */
-export type RecordPurpose = 'dkim' | 'spf' | 'return_path' | 'dmarc' | 'tracking';
-/** Where a record stands after the last check. */
-export type RecordStatus = 'pending' | 'verified' | 'missing' | 'mismatch' | 'temporary_failure';
-
-/** A DNS record the customer must publish, with the outcome of the last check. */
-export interface DomainRecord {
-  type: 'TXT' | 'MX' | 'CNAME';
-  name: string;
-  value: string;
-  priority?: number;
-  purpose: RecordPurpose;
-  required: boolean;
-  status: RecordStatus;
-  found?: boolean;
-  matches?: boolean;
-  current_values?: string[];
-}
+import type { DomainRecord, DomainStatus, RecordPurpose } from '../model.js';
 
 /** Purposes that must match before a domain is verified. */
 export const REQUIRED_PURPOSES: readonly RecordPurpose[] = ['dkim', 'spf'];
@@ -109,7 +92,7 @@ export function recordIsOfKind(expected: DomainRecord, published: string): boole
 }
 
 /** A domain's status from its records: verified once every required record matches. */
-export function domainStatusOf(records: readonly DomainRecord[], previous: string): string {
+export function domainStatusOf(records: readonly DomainRecord[], previous: DomainStatus): DomainStatus {
   const required = records.filter((r) => r.required);
   if (required.every((r) => r.status === 'verified')) return 'verified';
   if (required.some((r) => r.status === 'temporary_failure')) return previous;

@@ -1,4 +1,4 @@
-import { PLANS, type Plan } from './accounts.js';
+import { PLANS, type LimitOverrides, type Plan } from '../model.js';
 
 /** What a plan allows. Recipients count against the send limits (an email to three people is three sends). */
 export interface PlanLimits {
@@ -28,18 +28,15 @@ export const PLAN_LIMITS: Readonly<Record<Plan, PlanLimits>> = {
   },
 };
 
-/** Per-account overrides an operator can set (`taifa accounts set-limits`); JSON in `accounts.limits`. */
-export interface LimitOverrides {
-  daily_limit?: number;
-  monthly_limit?: number;
-  batch_max?: number;
-  requests_per_second?: number;
+/** Whether `name` is one of the plans. */
+export function isPlan(name: string): name is Plan {
+  return (PLANS as readonly string[]).includes(name);
 }
 
 /** The effective limits of an account: its plan's, with the operator's overrides on top. */
-export function limitsFor(plan: string, overridesJson: string | null): PlanLimits {
-  const base = PLAN_LIMITS[(PLANS as readonly string[]).includes(plan) ? (plan as Plan) : 'free'];
-  const o = overridesJson ? (JSON.parse(overridesJson) as LimitOverrides) : {};
+export function limitsFor(plan: string, overrides: LimitOverrides | null): PlanLimits {
+  const base = PLAN_LIMITS[isPlan(plan) ? plan : 'free'];
+  const o = overrides ?? {};
   return {
     ...base,
     dailyLimit: o.daily_limit ?? base.dailyLimit,

@@ -1,4 +1,4 @@
-import type { Address } from './send-validation.js';
+import type { Address } from '../model.js';
 
 /** A recipient as delivered: its field and mailbox. */
 export interface Recipient {

@@ -1,18 +1,8 @@
 import { errors, type FieldError } from './errors.js';
-import { newId } from './ids.js';
+import { newId } from '../ids.js';
+import type { SavedSearch } from '../model.js';
 
 export const MAX_SAVED_SEARCHES = 50;
-
-/** A named filter set for the email log. */
-export interface SavedSearch {
-  id: string;
-  name: string;
-  query: string | null;
-  range: string | null;
-  status: string | null;
-  domain: string | null;
-  source: string | null;
-}
 
 /** A saved search as PUT gives it (its route's schema has checked the types and lengths). */
 export interface SavedSearchInput {

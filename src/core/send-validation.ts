@@ -1,3 +1,4 @@
+import type { Address, TrackingOverride } from '../model.js';
 import type { FieldError } from './errors.js';
 import {
   EMAIL_PATTERN,
@@ -6,12 +7,6 @@ import {
   MAX_RECIPIENTS,
   type SendEmailBody,
 } from './send-body-schema.js';
-
-/** A mailbox: address plus optional display name. */
-export interface Address {
-  email: string;
-  name: string | null;
-}
 
 export interface AttachmentInput {
   filename: string;
@@ -36,13 +31,6 @@ export interface SendRequest {
   sendAt: number | null;
   /** Per-email tracking; unset parts default to the sending domain's settings. */
   tracking: TrackingOverride;
-}
-
-/** The `tracking` object of a send body (seed 003). */
-export interface TrackingOverride {
-  open?: boolean;
-  click?: boolean | 'htmlonly';
-  pixel_position?: 'top' | 'bottom';
 }
 
 /** A body as it arrived, with what the route's JSON schema (core/send-body-schema.ts) found wrong in it. */

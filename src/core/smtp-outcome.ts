@@ -1,14 +1,4 @@
-/** What the remote side (or the attempt to reach it) said. */
-export interface SmtpReply {
-  code: number | null;
-  text: string;
-  /** Enhanced status code (RFC 3463) such as 5.1.1, when the reply carried one or we derived it. */
-  dsn: string | null;
-  /** The host that answered: an MX host name, the relay, or `sandbox`. */
-  host: string | null;
-  ip?: string | null;
-  captured?: boolean;
-}
+import type { SmtpReply } from '../model.js';
 
 /**
  * An attempt's outcome, before policy: `accepted` (2xx), `temporary` (4xx, dropped connection, DNS

@@ -1,5 +1,4 @@
 import { distinctRecipients } from '../core/recipients.js';
-import type { Address } from '../core/send-validation.js';
 import type { Store } from '../store/database.js';
 import { getDomainById } from '../store/domains-repo.js';
 import { loadEmailsForDelivery } from '../store/emails-repo.js';
@@ -11,7 +10,7 @@ import {
   trackingPlan,
   type TrackedTemplate,
   type TrackingPlan,
-} from '../tracking/plan.js';
+} from '../tracking/links/tracked-bodies.js';
 import type { TrackingTokens } from '../tracking/tokens.js';
 import { dkimKey, type DkimKey } from './dkim.js';
 import { renderMime } from './render-mime.js';
@@ -32,8 +31,7 @@ interface Rendered {
 
 /** How many recipients an email was accepted with. */
 function recipientCount(email: EmailRow): number {
-  const list = (j: string | null): Address[] => (j ? (JSON.parse(j) as Address[]) : []);
-  return distinctRecipients(list(email.to_json), list(email.cc_json), list(email.bcc_json)).length;
+  return distinctRecipients(email.to_json, email.cc_json ?? [], email.bcc_json ?? []).length;
 }
 
 /**

@@ -1,14 +1,10 @@
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { dkimSignature, type DkimKey } from './dkim.js';
-import type { Address } from '../core/send-validation.js';
+import type { Address } from '../model.js';
 import type { AttachmentRow, EmailRow } from '../store/schema.js';
 
 function mailbox(a: Address): { name: string; address: string } {
   return { name: a.name ?? '', address: a.email };
-}
-
-function parse<T>(json: string | null, fallback: T): T {
-  return json === null ? fallback : (JSON.parse(json) as T);
 }
 
 /**
@@ -22,16 +18,16 @@ export async function renderMime(
   key: DkimKey,
   bodies: { html: string | null; text: string | null } = { html: email.html_body, text: email.text_body },
 ): Promise<Buffer> {
-  const replyTo = parse<Address | null>(email.reply_to_json, null);
+  const replyTo = email.reply_to_json;
   const composer = new MailComposer({
     from: { name: email.from_name ?? '', address: email.from_email },
-    to: parse<Address[]>(email.to_json, []).map(mailbox),
-    cc: parse<Address[]>(email.cc_json, []).map(mailbox),
+    to: email.to_json.map(mailbox),
+    cc: (email.cc_json ?? []).map(mailbox),
     replyTo: replyTo ? mailbox(replyTo) : undefined,
     subject: email.subject,
     text: bodies.text ?? undefined,
     html: bodies.html ?? undefined,
-    headers: parse<Record<string, string>>(email.headers_json, {}),
+    headers: email.headers_json ?? {},
     messageId: email.message_id,
     date: new Date(email.created_at),
     attachments: attachments.map((a) => ({

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AttemptOutcome } from '../core/smtp-outcome.js';
-import { newId } from '../core/ids.js';
+import { newId } from '../ids.js';
 import { insertCapture } from '../store/captures-repo.js';
 import type { Database } from '../store/schema.js';
 import type { Envelope, Transport } from './transport.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.js';
 import { purgeIdempotencyKeys } from '../store/idempotency-repo.js';
-import { promoteScheduled } from '../store/schedule-repo.js';
+import { promoteDueEmails } from '../services/scheduling.js';
 
 /** How often expired Idempotency-Keys (older than 24 h) are deleted. */
 const PURGE_EVERY_MS = 3_600_000;
@@ -37,7 +37,7 @@ export class Scheduler {
       try {
         let promoted: string[];
         do {
-          promoted = await promoteScheduled(this.store.db, this.store.dialect, { now: Date.now(), limit: 500 });
+          promoted = await promoteDueEmails(this.store, { now: Date.now(), limit: 500 });
           if (promoted.length) {
             this.log.info({ count: promoted.length }, 'scheduled emails queued');
             this.opts.onPromoted();

@@ -1,18 +1,12 @@
 import type { Logger } from 'pino';
-import { decideAttempt } from '../core/delivery-decision.js';
-import { emailStatusOf } from '../core/email-status.js';
-import { newId, randomToken } from '../core/ids.js';
+import { decideAttempt, decideRenderFailure } from '../core/delivery-decision.js';
+import { randomToken } from '../ids.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
 import type { AttemptOutcome } from '../core/smtp-outcome.js';
 import type { Store } from '../store/database.js';
 import type { GroupCommitter } from '../store/group-commit.js';
-import {
-  claimDueRecipients,
-  recordAttempt,
-  releaseLeases,
-  renewLeases,
-  updateEmailStatus,
-} from '../store/queue-repo.js';
+import { recordDeliveryAttempt } from '../services/record-attempt.js';
+import { claimDueRecipients, releaseLeases, renewLeases } from '../store/queue-repo.js';
 import type { RecipientRow } from '../store/schema.js';
 import type { TrackingTokens } from '../tracking/tokens.js';
 import { groupForConnection } from './connection-groups.js';
@@ -167,7 +161,7 @@ export class DeliveryWorker {
       const limit = this.opts.concurrency * 2 - this.leases.count();
       if (limit > 0) {
         const now = Date.now();
-        claimed = await claimDueRecipients(this.store.db, this.store.dialect, {
+        claimed = await claimDueRecipients(this.store.db, {
           workerId: this.id,
           now,
           leaseMs: this.opts.leaseMs,
@@ -289,11 +283,7 @@ export class DeliveryWorker {
     const now = Date.now();
     const attempt = r.attempts + 1;
     const decision = fatal
-      ? {
-          status: 'failed' as const,
-          nextAttemptAt: null,
-          events: [{ type: 'failed', metadata: { reason: outcome.reply.text, attempt } }],
-        }
+      ? decideRenderFailure(outcome.reply.text, attempt)
       : decideAttempt(outcome, {
           attempt,
           firstAttemptAt: r.first_attempt_at,
@@ -301,38 +291,13 @@ export class DeliveryWorker {
           policy: this.opts.policy,
           confirmsDelivery: this.transport.confirmsDelivery,
         });
-    const recorded = await this.committer.run(async (trx) => {
-      const statuses = await recordAttempt(trx, {
-        recipientId: r.id,
-        emailId: r.email_id,
-        workerId: this.id,
-        status: decision.status,
-        now,
-        nextAttemptAt: decision.nextAttemptAt,
-        onlyRecipient,
-        lastReply: JSON.stringify(outcome.reply),
-        events: decision.events.map((ev) => ({
-          id: newId(),
-          email_id: r.email_id,
-          account_id: r.account_id,
-          recipient_id: r.id,
-          recipient: r.address,
-          event_type: ev.type,
-          metadata: JSON.stringify(ev.metadata),
-          bot: null,
-          created_at: now,
-        })),
-      });
-      // The lease was lost (it expired and another worker claimed the recipient): its outcome stands, not ours.
-      if (statuses === null) return false;
-      const status = emailStatusOf(statuses);
-      await updateEmailStatus(trx, r.email_id, {
-        status,
-        now,
-        sent: decision.status === 'sent' || decision.status === 'delivered',
-        delivered: status === 'delivered',
-      });
-      return true;
+    const recorded = await recordDeliveryAttempt(this.committer, {
+      recipient: r,
+      workerId: this.id,
+      decision,
+      reply: outcome.reply,
+      now,
+      onlyRecipient,
     });
     if (!recorded) {
       this.log.warn(

@@ -1,5 +1,6 @@
 import type { promises as dns } from 'node:dns';
-import { recordIsOfKind, recordMatches, type DomainRecord } from '../core/domain-records.js';
+import { recordIsOfKind, recordMatches } from '../core/domain-records.js';
+import type { DomainRecord } from '../model.js';
 import { NOT_FOUND_CODES, dnsErrorCode } from './resolver.js';
 
 async function lookup(resolver: dns.Resolver, r: DomainRecord): Promise<string[]> {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { LimitOverrides, Plan } from '../model.js';
 import type { Database } from './schema.js';
 
 /** The account and user an API key authenticates as. */
@@ -6,9 +7,9 @@ export interface KeyOwner {
   keyId: string;
   accountId: string;
   userId: string;
-  plan: string;
-  /** Operator overrides of the plan's limits (JSON), or null. */
-  limits: string | null;
+  plan: Plan;
+  /** Operator overrides of the plan's limits, or null. */
+  limits: LimitOverrides | null;
   lastUsedAt: number | null;
 }
 
@@ -20,7 +21,7 @@ export async function insertAccountWithKey(
     userId: string;
     keyId: string;
     name: string;
-    plan: string;
+    plan: Plan;
     keyHash: string;
     keyPrefix: string;
     now: number;
@@ -83,15 +84,18 @@ export async function touchApiKey(db: Kysely<Database>, keyId: string, now: numb
   await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', keyId).execute();
 }
 
-/** Sets an account's limit overrides (JSON) and optionally its plan; false when the account does not exist. */
+/** Sets an account's limit overrides and optionally its plan; false when the account does not exist. */
 export async function updateAccountLimits(
   db: Kysely<Database>,
   accountId: string,
-  u: { limits?: string | null; plan?: string },
+  u: { limits?: LimitOverrides | null; plan?: Plan },
 ): Promise<boolean> {
   const r = await db
     .updateTable('accounts')
-    .set({ ...(u.limits !== undefined ? { limits: u.limits } : {}), ...(u.plan ? { plan: u.plan } : {}) })
+    .set({
+      ...(u.limits !== undefined ? { limits: u.limits === null ? null : JSON.stringify(u.limits) } : {}),
+      ...(u.plan ? { plan: u.plan } : {}),
+    })
     .where('id', '=', accountId)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
@@ -100,7 +104,7 @@ export async function updateAccountLimits(
 /** Every account, oldest first (for the operator's command line). */
 export async function listAccounts(
   db: Kysely<Database>,
-): Promise<Array<{ id: string; name: string; plan: string; limits: string | null; created_at: number }>> {
+): Promise<Array<{ id: string; name: string; plan: Plan; limits: LimitOverrides | null; created_at: number }>> {
   return db
     .selectFrom('accounts')
     .select(['id', 'name', 'plan', 'limits', 'created_at'])

@@ -11,6 +11,7 @@ import {
   type SqliteDatabase,
   type SqliteStatement,
 } from 'kysely';
+import { JsonColumnsPlugin } from './json-columns.js';
 import type { Database } from './schema.js';
 import { DurableSqliteDialect, WalCheckpointer, WalSync, writesData } from './sqlite-durable.js';
 import * as m0001 from './migrations/0001-foundation.js';
@@ -20,12 +21,9 @@ import * as m0004 from './migrations/0004-tracking.js';
 import * as m0005 from './migrations/0005-counted-engagement.js';
 import * as m0006 from './migrations/0006-lean-event-indexes.js';
 
-export type Dialect = 'sqlite' | 'postgres';
-
-/** An open database: the Kysely handle plus which dialect is behind it. */
+/** An open database. */
 export interface Store {
   db: Kysely<Database>;
-  dialect: Dialect;
   /** SQLite: what makes writes durable (tests count its syncs). */
   wal?: WalSync;
   close(): Promise<void>;
@@ -58,8 +56,8 @@ export function openStore(
     // Nor one checked out (the pool listens only while a client is idle): its query fails with the
     // error, and the client's own 'error' event would otherwise be an uncaught exception.
     pool.on('connect', (client) => client.on('error', () => undefined));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new JsonColumnsPlugin()] });
+    return { db, close: () => db.destroy() };
   }
   if (!databaseUrl.startsWith('sqlite:'))
     throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got "${databaseUrl}"`);
@@ -92,10 +90,10 @@ export function openStore(
   sqlite.pragma(`journal_size_limit = ${restartPages * 4096}`);
   const db = new Kysely<Database>({
     dialect: new DurableSqliteDialect({ database: withStatementCache(sqlite, wal) }, wal, checkpointer),
+    plugins: [new JsonColumnsPlugin()],
   });
   return {
     db,
-    dialect: 'sqlite',
     ...(wal ? { wal } : {}),
     close: async () => {
       await db.destroy();

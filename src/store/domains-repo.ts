@@ -1,4 +1,5 @@
 import type { Insertable, Kysely } from 'kysely';
+import type { DomainRecord, DomainStatus } from '../model.js';
 import type { Database, DomainRow, DomainsTable } from './schema.js';
 
 /** Stores a new domain. */
@@ -59,7 +60,7 @@ export async function updateDomainSettings(
   s: {
     open_tracking?: number;
     click_tracking?: number;
-    pixel_position?: string;
+    pixel_position?: 'top' | 'bottom';
     tracking_host?: string | null;
     updated_at: number;
   },
@@ -71,11 +72,17 @@ export async function updateDomainSettings(
 export async function saveVerification(
   db: Kysely<Database>,
   id: string,
-  v: { status: string; records: string; now: number; verifiedAt: number | null },
+  v: { status: DomainStatus; records: DomainRecord[]; now: number; verifiedAt: number | null },
 ): Promise<void> {
   await db
     .updateTable('domains')
-    .set({ status: v.status, records: v.records, last_checked_at: v.now, updated_at: v.now, verified_at: v.verifiedAt })
+    .set({
+      status: v.status,
+      records: JSON.stringify(v.records),
+      last_checked_at: v.now,
+      updated_at: v.now,
+      verified_at: v.verifiedAt,
+    })
     .where('id', '=', id)
     .execute();
 }

@@ -1,25 +1,24 @@
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { EmailStatus } from '../model.js';
+import { recordEvents } from './events-repo.js';
 import { insertRows } from './insert-rows.js';
 import { indexEmails } from './search-repo.js';
 import type {
   AttachmentRow,
-  Database,
-  EmailAttachmentsTable,
+  Db,
   EmailRow,
-  EventRow,
+  NewAttachment,
   NewEmail,
   NewEvent,
   NewRecipient,
   RecipientRow,
+  Trx,
 } from './schema.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** An accepted email's rows. */
 export interface AcceptedRows {
   email: NewEmail;
   recipients: NewRecipient[];
-  attachments: Insertable<EmailAttachmentsTable>[];
+  attachments: NewAttachment[];
   events: NewEvent[];
   searchTokens: string[];
 }
@@ -39,7 +38,7 @@ function chunks<T>(rows: T[]): T[][] {
  * `updated_at` is stamped here, inside the transaction and just before the write, rather than when
  * the request arrived: the later the stamp, the sooner the change is visible after it (see listUpdates).
  */
-export async function insertAcceptedEmails(trx: Db, list: AcceptedRows[]): Promise<void> {
+export async function insertAcceptedEmails(trx: Trx, list: AcceptedRows[]): Promise<void> {
   const stampedAt = Date.now();
   for (const rows of chunks(list.map((e) => ({ ...e.email, updated_at: Math.max(stampedAt, e.email.created_at) })))) {
     await insertRows(trx, 'emails', rows);
@@ -47,7 +46,10 @@ export async function insertAcceptedEmails(trx: Db, list: AcceptedRows[]): Promi
   for (const rows of chunks(list.flatMap((e) => e.recipients))) await insertRows(trx, 'email_recipients', rows);
   // One attachment per statement: a multi-row insert of large blobs would hit size limits.
   for (const a of list.flatMap((e) => e.attachments)) await trx.insertInto('email_attachments').values(a).execute();
-  for (const rows of chunks(list.flatMap((e) => e.events))) await insertRows(trx, 'email_events', rows);
+  await recordEvents(
+    trx,
+    list.flatMap((e) => e.events),
+  );
   await indexEmails(
     trx,
     list.map((e) => ({
@@ -79,20 +81,6 @@ export async function listAttachments(db: Db, emailId: string): Promise<Attachme
   return db.selectFrom('email_attachments').selectAll().where('email_id', '=', emailId).orderBy('position').execute();
 }
 
-/** An email's events, oldest first, after an optional event id (ids are time-ordered). */
-export async function listEvents(
-  db: Db,
-  emailId: string,
-  opts: { after?: string; limit?: number } = {},
-): Promise<EventRow[]> {
-  let q = db.selectFrom('email_events').selectAll().where('email_id', '=', emailId);
-  if (opts.after) q = q.where('id', '>', opts.after);
-  return q
-    .orderBy('id')
-    .limit(opts.limit ?? 1000)
-    .execute();
-}
-
 /** Emails and their attachments by id, for the delivery worker (two queries for a whole claim). */
 export async function loadEmailsForDelivery(
   db: Db,
@@ -117,7 +105,7 @@ export async function loadEmailsForDelivery(
 export async function listEmails(
   db: Db,
   accountId: string,
-  o: { statuses: string[]; limit: number; offset: number },
+  o: { statuses: EmailStatus[]; limit: number; offset: number },
 ): Promise<EmailRow[]> {
   let q = db.selectFrom('emails').selectAll().where('account_id', '=', accountId);
   if (o.statuses.length) q = q.where('status', 'in', o.statuses);

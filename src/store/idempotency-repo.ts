@@ -1,7 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from './schema.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import type { Db } from './schema.js';
 
 /** How long a key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -10,7 +7,8 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 export interface StoredResponse {
   requestHash: string;
   statusCode: number;
-  response: string;
+  /** The JSON body answered the first time. */
+  response: object;
 }
 
 /** The stored answer for a key used within the last 24 h, or undefined. */

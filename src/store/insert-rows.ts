@@ -1,8 +1,6 @@
-import { CompiledQuery, type Insertable, type Kysely, type Transaction } from 'kysely';
-import type { Database } from './schema.js';
-import { isPostgres, parameterMarkers } from './sql-text.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import { CompiledQuery, type Insertable } from 'kysely';
+import { parameterMarkers, textKey } from './dialects/statement-text.js';
+import type { Database, Db } from './schema.js';
 
 /** Statement texts kept, by dialect, table, columns and row count. */
 const TEXT_CACHE_SIZE = 1_000;
@@ -10,11 +8,11 @@ const texts = new Map<string, string>();
 
 const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
 
-function insertText(pg: boolean, table: string, columns: readonly string[], rows: number): string {
-  const key = `${pg ? 'p' : 's'}\0${table}\0${columns.join('\0')}\0${rows}`;
+function insertText(db: Db, table: string, columns: readonly string[], rows: number): string {
+  const key = `${textKey(db)}\0${table}\0${columns.join('\0')}\0${rows}`;
   let text = texts.get(key);
   if (text === undefined) {
-    const marker = parameterMarkers(pg);
+    const marker = parameterMarkers(db);
     const tuple = () => `(${columns.map(marker).join(', ')})`;
     text = `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${Array.from({ length: rows }, tuple).join(', ')}`;
     texts.set(key, text);
@@ -48,7 +46,7 @@ export async function insertRows<T extends keyof Database & string>(
       params[k++] = v;
     }
   }
-  await db.executeQuery(CompiledQuery.raw(insertText(isPostgres(db), table, columns, rows.length), params));
+  await db.executeQuery(CompiledQuery.raw(insertText(db, table, columns, rows.length), params));
 }
 
 async function fallback<T extends keyof Database & string>(
@@ -61,4 +59,17 @@ async function fallback<T extends keyof Database & string>(
     .insertInto(table)
     .values(rows as never)
     .execute();
+}
+
+/** Splits `rows` into statements of 256, 64, 16, 4 and 1 rows: few statement texts, few statements. */
+export function chunksOfPowersOf4<T>(rows: readonly T[]): T[][] {
+  const out: T[][] = [];
+  let i = 0;
+  for (const size of [256, 64, 16, 4, 1]) {
+    while (rows.length - i >= size) {
+      out.push(rows.slice(i, i + size));
+      i += size;
+    }
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Dialect } from './database.js';
-import type { Database, NewEvent, RecipientRow } from './schema.js';
+import { sql, type Kysely } from 'kysely';
+import type { EmailStatus, RecipientStatus, SmtpReply } from '../model.js';
+import { skippingLocked } from './dialects/row-locks.js';
+import type { Database, RecipientRow, Trx } from './schema.js';
 
 /**
  * Written into the SQL, not bound: SQLite only uses the partial index `email_recipients_due`
@@ -16,24 +17,24 @@ const WAITING = sql<boolean>`status IN ('queued', 'deferred')`;
  */
 export async function claimDueRecipients(
   db: Kysely<Database>,
-  dialect: Dialect,
   c: { workerId: string; now: number; leaseMs: number; limit: number },
 ): Promise<RecipientRow[]> {
   const until = c.now + c.leaseMs;
   return db
     .updateTable('email_recipients')
     .set({ locked_by: c.workerId, locked_until: until, next_attempt_at: until })
-    .where('id', 'in', (eb) => {
-      let sub = eb
-        .selectFrom('email_recipients')
-        .select('id')
-        .where(WAITING)
-        .where('next_attempt_at', '<=', c.now)
-        .orderBy('next_attempt_at')
-        .limit(c.limit);
-      if (dialect === 'postgres') sub = sub.forUpdate().skipLocked();
-      return sub;
-    })
+    .where('id', 'in', (eb) =>
+      skippingLocked(
+        db,
+        eb
+          .selectFrom('email_recipients')
+          .select('id')
+          .where(WAITING)
+          .where('next_attempt_at', '<=', c.now)
+          .orderBy('next_attempt_at')
+          .limit(c.limit),
+      ),
+    )
     .returningAll()
     .execute();
 }
@@ -65,22 +66,21 @@ export interface AttemptRecord {
   recipientId: string;
   emailId: string;
   workerId: string;
-  status: string;
+  status: RecipientStatus;
   now: number;
   nextAttemptAt: number | null;
-  lastReply: string | null;
-  events: NewEvent[];
+  lastReply: SmtpReply;
   /** The email has no other recipient, so its recipients' statuses need not be read back. */
   onlyRecipient?: boolean;
 }
 
 /**
- * Records an attempt: the recipient's new state and its events, in the caller's transaction, and
- * releases the lease. Fenced on the lease: when `workerId` no longer holds it (it expired and another
- * worker claimed the recipient), nothing is written and null is returned, so one attempt never records
- * a second outcome over another's. Otherwise returns the recipient statuses of the email after the change.
+ * Records an attempt's outcome on its recipient, in the caller's transaction, and releases the lease.
+ * Fenced on the lease: when `workerId` no longer holds it (it expired and another worker claimed the
+ * recipient), nothing is written and null is returned, so one attempt never records a second outcome
+ * over another's. Otherwise returns the recipient statuses of the email after the change.
  */
-export async function recordAttempt(trx: Transaction<Database>, r: AttemptRecord): Promise<string[] | null> {
+export async function recordAttempt(trx: Trx, r: AttemptRecord): Promise<RecipientStatus[] | null> {
   const updated = await trx
     .updateTable('email_recipients')
     .set((eb) => ({
@@ -88,7 +88,7 @@ export async function recordAttempt(trx: Transaction<Database>, r: AttemptRecord
       attempts: eb('attempts', '+', 1),
       first_attempt_at: eb.fn.coalesce('first_attempt_at', eb.val(r.now)),
       last_attempt_at: r.now,
-      last_reply: r.lastReply,
+      last_reply: JSON.stringify(r.lastReply),
       next_attempt_at: r.nextAttemptAt,
       locked_by: null,
       locked_until: null,
@@ -98,7 +98,6 @@ export async function recordAttempt(trx: Transaction<Database>, r: AttemptRecord
     .where('locked_by', '=', r.workerId)
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) === 0) return null;
-  if (r.events.length) await trx.insertInto('email_events').values(r.events).execute();
   if (r.onlyRecipient) return [r.status];
   const rows = await trx
     .selectFrom('email_recipients')
@@ -111,9 +110,9 @@ export async function recordAttempt(trx: Transaction<Database>, r: AttemptRecord
 
 /** Sets an email's derived status and the first-sent / delivered times when they apply. */
 export async function updateEmailStatus(
-  trx: Transaction<Database>,
+  trx: Trx,
   emailId: string,
-  u: { status: string; now: number; sent: boolean; delivered: boolean },
+  u: { status: EmailStatus; now: number; sent: boolean; delivered: boolean },
 ): Promise<void> {
   await trx
     .updateTable('emails')

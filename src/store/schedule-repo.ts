@@ -1,126 +1,85 @@
 import type { Kysely } from 'kysely';
-import { newId } from '../core/ids.js';
-import type { Dialect } from './database.js';
-import { boundWriteTransaction } from './group-commit.js';
-import type { Database, EmailRow } from './schema.js';
-import { giveBackQuota } from './usage-repo.js';
+import { skippingLocked } from './dialects/row-locks.js';
+import type { Database, EmailRow, Trx } from './schema.js';
 
-/**
- * Moves scheduled emails to the queue at time `now`: those due by `dueBy` (default `now`; at most
- * `limit`), or one email by id (send-now). The status check in the UPDATE makes two schedulers, or a scheduler and a cancel,
- * race safely: each email is promoted once. Returns the ids promoted.
- */
-export async function promoteScheduled(
-  db: Kysely<Database>,
-  dialect: Dialect,
-  p: { now: number; dueBy?: number; limit?: number; only?: { accountId: string; emailId: string } },
-): Promise<string[]> {
-  if (!p.only) {
-    // Most ticks find nothing due: answer from the index without taking the write lock.
-    const due = await db
-      .selectFrom('emails')
-      .select('id')
-      .where('status', '=', 'scheduled')
-      .where('scheduled_at', '<=', p.dueBy ?? p.now)
-      .limit(1)
-      .execute();
-    if (due.length === 0) return [];
-  }
-  return db.transaction().execute(async (trx) => {
-    await boundWriteTransaction(trx);
-    // updated_at is stamped inside the transaction, as late as it can be (GET /v1/emails/updates).
-    const promoted = await trx
-      .updateTable('emails')
-      .set({ status: 'queued', updated_at: Math.max(p.now, Date.now()) })
-      .where('status', '=', 'scheduled')
-      .where('id', 'in', (eb) => {
-        let sub = eb.selectFrom('emails').select('id').where('status', '=', 'scheduled');
-        sub = p.only
-          ? sub.where('id', '=', p.only.emailId).where('account_id', '=', p.only.accountId)
-          : sub
-              .where('scheduled_at', '<=', p.dueBy ?? p.now)
-              .orderBy('scheduled_at')
-              .limit(p.limit ?? 500);
-        if (dialect === 'postgres') sub = sub.forUpdate().skipLocked();
-        return sub;
-      })
-      .returning(['id', 'account_id'])
-      .execute();
-    if (promoted.length === 0) return [];
-    const ids = promoted.map((e) => e.id);
-    await trx
-      .updateTable('email_recipients')
-      .set({ status: 'queued', next_attempt_at: p.now, updated_at: p.now })
-      .where('email_id', 'in', ids)
-      .where('status', '=', 'scheduled')
-      .execute();
-    await trx
-      .insertInto('email_events')
-      .values(
-        promoted.map((e) => ({
-          id: newId(),
-          email_id: e.id,
-          account_id: e.account_id,
-          recipient_id: null,
-          recipient: null,
-          event_type: 'queued',
-          metadata: JSON.stringify({ scheduled: true }),
-          bot: null,
-          created_at: p.now,
-        })),
-      )
-      .execute();
-    return ids;
-  });
+/** Whether any scheduled email is due by `dueBy`: read from the index, without taking the write lock. */
+export async function anyScheduledDue(db: Kysely<Database>, dueBy: number): Promise<boolean> {
+  const due = await db
+    .selectFrom('emails')
+    .select('id')
+    .where('status', '=', 'scheduled')
+    .where('scheduled_at', '<=', dueBy)
+    .limit(1)
+    .execute();
+  return due.length > 0;
 }
 
 /**
- * Cancels one of an account's scheduled emails and, in the same transaction, gives back the quota
- * its recipients took: one unit each, in the periods `quotaPeriodsOf(created_at)` names (the day and
- * month it was accepted in). False unless it was still scheduled.
+ * Moves scheduled emails and their recipients to the queue at time `now`, in the caller's transaction:
+ * those due by `dueBy` (at most `limit`), or one email by id (send-now). The status check in the UPDATE
+ * makes two schedulers, or a scheduler and a cancel, race safely: each email is promoted once.
+ * Returns the emails promoted.
  */
-export async function cancelScheduled(
-  db: Kysely<Database>,
+export async function promoteScheduledRows(
+  trx: Trx,
+  p: { now: number; dueBy: number; limit: number } | { now: number; only: { accountId: string; emailId: string } },
+): Promise<Array<{ id: string; account_id: string }>> {
+  // updated_at is stamped inside the transaction, as late as it can be (GET /v1/emails/updates).
+  const promoted = await trx
+    .updateTable('emails')
+    .set({ status: 'queued', updated_at: Math.max(p.now, Date.now()) })
+    .where('status', '=', 'scheduled')
+    .where('id', 'in', (eb) => {
+      const sub = eb.selectFrom('emails').select('id').where('status', '=', 'scheduled');
+      return skippingLocked(
+        trx,
+        'only' in p
+          ? sub.where('id', '=', p.only.emailId).where('account_id', '=', p.only.accountId)
+          : sub.where('scheduled_at', '<=', p.dueBy).orderBy('scheduled_at').limit(p.limit),
+      );
+    })
+    .returning(['id', 'account_id'])
+    .execute();
+  if (promoted.length === 0) return [];
+  await trx
+    .updateTable('email_recipients')
+    .set({ status: 'queued', next_attempt_at: p.now, updated_at: p.now })
+    .where(
+      'email_id',
+      'in',
+      promoted.map((e) => e.id),
+    )
+    .where('status', '=', 'scheduled')
+    .execute();
+  return promoted;
+}
+
+/**
+ * Cancels one of an account's scheduled emails and its recipients, in the caller's transaction.
+ * Returns when it was accepted and how many recipients it had, or null unless it was still scheduled.
+ */
+export async function cancelScheduledRows(
+  trx: Trx,
   accountId: string,
   emailId: string,
-  quotaPeriodsOf: (acceptedAtMs: number) => string[],
-): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    await boundWriteTransaction(trx);
-    const now = Date.now();
-    const cancelled = await trx
-      .updateTable('emails')
-      .set({ status: 'cancelled', updated_at: now })
-      .where('id', '=', emailId)
-      .where('account_id', '=', accountId)
-      .where('status', '=', 'scheduled')
-      .returning('created_at')
-      .executeTakeFirst();
-    if (!cancelled) return false;
-    const r = await trx
-      .updateTable('email_recipients')
-      .set({ status: 'cancelled', updated_at: now })
-      .where('email_id', '=', emailId)
-      .where('status', '=', 'scheduled')
-      .executeTakeFirst();
-    const units = Number(r.numUpdatedRows);
-    for (const period of quotaPeriodsOf(cancelled.created_at)) await giveBackQuota(trx, accountId, period, units);
-    await trx
-      .insertInto('email_events')
-      .values({
-        id: newId(),
-        email_id: emailId,
-        account_id: accountId,
-        recipient_id: null,
-        recipient: null,
-        event_type: 'cancelled',
-        metadata: null,
-        bot: null,
-        created_at: now,
-      })
-      .execute();
-    return true;
-  });
+  now: number,
+): Promise<{ acceptedAt: number; recipients: number } | null> {
+  const cancelled = await trx
+    .updateTable('emails')
+    .set({ status: 'cancelled', updated_at: now })
+    .where('id', '=', emailId)
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'scheduled')
+    .returning('created_at')
+    .executeTakeFirst();
+  if (!cancelled) return null;
+  const r = await trx
+    .updateTable('email_recipients')
+    .set({ status: 'cancelled', updated_at: now })
+    .where('email_id', '=', emailId)
+    .where('status', '=', 'scheduled')
+    .executeTakeFirst();
+  return { acceptedAt: cancelled.created_at, recipients: Number(r.numUpdatedRows) };
 }
 
 /** What the scheduled list shows of an email. */

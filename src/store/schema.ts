@@ -1,12 +1,37 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, JSONColumnType, Kysely, Selectable, Transaction } from 'kysely';
+import type {
+  Address,
+  BotKind,
+  DomainRecord,
+  DomainStatus,
+  EmailStatus,
+  EventMetadata,
+  EventType,
+  LimitOverrides,
+  Plan,
+  RecipientKind,
+  RecipientStatus,
+  SavedSearch,
+  SmtpReply,
+  TrackingOverride,
+} from '../model.js';
 
-/** Times are epoch milliseconds (bigint on PostgreSQL, integer on SQLite); JSON columns are text. */
+/**
+ * The tables, typed as the rest of the code sees them. Times are epoch milliseconds (bigint on
+ * PostgreSQL, integer on SQLite). JSON columns are text in both databases: they are written as JSON
+ * text and read back decoded, once, by the store's JsonColumnsPlugin (json-columns.ts), which knows
+ * them by name — a column declared here with JSONColumnType must be listed there.
+ */
+
+/** A JSON column that may be null. */
+type NullableJson<T extends object> = JSONColumnType<T | null, string | null, string | null>;
+
 export interface AccountsTable {
   id: string;
   name: string;
-  plan: string;
-  limits: string | null;
-  settings: string | null;
+  plan: Plan;
+  limits: NullableJson<LimitOverrides>;
+  settings: NullableJson<Record<string, unknown>>;
   created_at: number;
 }
 
@@ -33,16 +58,16 @@ export interface DomainsTable {
   id: string;
   account_id: string;
   name: string;
-  status: string;
+  status: DomainStatus;
   dkim_selector: string;
   dkim_private_key: string;
   dkim_public_key: string;
   return_path_host: string;
-  records: string;
+  records: JSONColumnType<DomainRecord[]>;
   open_tracking: number;
   click_tracking: number;
   tracking_host: string | null;
-  pixel_position: Generated<string>;
+  pixel_position: Generated<'top' | 'bottom'>;
   created_at: number;
   updated_at: number;
   verified_at: number | null;
@@ -65,16 +90,16 @@ export interface EmailsTable {
   user_id: string | null;
   from_email: string;
   from_name: string | null;
-  to_json: string;
-  cc_json: string | null;
-  bcc_json: string | null;
-  reply_to_json: string | null;
+  to_json: JSONColumnType<Address[]>;
+  cc_json: NullableJson<Address[]>;
+  bcc_json: NullableJson<Address[]>;
+  reply_to_json: NullableJson<Address>;
   subject: string;
   html_body: string | null;
   text_body: string | null;
-  headers_json: string | null;
-  tags_json: string | null;
-  status: string;
+  headers_json: NullableJson<Record<string, string>>;
+  tags_json: NullableJson<string[]>;
+  status: EmailStatus;
   source: string;
   message_id: string;
   rejection_reason: string | null;
@@ -86,7 +111,7 @@ export interface EmailsTable {
   sent_at: number | null;
   delivered_at: number | null;
   retry_of_id: string | null;
-  tracking_json: string | null;
+  tracking_json: NullableJson<TrackingOverride>;
   opened_at: number | null;
   clicked_at: number | null;
 }
@@ -96,18 +121,18 @@ export interface EmailRecipientsTable {
   email_id: string;
   account_id: string;
   position: number;
-  kind: string;
+  kind: RecipientKind;
   address: string;
   name: string | null;
   domain: string;
-  status: string;
+  status: RecipientStatus;
   attempts: Generated<number>;
   next_attempt_at: number | null;
   locked_by: string | null;
   locked_until: number | null;
   first_attempt_at: number | null;
   last_attempt_at: number | null;
-  last_reply: string | null;
+  last_reply: NullableJson<SmtpReply>;
   verp_token: string;
   created_at: number;
   updated_at: number;
@@ -129,9 +154,10 @@ export interface EmailEventsTable {
   account_id: string;
   recipient_id: string | null;
   recipient: string | null;
-  event_type: string;
-  metadata: string | null;
-  bot: string | null;
+  event_type: EventType;
+  metadata: NullableJson<EventMetadata>;
+  /** Opens and clicks: '' for a person, else the machine's kind; null for other events. */
+  bot: BotKind | null;
   /** 1 on an open or click that moved a counter (a person's, not a repeat in its window), else 0. */
   counted: Generated<number>;
   created_at: number;
@@ -158,13 +184,14 @@ export interface IdempotencyKeysTable {
   key: string;
   request_hash: string;
   status_code: number;
-  response: string;
+  /** The JSON body answered the first time, replayed as it was. */
+  response: JSONColumnType<object>;
   created_at: number;
 }
 
 export interface SavedSearchesTable {
   user_id: string;
-  searches: string;
+  searches: JSONColumnType<SavedSearch[]>;
   updated_at: number;
 }
 
@@ -184,15 +211,20 @@ export interface Database {
   saved_searches: SavedSearchesTable;
 }
 
-export type AccountRow = Selectable<AccountsTable>;
+/** Any handle a repository function can run on: the database, or a transaction on it. */
+export type Db = Kysely<Database> | Transaction<Database>;
+/** A transaction on the database. */
+export type Trx = Transaction<Database>;
+
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type DomainRow = Selectable<DomainsTable>;
+export type NewDomain = Insertable<DomainsTable>;
 export type SenderRow = Selectable<SendersTable>;
 export type EmailRow = Selectable<EmailsTable>;
 export type NewEmail = Insertable<EmailsTable>;
-export type EmailUpdate = Updateable<EmailsTable>;
 export type RecipientRow = Selectable<EmailRecipientsTable>;
 export type NewRecipient = Insertable<EmailRecipientsTable>;
 export type AttachmentRow = Selectable<EmailAttachmentsTable>;
+export type NewAttachment = Insertable<EmailAttachmentsTable>;
 export type EventRow = Selectable<EmailEventsTable>;
 export type NewEvent = Insertable<EmailEventsTable>;

@@ -1,16 +1,14 @@
-import { CompiledQuery, sql, type Transaction } from 'kysely';
-import { insertRows } from './insert-rows.js';
-import { isPostgres, parameterMarkers } from './sql-text.js';
-import type { Database, EventRow, NewEvent } from './schema.js';
-
-type Trx = Transaction<Database>;
+import { CompiledQuery, sql } from 'kysely';
+import type { BotKind, EventMetadata, EventType } from '../model.js';
+import { parameterMarkers, textKey } from './dialects/statement-text.js';
+import type { EventRow, Trx } from './schema.js';
 
 /**
  * The predicates of the partial indexes of migration 0005, as literals: SQLite uses a partial index
  * only when the query repeats its predicate, and a bound parameter does not count.
  */
 const COUNTED = sql.lit(1);
-const OPEN = sql.lit('open');
+const OPEN = sql.lit<'open'>('open');
 
 /**
  * Pads an id list to a power of two by repeating its last id, so that `IN (…)` lists of any length
@@ -21,19 +19,6 @@ function padded(ids: readonly string[]): string[] {
   while (n < ids.length) n *= 2;
   const out = [...ids];
   while (out.length < n) out.push(ids[ids.length - 1]!);
-  return out;
-}
-
-/** Splits `rows` into statements of 256, 64, 16, 4 and 1 rows: few statement texts, few statements. */
-function chunksOfPowersOf4<T>(rows: readonly T[]): T[][] {
-  const out: T[][] = [];
-  let i = 0;
-  for (const size of [256, 64, 16, 4, 1]) {
-    while (rows.length - i >= size) {
-      out.push(rows.slice(i, i + size));
-      i += size;
-    }
-  }
   return out;
 }
 
@@ -65,28 +50,13 @@ export async function findTrackedRecipients(trx: Trx, ids: readonly string[]): P
   return out;
 }
 
-/**
- * Locks the emails' rows, in id order, until the transaction ends (PostgreSQL; SQLite has one writer).
- * Taken before the reads of recent events, it makes processes that record hits on the same email take
- * turns, so that each sees the other's hits and none counts a repeat the other already counted.
- */
-export async function lockEmails(trx: Trx, emailIds: readonly string[]): Promise<void> {
-  if (emailIds.length === 0 || !isPostgres(trx)) return;
-  await trx
-    .selectFrom('emails')
-    .select('id')
-    .where('id', 'in', [...emailIds].sort())
-    .orderBy('id')
-    .forUpdate()
-    .execute();
-}
-
 /** An open or click as the batch rules read it back. */
 export interface EngagementRow {
   recipient_id: string;
-  event_type: string;
-  bot: string;
-  metadata: string | null;
+  event_type: Extract<EventType, 'open' | 'click'>;
+  bot: BotKind;
+  /** Decoded by the store's JsonColumnsPlugin, as every JSON column. */
+  metadata: EventMetadata | null;
   created_at: number;
 }
 
@@ -102,11 +72,10 @@ export async function recentEngagement(
 ): Promise<EngagementRow[]> {
   if (recipientIds.length === 0) return [];
   const ids = padded(recipientIds);
-  const pg = isPostgres(trx);
   const params: unknown[] =
     machineClicksSince === null ? [...ids, countedSince] : [...ids, countedSince, ...ids, machineClicksSince];
   const r = await trx.executeQuery<EngagementRow>(
-    CompiledQuery.raw(recentEngagementText(pg, ids.length, machineClicksSince !== null), params),
+    CompiledQuery.raw(recentEngagementText(trx, ids.length, machineClicksSince !== null), params),
   );
   return r.rows;
 }
@@ -118,11 +87,11 @@ const engagementTexts = new Map<string, string>();
  * in two IN lists, building it with Kysely cost more than running it. The partial indexes' predicates
  * stay literals (see COUNTED).
  */
-function recentEngagementText(pg: boolean, n: number, machineClicks: boolean): string {
-  const key = `${pg}:${n}:${machineClicks}`;
+function recentEngagementText(trx: Trx, n: number, machineClicks: boolean): string {
+  const key = `${textKey(trx)}:${n}:${machineClicks}`;
   let text = engagementTexts.get(key);
   if (text === undefined) {
-    const p = parameterMarkers(pg);
+    const p = parameterMarkers(trx);
     const list = () => Array.from({ length: n }, p).join(', ');
     const columns = '"recipient_id", "event_type", "bot", "metadata", "created_at"';
     text = `select ${columns} from "email_events" where "counted" = 1 and "recipient_id" in (${list()}) and "event_type" in ('open', 'click') and "created_at" >= ${p()}`;
@@ -144,59 +113,17 @@ export async function recipientsWithCountedOpen(trx: Trx, recipientIds: readonly
     .where('recipient_id', 'in', padded(recipientIds))
     .where('event_type', '=', OPEN)
     .execute();
-  return new Set(rows.map((r) => r.recipient_id!));
-}
-
-/** Stores engagement events, in multi-row statements. */
-export async function insertEngagements(trx: Trx, rows: readonly NewEvent[]): Promise<void> {
-  for (const chunk of chunksOfPowersOf4(rows)) await insertRows(trx, 'email_events', chunk);
-}
-
-/** What a batch of hits changes on one email: counted opens and clicks, and the time of the first of each. */
-export interface EngagementDelta {
-  emailId: string;
-  opens: number;
-  firstOpenAt: number | null;
-  clicks: number;
-  firstClickAt: number | null;
+  return new Set(rows.flatMap((r) => (r.recipient_id === null ? [] : [r.recipient_id])));
 }
 
 /**
- * Adds the batch's counted opens and clicks to their emails (one statement per email, in id order, so
- * that concurrent writers lock rows in one order) and sets `opened_at`/`clicked_at` where unset.
- * `updated_at` is stamped now, just before the write, as on every other write of an email (see listUpdates).
+ * A recipient's events of one type since `since`, by people (`human`) or by machines, newest first
+ * (read by the email's index).
  */
-export async function addEngagement(trx: Trx, deltas: readonly EngagementDelta[]): Promise<void> {
-  const stampedAt = Date.now();
-  for (const d of [...deltas].sort((a, b) => (a.emailId < b.emailId ? -1 : a.emailId > b.emailId ? 1 : 0))) {
-    if (d.opens === 0 && d.clicks === 0) continue;
-    await trx
-      .updateTable('emails')
-      .set((eb) => ({
-        updated_at: stampedAt,
-        ...(d.opens
-          ? {
-              opened_count: eb('opened_count', '+', d.opens),
-              opened_at: eb.fn.coalesce('opened_at', eb.val(d.firstOpenAt)),
-            }
-          : {}),
-        ...(d.clicks
-          ? {
-              clicked_count: eb('clicked_count', '+', d.clicks),
-              clicked_at: eb.fn.coalesce('clicked_at', eb.val(d.firstClickAt)),
-            }
-          : {}),
-      }))
-      .where('id', '=', d.emailId)
-      .execute();
-  }
-}
-
-/** A recipient's events of one type since `since`, by people (`human`) or by machines, newest first (read by the email's index). */
 export async function recentEvents(
   trx: Trx,
   target: { emailId: string; recipientId: string },
-  type: string,
+  type: Extract<EventType, 'open' | 'click'>,
   since: number,
   human: boolean,
   limit = 50,
@@ -211,81 +138,5 @@ export async function recentEvents(
     .where('bot', human ? '=' : '<>', '')
     .orderBy('created_at', 'desc')
     .limit(limit)
-    .execute();
-}
-
-/** Stores an engagement event. */
-export async function insertEngagement(trx: Trx, e: NewEvent): Promise<void> {
-  await trx.insertInto('email_events').values(e).execute();
-}
-
-/** Re-labels events as machine traffic (after the visitor followed the honeypot): they no longer count. */
-export async function relabelAsBot(trx: Trx, ids: Array<{ id: string; metadata: string }>, bot: string): Promise<void> {
-  for (const e of ids)
-    await trx
-      .updateTable('email_events')
-      .set({ bot, metadata: e.metadata, counted: 0 })
-      .where('id', '=', e.id)
-      .execute();
-}
-
-/** Moves an email's open or click counter (and sets the first time on the first counted one). */
-export async function bumpEngagement(
-  trx: Trx,
-  emailId: string,
-  kind: 'open' | 'click',
-  delta: number,
-  at: number,
-): Promise<void> {
-  if (kind === 'open') {
-    await trx
-      .updateTable('emails')
-      .set((eb) => ({
-        updated_at: at,
-        opened_count: eb('opened_count', '+', delta),
-        ...(delta > 0 ? { opened_at: eb.fn.coalesce('opened_at', eb.val(at)) } : {}),
-      }))
-      .where('id', '=', emailId)
-      .execute();
-  } else {
-    await trx
-      .updateTable('emails')
-      .set((eb) => ({
-        updated_at: at,
-        clicked_count: eb('clicked_count', '+', delta),
-        ...(delta > 0 ? { clicked_at: eb.fn.coalesce('clicked_at', eb.val(at)) } : {}),
-      }))
-      .where('id', '=', emailId)
-      .execute();
-  }
-}
-
-/** The time of an email's first counted event of one type, or null. */
-async function firstCounted(trx: Trx, emailId: string, type: 'open' | 'click'): Promise<number | null> {
-  const r = await trx
-    .selectFrom('email_events')
-    .select((eb) => eb.fn.min<number | null>('created_at').as('first'))
-    .where('email_id', '=', emailId)
-    .where('event_type', '=', type)
-    .where('counted', '=', COUNTED)
-    .executeTakeFirst();
-  return r?.first ?? null;
-}
-
-/** Sets `opened_at`/`clicked_at` to the first counted open/click left (null when none is), after counted ones were taken back. */
-export async function recomputeFirstTimes(trx: Trx, emailId: string): Promise<void> {
-  const counts = await trx
-    .selectFrom('emails')
-    .select(['opened_count', 'clicked_count'])
-    .where('id', '=', emailId)
-    .executeTakeFirst();
-  if (!counts) return;
-  await trx
-    .updateTable('emails')
-    .set({
-      opened_at: counts.opened_count > 0 ? await firstCounted(trx, emailId, 'open') : null,
-      clicked_at: counts.clicked_count > 0 ? await firstCounted(trx, emailId, 'click') : null,
-    })
-    .where('id', '=', emailId)
     .execute();
 }

@@ -1,8 +1,6 @@
-import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from './schema.js';
-import { isPostgres, parameterMarkers } from './sql-text.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import { CompiledQuery, sql } from 'kysely';
+import { parameterMarkers } from './dialects/statement-text.js';
+import type { Db } from './schema.js';
 
 /** The counts of the given periods (0 where nothing was sent). */
 export async function readUsage(db: Db, accountId: string, periods: string[]): Promise<Record<string, number>> {
@@ -59,7 +57,7 @@ export class QuotaLedger {
     if (never !== -1) return never;
     const unread = wants.filter((w) => !this.counts.has(key(w.period)));
     if (unread.length > 0) {
-      const p = parameterMarkers(isPostgres(trx));
+      const p = parameterMarkers(trx);
       const values = unread.map(() => `(${p()}, ${p()}, 0)`).join(', ');
       const r = await trx.executeQuery<{ period: string; count: number | string }>(
         CompiledQuery.raw(

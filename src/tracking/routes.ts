@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { errors } from '../core/errors.js';
-import type { HitRecorder } from './hit-recorder.js';
-import { HONEYPOT_URL } from './plan.js';
-import { OPEN_TOKEN_CHARS, type TrackingTokens } from './tokens.js';
+import type { HitBuffer } from './recording/hit-buffer.js';
+import { HONEYPOT_URL, OPEN_TOKEN_CHARS, type TrackingTokens } from './tokens.js';
 
 /** The 43-byte transparent 1×1 GIF. */
 export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
@@ -26,7 +25,7 @@ const MAX_WAIT_MS = 250;
 export interface TrackingDeps {
   /** Verifies click tokens (the recording thread verifies the pixels'). */
   tokens: TrackingTokens;
-  recorder: HitRecorder;
+  recorder: HitBuffer;
   log: Logger;
 }
 
@@ -51,7 +50,7 @@ function afterWrite<T>(written: Promise<void> | undefined, answer: () => T): T |
 /**
  * GET /v1/track/open/{token} and /v1/track/click/{token}: the hottest path. No key or session work;
  * the answer (the GIF, the redirect) never waits for the database: hits are handed to the recording
- * thread, which writes them in batches behind it (HitRecorder), so a burst of pixel loads does not
+ * thread, which writes them in batches behind it (HitBuffer), so a burst of pixel loads does not
  * queue behind single-row commits, and the event loop runs none of their statements.
  * Meant for a scope of its own (see buildApp), outside the API's request-id and request-log hooks:
  * here a request id is a counter, and the routes log through one logger made once rather than a child

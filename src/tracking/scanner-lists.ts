@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { isbot } from 'isbot';
-import type { BotKind, ScannerLists } from '../core/bot-classification.js';
+import type { ScannerLists } from '../core/bot-classification.js';
+import type { BotKind } from '../model.js';
 
 /** The lists shipped with Taifa Mail (the defaults of TAIFA_SCANNER_AGENTS_FILE and TAIFA_SCANNER_RANGES_FILE). */
 export const SHIPPED_SCANNER_AGENTS = fileURLToPath(new URL('./data/scanner-agents.txt', import.meta.url));

@@ -5,6 +5,9 @@ export type TrackingTarget =
   | { kind: 'open'; emailId: string; recipientId: string }
   | { kind: 'click'; emailId: string; recipientId: string; url: string };
 
+/** The URL a honeypot link carries inside its signed click token: a link only machines follow. */
+export const HONEYPOT_URL = 'taifa:honeypot';
+
 const MAC_BYTES = 16;
 /** The longest token `verify` accepts; longer ones are refused unread, so nothing may be signed past it. */
 export const MAX_TOKEN_CHARS = 8192;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, type Plan } from '../../src/core/accounts.js';
+import { createAccount } from '../../src/services/accounts.js';
+import type { Plan } from '../../src/model.js';
 import { updateAccountLimits } from '../../src/store/accounts-repo.js';
-import { promoteScheduled } from '../../src/store/schedule-repo.js';
+import { promoteDueEmails } from '../../src/services/scheduling.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sandboxSender, sendBody } from '../helpers/fixtures.js';
 import { eventually, startTestServer, type TestServer } from '../helpers/server.js';
@@ -107,7 +108,7 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
       expect([plan, full.status, full.body.sent]).toEqual([plan, 202, cap]);
     }
     const a = await createAccount(t.server.store, { name: 'override', plan: 'business' });
-    await updateAccountLimits(t.server.store.db, a.accountId, { limits: JSON.stringify({ batch_max: 3 }) });
+    await updateAccountLimits(t.server.store.db, a.accountId, { limits: { batch_max: 3 } });
     const over = await t.call(
       'POST',
       '/v1/emails/batch',
@@ -132,7 +133,7 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     expect(detail.body.scheduled_at).toMatch(/Z$/);
 
     // When it falls due (the scheduler asked as if ten minutes had passed), it goes out.
-    const promoted = await promoteScheduled(t.server.store.db, t.server.store.dialect, {
+    const promoted = await promoteDueEmails(t.server.store, {
       now: Date.now(),
       dueBy: Date.now() + 11 * 60_000,
     });
@@ -175,7 +176,7 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
 
   it("gives a cancelled email's recipients back to the quota of the day and month they were taken from", async () => {
     const a = await createAccount(t.server.store, { name: 'refund', plan: 'starter' });
-    await updateAccountLimits(t.server.store.db, a.accountId, { limits: JSON.stringify({ daily_limit: 3 }) });
+    await updateAccountLimits(t.server.store.db, a.accountId, { limits: { daily_limit: 3 } });
     const as = { key: a.key };
     const d = await t.call('POST', '/v1/domains', { name: 'refund.test' }, as);
     await t.call('POST', `/v1/domains/${d.body.id}/verify`, undefined, as);
@@ -245,9 +246,7 @@ describe.each(testDatabases())('batch and scheduled sending on %s', (kind) => {
     );
     const later = Date.now() + 3 * 60_000;
     const results = await Promise.all(
-      Array.from({ length: 4 }, () =>
-        promoteScheduled(t.server.store.db, t.server.store.dialect, { now: Date.now(), dueBy: later }),
-      ),
+      Array.from({ length: 4 }, () => promoteDueEmails(t.server.store, { now: Date.now(), dueBy: later })),
     );
     expect(results.flat().filter((id) => id === r.body.id)).toHaveLength(1);
     t.server.worker?.wake();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount } from '../../src/core/accounts.js';
+import { createAccount } from '../../src/services/accounts.js';
 import { updateAccountLimits } from '../../src/store/accounts-repo.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sendBody } from '../helpers/fixtures.js';
@@ -9,7 +9,7 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
   let t: TestServer;
   async function account(plan: 'free' | 'starter' | 'pro', domain: string, limits?: Record<string, number>) {
     const a = await createAccount(t.server.store, { name: domain, plan });
-    if (limits) await updateAccountLimits(t.server.store.db, a.accountId, { limits: JSON.stringify(limits) });
+    if (limits) await updateAccountLimits(t.server.store.db, a.accountId, { limits });
     const as = { key: a.key };
     const d = await t.call('POST', '/v1/domains', { name: domain }, as);
     await t.call('POST', `/v1/domains/${d.body.id}/verify`, undefined, as);

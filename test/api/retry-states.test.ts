@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmailStatus, RecipientStatus } from '../../src/model.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sandboxSender, sendBody } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -13,7 +14,7 @@ describe.each(testDatabases())('retry by status on %s', (kind) => {
   afterAll(async () => t?.close());
 
   /** Sends to `to`, then sets the email and each recipient to the given statuses, as the worker would have. */
-  async function emailIn(status: string, recipients: Array<[string, string]>): Promise<string> {
+  async function emailIn(status: EmailStatus, recipients: Array<[string, RecipientStatus]>): Promise<string> {
     const r = await t.call(
       'POST',
       '/v1/emails/',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount } from '../../src/core/accounts.js';
-import { apiKeyPrefix, hashApiKey, newApiKey, newId } from '../../src/core/ids.js';
+import { createAccount } from '../../src/services/accounts.js';
+import { apiKeyPrefix, hashApiKey, newApiKey, newId } from '../../src/ids.js';
 import { findKeyOwner } from '../../src/store/accounts-repo.js';
 import { insertApiKey } from '../../src/store/api-keys-repo.js';
 import { testDatabases } from '../helpers/databases.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount } from '../../src/core/accounts.js';
+import { createAccount } from '../../src/services/accounts.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sendBody } from '../helpers/fixtures.js';
 import { eventually, startTestServer, type TestServer } from '../helpers/server.js';

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { decideAttempt } from '../../src/core/delivery-decision.js';
 import { emailStatusOf } from '../../src/core/email-status.js';
+import type { RecipientStatus } from '../../src/model.js';
 import { nextRetryAt, retryDelayMs, type RetryPolicy } from '../../src/core/retry-policy.js';
 import { classifySmtpReply, enhancedStatus } from '../../src/core/smtp-outcome.js';
 
 describe('an email status follows its recipients', () => {
-  it.each([
+  it.each<[RecipientStatus[], string]>([
     [['queued'], 'queued'],
     [['delivered', 'queued'], 'queued'],
     [['delivered', 'deferred'], 'deferred'],

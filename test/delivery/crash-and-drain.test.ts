@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newApiKey } from '../../src/core/ids.js';
+import { newApiKey } from '../../src/ids.js';
 import { openStore } from '../../src/store/database.js';
 import { startChildServer, type ChildServer } from '../helpers/child-server.js';
 import { createTestDatabase, testDatabases } from '../helpers/databases.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../src/core/ids.js';
-import { claimDueRecipients, recordAttempt, renewLeases } from '../../src/store/queue-repo.js';
+import { recordDeliveryAttempt } from '../../src/services/record-attempt.js';
+import { GroupCommitter } from '../../src/store/group-commit.js';
+import { claimDueRecipients, renewLeases } from '../../src/store/queue-repo.js';
 import { startWorkers, type ChildServer } from '../helpers/child-server.js';
 import { testDatabases } from '../helpers/databases.js';
 import { startDnsServer } from '../helpers/dns-server.js';
@@ -17,43 +18,28 @@ describe.each(testDatabases())('leases on %s', (kind) => {
       await verifiedDomain(t, dns);
       const sent = await t.call('POST', '/v1/emails/', sendBody({ to: [{ email: 'lease@recipient.test' }] }));
       expect(sent.status).toBe(202);
-      const { db, dialect } = t.server.store;
+      const { db } = t.server.store;
       const t0 = Date.now() + 1000;
       // Worker A claims, its lease runs out unrenewed, worker B claims and records the delivery.
-      const [a] = await claimDueRecipients(db, dialect, { workerId: 'w-a', now: t0, leaseMs: 1000, limit: 10 });
+      const [a] = await claimDueRecipients(db, { workerId: 'w-a', now: t0, leaseMs: 1000, limit: 10 });
       expect(a).toBeDefined();
-      const [b] = await claimDueRecipients(db, dialect, { workerId: 'w-b', now: t0 + 1001, leaseMs: 1000, limit: 10 });
+      const [b] = await claimDueRecipients(db, { workerId: 'w-b', now: t0 + 1001, leaseMs: 1000, limit: 10 });
       expect(b?.id).toBe(a!.id);
       expect(await renewLeases(db, { workerId: 'w-a', ids: [a!.id], now: t0 + 1002, leaseMs: 1000 })).toEqual([]);
       expect(await renewLeases(db, { workerId: 'w-b', ids: [a!.id], now: t0 + 1002, leaseMs: 1000 })).toEqual([a!.id]);
-      const record = (workerId: string, status: string) =>
-        db.transaction().execute((trx) =>
-          recordAttempt(trx, {
-            recipientId: a!.id,
-            emailId: a!.email_id,
-            workerId,
-            status,
-            now: t0 + 1500,
-            nextAttemptAt: null,
-            lastReply: '{}',
-            events: [
-              {
-                id: newId(),
-                email_id: a!.email_id,
-                account_id: a!.account_id,
-                recipient_id: a!.id,
-                recipient: a!.address,
-                event_type: status,
-                metadata: '{}',
-                bot: null,
-                created_at: t0 + 1500,
-              },
-            ],
-          }),
-        );
-      expect(await record('w-b', 'delivered')).toEqual(['delivered']);
+      const committer = new GroupCommitter(db);
+      const record = (workerId: string, status: 'delivered' | 'deferred') =>
+        recordDeliveryAttempt(committer, {
+          recipient: a!,
+          workerId,
+          decision: { status, nextAttemptAt: null, events: [{ type: status, metadata: {} }] },
+          reply: { code: 250, text: 'ok', dsn: null, host: null },
+          now: t0 + 1500,
+          onlyRecipient: true,
+        });
+      expect(await record('w-b', 'delivered')).toBe(true);
       // A's transaction ends late: its fenced record writes nothing.
-      expect(await record('w-a', 'deferred')).toBeNull();
+      expect(await record('w-a', 'deferred')).toBe(false);
       const row = await db.selectFrom('email_recipients').selectAll().where('id', '=', a!.id).executeTakeFirstOrThrow();
       expect(row).toMatchObject({ status: 'delivered', attempts: 1, locked_by: null, locked_until: null });
       const events = await db

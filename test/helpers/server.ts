@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
-import { newApiKey } from '../../src/core/ids.js';
+import { newApiKey } from '../../src/ids.js';
 import { startServer, type Server } from '../../src/server.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 

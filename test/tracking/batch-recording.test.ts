@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScannerLists } from '../../src/tracking/scanner-lists.js';
-import { recordHit, type Hit } from '../../src/tracking/record-hit.js';
-import { recordHits } from '../../src/tracking/record-hits.js';
+import { type Hit } from '../../src/tracking/hit.js';
+import { writeHitBatch } from '../../src/tracking/recording/write-hit-batch.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sandboxSender } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -71,10 +71,10 @@ describe.each(testDatabases())('recording hits in batches on %s', (kind) => {
     const at = Date.now() - 1_800_000;
     const [a1, b1, a2, b2] = [await sendTracked(t), await sendTracked(t), await sendTracked(t), await sendTracked(t)];
     for (const h of script(a1!, b1!, at))
-      await t.server.store.db.transaction().execute((trx) => recordHit(trx, lists, RULES, h));
+      await t.server.store.db.transaction().execute((trx) => writeHitBatch(trx, lists, RULES, [h]));
     const verdicts = await t.server.store.db
       .transaction()
-      .execute((trx) => recordHits(trx, lists, RULES, script(a2!, b2!, at)));
+      .execute((trx) => writeHitBatch(trx, lists, RULES, script(a2!, b2!, at)));
 
     expect(verdicts.map((v) => v?.reason)).toEqual([
       '',
@@ -126,7 +126,7 @@ describe.each(testDatabases())('recording hits in batches on %s', (kind) => {
     const at = Date.now() - 1_800_000;
     const base = { kind: 'open' as const, url: null, ua: CHROME, ip: PERSON, referer: null, at };
     const verdicts = await t.server.store.db.transaction().execute((trx) =>
-      recordHits(trx, lists, RULES, [
+      writeHitBatch(trx, lists, RULES, [
         { ...base, emailId: e.id, recipientId: '00000000-0000-7000-8000-000000000000' },
         { ...base, emailId: e.id, recipientId: e.recipientId },
       ]),

@@ -7,8 +7,8 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
-import { HitRecorder } from '../../src/tracking/hit-recorder.js';
-import type { Hit } from '../../src/tracking/record-hit.js';
+import { HitBuffer } from '../../src/tracking/recording/hit-buffer.js';
+import type { Hit } from '../../src/tracking/hit.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sandboxSender } from '../helpers/fixtures.js';
 import { startTestServer } from '../helpers/server.js';
@@ -26,7 +26,7 @@ describe.each(testDatabases())('the recording thread on %s', (kind) => {
     await sandboxSender(t);
     const e = await sendTracked(t);
     let recorded = 0;
-    const recorder = await HitRecorder.start(
+    const recorder = await HitBuffer.start(
       {
         databaseUrl: t.db.url,
         secret: 'test-secret',
@@ -68,7 +68,7 @@ describe.each(testDatabases())('the recording thread on %s', (kind) => {
       .where('email_id', '=', e.id)
       .where('event_type', '=', 'click')
       .execute();
-    expect(clicks.map((c) => (JSON.parse(c.metadata!) as { url: string }).url).sort()).toEqual(urls);
+    expect(clicks.map((c) => c.metadata?.url).sort()).toEqual(urls);
   });
 
   it('keeps the process alive until what it was given is written, and no longer', async () => {

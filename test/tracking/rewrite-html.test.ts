@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpusDir } from '../helpers/corpus.js';
-import { rewriteHtml } from '../../src/tracking/rewrite-html.js';
-import { rewriteText } from '../../src/tracking/rewrite-text.js';
+import { rewriteHtml } from '../../src/tracking/links/rewrite-html.js';
+import { rewriteText } from '../../src/tracking/links/rewrite-text.js';
 import { TrackingTokens, OPEN_TOKEN_CHARS } from '../../src/tracking/tokens.js';
 import { eligibleLinks, mapBack } from './eligible-links.js';
 

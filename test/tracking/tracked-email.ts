@@ -2,7 +2,8 @@ import SQLite from 'better-sqlite3';
 import { simpleParser } from 'mailparser';
 import pg from 'pg';
 import { loadScannerLists } from '../../src/tracking/scanner-lists.js';
-import { recordHit, type Hit, type HitRules } from '../../src/tracking/record-hit.js';
+import { writeHitBatch } from '../../src/tracking/recording/write-hit-batch.js';
+import { type Hit, type HitRules } from '../../src/tracking/hit.js';
 import { sendBody } from '../helpers/fixtures.js';
 import { eventually, type TestServer } from '../helpers/server.js';
 
@@ -131,15 +132,17 @@ export async function recordAt(
   const lists = loadScannerLists();
   for (const h of hits) {
     await t.server.store.db.transaction().execute((trx) =>
-      recordHit(trx, lists, rules, {
-        emailId: e.id,
-        recipientId: e.recipientId,
-        url: null,
-        ua: CHROME,
-        ip: '203.0.113.7',
-        referer: null,
-        ...h,
-      }),
+      writeHitBatch(trx, lists, rules, [
+        {
+          emailId: e.id,
+          recipientId: e.recipientId,
+          url: null,
+          ua: CHROME,
+          ip: '203.0.113.7',
+          referer: null,
+          ...h,
+        },
+      ]),
     );
   }
 }

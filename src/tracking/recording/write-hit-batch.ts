@@ -1,21 +1,17 @@
-import type { Transaction } from 'kysely';
-import { classifyHit, type BotVerdict, type ScannerLists } from '../core/bot-classification.js';
-import type { Database } from '../store/schema.js';
+import { classifyHit, type BotVerdict, type ScannerLists } from '../../core/bot-classification.js';
+import type { Trx } from '../../store/schema.js';
+import { lockEmailRows } from '../../store/dialects/row-locks.js';
+import { recordEvents } from '../../store/events-repo.js';
 import {
-  addEngagement,
   findTrackedRecipients,
-  insertEngagements,
-  lockEmails,
   recentEngagement,
   recipientsWithCountedOpen,
   type TrackedRecipient,
-} from '../store/tracking-repo.js';
+} from '../../store/tracking-repo.js';
 import { followHoneypot } from './honeypot.js';
-import { applyHitRules, type ClassifiedHit, type StoredEngagement } from './hit-rules.js';
-import { HONEYPOT_URL } from './plan.js';
-import type { Hit, HitRules, RecipientCache } from './record-hit.js';
-
-type Trx = Transaction<Database>;
+import { countHits, type ClassifiedHit, type StoredEngagement } from './counting-rules.js';
+import { HONEYPOT_URL } from '../tokens.js';
+import type { Hit, HitRules, RecipientCache } from '../hit.js';
 
 /** The recipients the hits name, from the cache or in one query; a hit whose token names no recipient has none. */
 async function resolveRecipients(
@@ -46,7 +42,7 @@ const unique = (values: Iterable<string>): string[] => [...new Set(values)];
 /** Records a run of hits with no honeypot among them: two or three reads, one insert, one update per email. */
 async function recordRun(trx: Trx, rules: HitRules, run: readonly ClassifiedHit[]): Promise<BotVerdict[]> {
   if (run.length === 0) return [];
-  await lockEmails(trx, unique(run.map((c) => c.hit.emailId)));
+  await lockEmailRows(trx, unique(run.map((c) => c.hit.emailId)));
   const people = run.filter((c) => c.verdict.bot === '').map((c) => c.hit);
   let stored: StoredEngagement = { recent: [], withCountedOpen: new Set() };
   if (people.length > 0) {
@@ -71,9 +67,9 @@ async function recordRun(trx: Trx, rules: HitRules, run: readonly ClassifiedHit[
     );
     stored = { recent, withCountedOpen: await recipientsWithCountedOpen(trx, ask) };
   }
-  const outcome = applyHitRules(run, stored, rules);
-  await insertEngagements(trx, outcome.events);
-  await addEngagement(trx, outcome.deltas);
+  const outcome = countHits(run, stored, rules);
+  // The counted events move their emails' counters there, in this transaction.
+  await recordEvents(trx, outcome.events);
   return outcome.verdicts;
 }
 
@@ -81,11 +77,11 @@ async function recordRun(trx: Trx, rules: HitRules, run: readonly ClassifiedHit[
  * Records hits in the caller's transaction, in order: every hit is stored with `metadata.bot` and its
  * reason; only a person's first hit in a window moves the counters; following the honeypot marks that
  * visitor's clicks around it as a machine's and takes back what they counted; a counted click on a
- * recipient with no counted open back-fills the open (see applyHitRules). The reads are made once for
+ * recipient with no counted open back-fills the open (see countHits). The reads are made once for
  * the whole batch (split at each honeypot hit, which rewrites what came before it), so a hit costs a
  * share of a handful of statements. Returns each hit's verdict, null where the recipient does not exist.
  *
- * Several processes on one PostgreSQL: lockEmails makes batches that touch the same email take turns
+ * Several processes on one PostgreSQL: lockEmailRows makes batches that touch the same email take turns
  * (row locks in id order, held to the commit) and the reads come after it, so a batch sees every hit
  * another process committed on that email and a repeat is not counted twice. What remains: the
  * recipient (when its copy went out) is read before the lock and, once sent, cached for a minute, so a
@@ -93,7 +89,7 @@ async function recordRun(trx: Trx, rules: HitRules, run: readonly ClassifiedHit[
  * batching; and since the committer's other units in the same transaction may hold other email rows,
  * two processes can deadlock, which PostgreSQL breaks by aborting one (the committer runs it again).
  */
-export async function recordHits(
+export async function writeHitBatch(
   trx: Trx,
   lists: ScannerLists,
   rules: HitRules,

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
-import type { ScannerLists } from '../core/bot-classification.js';
-import { TtlCache } from '../core/ttl-cache.js';
-import type { GroupCommitter } from '../store/group-commit.js';
-import type { Hit, HitRules, PixelLoad, RecipientCache } from './record-hit.js';
-import { recordHits } from './record-hits.js';
-import type { TrackingTokens } from './tokens.js';
+import type { ScannerLists } from '../../core/bot-classification.js';
+import { TtlCache } from '../../ttl-cache.js';
+import type { GroupCommitter } from '../../store/group-commit.js';
+import type { Hit, HitRules, PixelLoad, RecipientCache } from '../hit.js';
+import { writeHitBatch } from './write-hit-batch.js';
+import type { TrackingTokens } from '../tokens.js';
 
-/** What a HitWriter needs. */
-export interface HitWriterDeps {
+/** What a BatchWriter needs. */
+export interface BatchWriterDeps {
   committer: GroupCommitter;
   tokens: TrackingTokens;
   lists: ScannerLists;
@@ -34,17 +34,17 @@ const PAUSE_BETWEEN_MS = 2;
 
 /**
  * The writing end of the tracking endpoints (it runs in the recording thread): hits are buffered and
- * written one batch at a time through the group committer (one transaction, one fsync) by recordHits.
+ * written one batch at a time through the group committer (one transaction, one fsync) by writeHitBatch.
  * No hit is dropped: a batch that fails is retried hit by hit, each in a unit of its own, so that one
  * bad hit cannot sink the others (and what fails then is logged).
  */
-export class HitWriter {
+export class BatchWriter {
   private queue: Array<Hit | PixelLoad> = [];
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
   private readonly recipients: RecipientCache = new TtlCache(60_000, 50_000);
 
-  constructor(private readonly deps: HitWriterDeps) {}
+  constructor(private readonly deps: BatchWriterDeps) {}
 
   /** Buffers hits, in the order they came. */
   add(hits: ReadonlyArray<Hit | PixelLoad>): void {
@@ -95,13 +95,13 @@ export class HitWriter {
   private async record(batch: Hit[]): Promise<number> {
     const { committer, lists, rules, log } = this.deps;
     try {
-      await committer.run((trx) => recordHits(trx, lists, rules, batch, this.recipients));
+      await committer.run((trx) => writeHitBatch(trx, lists, rules, batch, this.recipients));
       return batch.length;
     } catch {
       const each = await Promise.all(
         batch.map((hit) =>
           committer
-            .run((trx) => recordHits(trx, lists, rules, [hit], this.recipients))
+            .run((trx) => writeHitBatch(trx, lists, rules, [hit], this.recipients))
             .then(
               () => 1,
               (error: unknown) => {

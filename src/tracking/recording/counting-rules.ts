@@ -1,9 +1,10 @@
-import type { BotVerdict } from '../core/bot-classification.js';
-import { newId } from '../core/ids.js';
-import type { NewEvent } from '../store/schema.js';
-import type { EngagementDelta, EngagementRow, TrackedRecipient } from '../store/tracking-repo.js';
+import type { BotVerdict } from '../../core/bot-classification.js';
+import { newId } from '../../ids.js';
+import type { BotKind } from '../../model.js';
+import type { NewEvent } from '../../store/schema.js';
+import type { EngagementRow, TrackedRecipient } from '../../store/tracking-repo.js';
 import { sameVisitor, type EngagementMeta } from './event-meta.js';
-import type { Hit, HitRules } from './record-hit.js';
+import type { Hit, HitRules } from '../hit.js';
 
 /** A hit whose recipient was found, with the verdict of its user agent, address and timing. */
 export interface ClassifiedHit {
@@ -12,7 +13,7 @@ export interface ClassifiedHit {
   verdict: BotVerdict;
 }
 
-/** What the store holds of the run's recipients, read before the run (see recordHits). */
+/** What the store holds of the run's recipients, read before the run (see writeHitBatch). */
 export interface StoredEngagement {
   /** Counted opens and clicks since the largest coalescing window, and clicks by machines since the honeypot window. */
   recent: readonly EngagementRow[];
@@ -20,10 +21,12 @@ export interface StoredEngagement {
   withCountedOpen: ReadonlySet<string>;
 }
 
-/** The outcome of a run: events to store, counter changes per email, the verdict of each hit. */
+/**
+ * The outcome of a run: the events to store (those that count are marked `counted`, and move their
+ * email's counters when recorded) and the verdict of each hit.
+ */
 export interface RunOutcome {
   events: NewEvent[];
-  deltas: EngagementDelta[];
   verdicts: BotVerdict[];
 }
 
@@ -51,12 +54,12 @@ function recipientStates(stored: StoredEngagement): (recipientId: string) => Rec
   };
   for (const e of stored.recent) {
     const s = state(e.recipient_id);
-    const m = e.bot !== '' || e.event_type === 'click' ? (JSON.parse(e.metadata ?? '{}') as EngagementMeta) : null;
+    const m = (e.metadata ?? {}) as EngagementMeta;
     if (e.bot !== '') {
-      if (m!.honeypot) s.traps.push({ ip: m!.ip, ua: m!.ua, at: e.created_at });
+      if (m.honeypot) s.traps.push({ ip: m.ip, ua: m.ua, at: e.created_at });
       continue;
     }
-    s.counted.push({ type: e.event_type, at: e.created_at, url: m?.url });
+    s.counted.push({ type: e.event_type, at: e.created_at, url: m.url });
     if (e.event_type === 'open') s.hasCountedOpen = true;
   }
   return state;
@@ -66,7 +69,7 @@ const str = JSON.stringify;
 
 /**
  * A hit's event metadata (EngagementMeta) as JSON, written out: every hit is an event, and building an
- * object to stringify was most of the rules' time. Keys in the order recordHit has always written them.
+ * object to stringify was most of the rules' time. Keys in the order they have always been written in.
  */
 function hitMetadata(h: Hit, verdict: BotVerdict, coalesced: boolean): string {
   const link = h.kind === 'click' ? `,"url":${str(h.url)},"referer":${str(h.referer)}` : '';
@@ -79,7 +82,7 @@ function eventRow(
   recipient: TrackedRecipient,
   type: 'open' | 'click',
   metadata: string,
-  bot: string,
+  bot: BotKind,
   counted: boolean,
 ): NewEvent {
   return {
@@ -97,22 +100,16 @@ function eventRow(
 }
 
 /**
- * Applies the rules of recordHit to a run of hits (none of them the honeypot), in order, in memory:
+ * Applies the counting rules to a run of hits (none of them the honeypot), in order, in memory:
  * a person's click after their visitor followed the honeypot is a machine's; only a person's first hit
  * in a window moves the counters (the window runs from the last counted hit, so a repeat does not
  * stretch it; clicks coalesce per URL); a counted click on a recipient with no counted open back-fills
  * the open. `stored` holds what the store knew before the run; the run's own counted hits join it as
  * they are decided.
  */
-export function applyHitRules(run: readonly ClassifiedHit[], stored: StoredEngagement, rules: HitRules): RunOutcome {
+export function countHits(run: readonly ClassifiedHit[], stored: StoredEngagement, rules: HitRules): RunOutcome {
   const state = recipientStates(stored);
   const events: NewEvent[] = [];
-  const deltas = new Map<string, EngagementDelta>();
-  const delta = (emailId: string) => {
-    let d = deltas.get(emailId);
-    if (!d) deltas.set(emailId, (d = { emailId, opens: 0, firstOpenAt: null, clicks: 0, firstClickAt: null }));
-    return d;
-  };
   const verdicts: BotVerdict[] = [];
 
   for (const { hit: h, recipient, verdict: classified } of run) {
@@ -122,24 +119,19 @@ export function applyHitRules(run: readonly ClassifiedHit[], stored: StoredEngag
       verdict = { bot: 'generic', reason: 'honeypot' };
     }
     let coalesced = false;
-    if (verdict.bot === '') {
+    if (s && verdict.bot === '') {
       const since = h.at - (h.kind === 'open' ? rules.openCoalesceMs : rules.clickCoalesceMs);
-      coalesced = s!.counted.some((c) => c.type === h.kind && c.at >= since && (h.kind === 'open' || c.url === h.url));
+      coalesced = s.counted.some((c) => c.type === h.kind && c.at >= since && (h.kind === 'open' || c.url === h.url));
     }
-    const counted = verdict.bot === '' && !coalesced;
+    const counted = s !== null && verdict.bot === '' && !coalesced;
     events.push(eventRow(h, recipient, h.kind, hitMetadata(h, verdict, coalesced), verdict.bot, counted));
     verdicts.push(verdict);
-    if (!counted) continue;
-    s!.counted.push({ type: h.kind, at: h.at, url: h.url });
-    const d = delta(h.emailId);
+    if (!s || !counted) continue;
+    s.counted.push({ type: h.kind, at: h.at, url: h.url });
     if (h.kind === 'open') {
-      d.opens++;
-      d.firstOpenAt ??= h.at;
-      s!.hasCountedOpen = true;
+      s.hasCountedOpen = true;
     } else {
-      d.clicks++;
-      d.firstClickAt ??= h.at;
-      if (!s!.hasCountedOpen) {
+      if (!s.hasCountedOpen) {
         // A scanner may have warmed the image cache, so the person's open never reached us: the click proves it.
         events.push(
           eventRow(
@@ -151,12 +143,10 @@ export function applyHitRules(run: readonly ClassifiedHit[], stored: StoredEngag
             true,
           ),
         );
-        s!.counted.push({ type: 'open', at: h.at, url: null });
-        s!.hasCountedOpen = true;
-        d.opens++;
-        d.firstOpenAt ??= h.at;
+        s.counted.push({ type: 'open', at: h.at, url: null });
+        s.hasCountedOpen = true;
       }
     }
   }
-  return { events, deltas: [...deltas.values()], verdicts };
+  return { events, verdicts };
 }

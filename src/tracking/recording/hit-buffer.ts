@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { spawnThread } from '../threads.js';
-import type { ScannerListFiles } from './scanner-lists.js';
-import type { Hit, HitRules, PixelLoad } from './record-hit.js';
+import { spawnThread } from '../../threads.js';
+import type { ScannerListFiles } from '../scanner-lists.js';
+import type { Hit, HitRules, PixelLoad } from '../hit.js';
 
 /** What the recording thread needs to judge and write hits on a connection of its own (plain data: it is copied to the thread). */
 export interface RecordingSetup {
@@ -21,8 +21,8 @@ export type ToRecordingThread = { type: 'hits'; hits: Array<Hit | PixelLoad> } |
 export type FromRecordingThread =
   { type: 'ready' } | { type: 'failed'; message: string } | { type: 'settled'; settled: number; recorded: number };
 
-/** What a HitRecorder needs besides its thread's setup. */
-export interface HitRecorderOptions {
+/** What a HitBuffer needs besides its thread's setup. */
+export interface HitBufferOptions {
   log: Logger;
   /** Hits waiting (buffered or being written) past which add() hands back a promise of the hit's write. */
   maxPending: number;
@@ -41,12 +41,12 @@ const RESPAWN_AFTER_MS = 1_000;
 /**
  * The buffer behind the tracking endpoints: hits are added in memory and answered at once; every few
  * milliseconds what was gathered goes to the recording thread (recording-thread.ts), which checks
- * the pixels' tokens, applies the counting rules and writes in batches (HitWriter) on a database
+ * the pixels' tokens, applies the counting rules and writes in batches (BatchWriter) on a database
  * connection of its own. So the event loop only answers: the statements, the rules and the HMACs run
  * on another core, and a batch being written never holds a request. No hit is dropped: hits stay here
  * until the thread says they were settled, and if the thread dies, a new one gets them.
  */
-export class HitRecorder {
+export class HitBuffer {
   private thread: Worker;
   /** Hits gathered since the last hand-over, handed over together. */
   private outgoing: Array<Hit | PixelLoad> = [];
@@ -60,7 +60,7 @@ export class HitRecorder {
 
   private constructor(
     private readonly setup: RecordingSetup,
-    private readonly opts: HitRecorderOptions,
+    private readonly opts: HitBufferOptions,
     thread: Worker,
   ) {
     this.thread = thread;
@@ -68,12 +68,12 @@ export class HitRecorder {
   }
 
   /** Starts the recording thread; rejects if it cannot start (its database or scanner lists). */
-  static async start(setup: RecordingSetup, opts: HitRecorderOptions): Promise<HitRecorder> {
+  static async start(setup: RecordingSetup, opts: HitBufferOptions): Promise<HitBuffer> {
     if (setup.databaseUrl === 'sqlite::memory:')
       throw new Error(
         'tracking needs a database file or PostgreSQL: the recording thread cannot share an in-memory SQLite database',
       );
-    return new HitRecorder(setup, opts, await HitRecorder.spawn(setup));
+    return new HitBuffer(setup, opts, await HitBuffer.spawn(setup));
   }
 
   private static async spawn(setup: RecordingSetup): Promise<Worker> {
@@ -159,7 +159,7 @@ export class HitRecorder {
   private async respawn(): Promise<void> {
     if (this.closing) return;
     try {
-      this.thread = await HitRecorder.spawn(this.setup);
+      this.thread = await HitBuffer.spawn(this.setup);
     } catch (error) {
       this.opts.log.error(
         { err: error, waiting: this.unsettled.length },

@@ -1,6 +1,6 @@
-import type { EventRow } from '../store/schema.js';
+import type { EventRow } from '../../store/schema.js';
 
-/** The metadata of an open or click event, as recordHit writes it. */
+/** The metadata of an open or click event, as the batch writer writes it. */
 export interface EngagementMeta {
   ua?: string;
   ip?: string;
@@ -17,7 +17,7 @@ export interface EngagementMeta {
 }
 
 /** An engagement event's metadata. */
-export const engagementMeta = (e: EventRow): EngagementMeta => JSON.parse(e.metadata ?? '{}') as EngagementMeta;
+export const engagementMeta = (e: Pick<EventRow, 'metadata'>): EngagementMeta => (e.metadata ?? {}) as EngagementMeta;
 
 /** Whether an event was made by this visitor: the same address and user agent. */
 export const sameVisitor = (m: EngagementMeta, v: { ip: string; ua: string }): boolean =>

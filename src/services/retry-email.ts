@@ -1,7 +1,8 @@
 import { getEmail, listAttachments, listRecipients } from '../store/emails-repo.js';
-import { errors } from './errors.js';
+import { errors } from '../core/errors.js';
 import { sendRetry, type Answer, type Caller, type SendDeps } from './send-emails.js';
-import type { Address, SendRequest } from './send-validation.js';
+import type { SendRequest } from '../core/send-validation.js';
+import type { Address } from '../model.js';
 
 const RETRYABLE = new Set(['bounced', 'rejected', 'failed']);
 const RECEIVED = new Set(['sent', 'delivered']);
@@ -26,19 +27,19 @@ export async function retryEmail(deps: SendDeps, caller: Caller, emailId: string
     to: pick('to'),
     cc: pick('cc'),
     bcc: pick('bcc'),
-    replyTo: email.reply_to_json ? (JSON.parse(email.reply_to_json) as Address) : null,
+    replyTo: email.reply_to_json,
     subject: email.subject,
     html: email.html_body,
     text: email.text_body,
-    headers: email.headers_json ? (JSON.parse(email.headers_json) as Record<string, string>) : {},
-    tags: email.tags_json ? (JSON.parse(email.tags_json) as string[]) : [],
+    headers: email.headers_json ?? {},
+    tags: email.tags_json ?? [],
     attachments: attachments.map((a) => ({
       filename: a.filename,
       contentType: a.content_type,
       content: Buffer.from(a.content),
     })),
     sendAt: null,
-    tracking: email.tracking_json ? (JSON.parse(email.tracking_json) as SendRequest['tracking']) : {},
+    tracking: email.tracking_json ?? {},
   };
   // Only cc/bcc recipients failed: they still go out, as the original's cc/bcc.
   return sendRetry(deps, caller, req, email.id, email.source);

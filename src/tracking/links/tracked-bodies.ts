@@ -1,12 +1,8 @@
-import type { TrackingOverride } from '../core/send-validation.js';
-import type { DomainRow, EmailRow } from '../store/schema.js';
+import type { DomainRow, EmailRow } from '../../store/schema.js';
 import { ownLinks } from './own-links.js';
 import { rewriteHtml } from './rewrite-html.js';
 import { rewriteText } from './rewrite-text.js';
-import { clickTokenChars, MAX_TOKEN_CHARS, type TrackingTokens } from './tokens.js';
-
-/** The URL a honeypot link carries inside its signed click token. */
-export const HONEYPOT_URL = 'taifa:honeypot';
+import { clickTokenChars, HONEYPOT_URL, MAX_TOKEN_CHARS, type TrackingTokens } from '../tokens.js';
 
 /** What tracking one email gets: the per-email `tracking` object over the domain's settings. */
 export interface TrackingPlan {
@@ -21,7 +17,7 @@ export interface TrackingPlan {
 
 /** Resolves an email's tracking against its domain. */
 export function trackingPlan(email: EmailRow, domain: DomainRow, publicUrl: string): TrackingPlan {
-  const o = email.tracking_json ? (JSON.parse(email.tracking_json) as TrackingOverride) : {};
+  const o = email.tracking_json ?? {};
   const scheme = publicUrl.startsWith('https:') ? 'https' : 'http';
   const base = domain.tracking_host ? `${scheme}://${domain.tracking_host}` : publicUrl;
   return {
@@ -60,10 +56,7 @@ export async function trackedTemplate(email: EmailRow, plan: TrackingPlan): Prom
   const links: string[] = [];
   // A link too long to sign within what the click endpoint accepts stays as written: better untracked than a 404.
   const slot = (url: string) => (clickTokenChars(url) > MAX_TOKEN_CHARS ? null : `\u0001${links.push(url) - 1}\u0002`);
-  const keep = ownLinks(
-    plan.unsubscribeBases,
-    email.headers_json ? (JSON.parse(email.headers_json) as Record<string, string>) : {},
-  );
+  const keep = ownLinks(plan.unsubscribeBases, email.headers_json ?? {});
   const html =
     email.html_body === null
       ? null

@@ -10,9 +10,10 @@ import {
   type PreparedEmail,
   type SenderCache,
 } from './accept-email.js';
-import { AppError, errors, type FieldError } from './errors.js';
-import { limitsFor, type PlanLimits } from './plans.js';
-import { validateSendBody, type CheckedBody, type SendRequest } from './send-validation.js';
+import { AppError, errors, type FieldError } from '../core/errors.js';
+import { limitsFor, type PlanLimits } from '../core/plans.js';
+import type { LimitOverrides, Plan } from '../model.js';
+import { validateSendBody, type CheckedBody, type SendRequest } from '../core/send-validation.js';
 
 /** What the send services need. */
 export interface SendDeps {
@@ -26,8 +27,8 @@ export interface SendDeps {
 export interface Caller {
   accountId: string;
   userId: string;
-  plan: string;
-  limits: string | null;
+  plan: Plan;
+  limits: LimitOverrides | null;
 }
 
 /** An HTTP-free answer: status code and JSON body. */
@@ -62,7 +63,7 @@ async function replayIdempotent(
   const stored = await findIdempotentResponse(deps.store.db, caller.accountId, key, now);
   if (!stored) return null;
   if (stored.requestHash !== hash) throw errors.idempotencyMismatch();
-  return { status: stored.statusCode, body: JSON.parse(stored.response) };
+  return { status: stored.statusCode, body: stored.response };
 }
 
 function checkPlan(req: SendRequest, limits: PlanLimits, plan: string): void {

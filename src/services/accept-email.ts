@@ -6,13 +6,13 @@ import { claimIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency
 import { findSenderWithDomain } from '../store/senders-repo.js';
 import type { EmailAttachmentsTable, NewEmail, NewEvent, NewRecipient } from '../store/schema.js';
 import { QuotaLedger } from '../store/usage-repo.js';
-import { errors } from './errors.js';
-import { newId, randomToken } from './ids.js';
-import type { TtlCache } from './ttl-cache.js';
-import { usagePeriods, type PlanLimits } from './plans.js';
-import { distinctRecipients } from './recipients.js';
-import type { SendRequest } from './send-validation.js';
-import { searchTokens } from './search-query.js';
+import { errors } from '../core/errors.js';
+import { newId, randomToken } from '../ids.js';
+import type { TtlCache } from '../ttl-cache.js';
+import { usagePeriods, type PlanLimits } from '../core/plans.js';
+import { distinctRecipients } from '../core/recipients.js';
+import type { SendRequest } from '../core/send-validation.js';
+import { searchTokens } from '../core/search-query.js';
 
 /** What a 202 answers for one email. */
 export interface Accepted {

@@ -1,13 +1,13 @@
-// The recording thread (see HitRecorder): judges and writes the tracking endpoints' hits on a database
+// The recording thread (see HitBuffer): judges and writes the tracking endpoints' hits on a database
 // connection of its own, so that the event loop answering them never runs a statement for them.
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
-import { openStore, type Store } from '../store/database.js';
-import { GroupCommitter } from '../store/group-commit.js';
-import { HitWriter } from './hit-writer.js';
-import type { FromRecordingThread, RecordingSetup, ToRecordingThread } from './hit-recorder.js';
-import { loadScannerLists } from './scanner-lists.js';
-import { TrackingTokens } from './tokens.js';
+import { openStore, type Store } from '../../store/database.js';
+import { GroupCommitter } from '../../store/group-commit.js';
+import { BatchWriter } from './batch-writer.js';
+import type { FromRecordingThread, RecordingSetup, ToRecordingThread } from './hit-buffer.js';
+import { loadScannerLists } from '../scanner-lists.js';
+import { TrackingTokens } from '../tokens.js';
 
 const port = parentPort!;
 const setup = workerData as RecordingSetup;
@@ -18,7 +18,7 @@ try {
   // Everything that can fail at start fails here, before the main thread says it is ready.
   const lists = loadScannerLists(setup.scannerFiles);
   store = openStore(setup.databaseUrl, { poolSize: 2 });
-  const writer = new HitWriter({
+  const writer = new BatchWriter({
     committer: new GroupCommitter(store.db),
     tokens: new TrackingTokens(setup.secret),
     lists,

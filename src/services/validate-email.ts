@@ -1,9 +1,9 @@
 import { findSenderWithDomain } from '../store/senders-repo.js';
 import { readUsage } from '../store/usage-repo.js';
 import type { Caller, SendDeps } from './send-emails.js';
-import { limitsFor, usagePeriods } from './plans.js';
-import { distinctRecipients } from './recipients.js';
-import { validateSendBody, type CheckedBody } from './send-validation.js';
+import { limitsFor, usagePeriods } from '../core/plans.js';
+import { distinctRecipients } from '../core/recipients.js';
+import { validateSendBody, type CheckedBody } from '../core/send-validation.js';
 
 /** A problem found by the dry run; `field` is one of account, from, limits, to, content. */
 export interface Issue {

@@ -1,0 +1,106 @@
+/**
+ * The words and shapes every layer shares — the API, the services, the rules and the store — as types
+ * only. It imports nothing, so that the store can type its rows without importing the rules.
+ */
+
+/** Plans of seed 001. */
+export const PLANS = ['free', 'starter', 'pro', 'business'] as const;
+export type Plan = (typeof PLANS)[number];
+
+/** A recipient's delivery state, in the order a recipient advances through them. */
+export type RecipientStatus =
+  'scheduled' | 'queued' | 'deferred' | 'sent' | 'delivered' | 'bounced' | 'rejected' | 'failed' | 'cancelled';
+
+/** An email's status: derived from its recipients' (core/email-status.ts), so the same words. */
+export type EmailStatus = RecipientStatus;
+
+/** Which list a recipient was given in. */
+export type RecipientKind = 'to' | 'cc' | 'bcc';
+
+/** Event types, as the API names them (DESIGN: events and statuses). */
+export type EventType =
+  | 'queued'
+  | 'scheduled'
+  | 'sent'
+  | 'delivered'
+  | 'deferred'
+  | 'bounced'
+  | 'rejected'
+  | 'failed'
+  | 'cancelled'
+  | 'open'
+  | 'click'
+  | 'unsubscribe'
+  | 'complaint';
+
+/** Who fetched a pixel or followed a link: '' for a person, else the kind of machine. */
+export type BotKind = '' | 'apple' | 'gmail' | 'microsoft' | 'proofpoint' | 'mimecast' | 'generic';
+
+/** A sending domain's state. */
+export type DomainStatus = 'pending' | 'verified' | 'failed';
+
+/** A mailbox: address plus optional display name. */
+export interface Address {
+  email: string;
+  name: string | null;
+}
+
+/** The `tracking` object of a send body (seed 003). */
+export interface TrackingOverride {
+  open?: boolean;
+  click?: boolean | 'htmlonly';
+  pixel_position?: 'top' | 'bottom';
+}
+
+/** What a DNS record is for. */
+export type RecordPurpose = 'dkim' | 'spf' | 'return_path' | 'dmarc' | 'tracking';
+/** Where a record stands after the last check. */
+export type RecordStatus = 'pending' | 'verified' | 'missing' | 'mismatch' | 'temporary_failure';
+
+/** A DNS record the customer must publish, with the outcome of the last check. */
+export interface DomainRecord {
+  type: 'TXT' | 'MX' | 'CNAME';
+  name: string;
+  value: string;
+  priority?: number;
+  purpose: RecordPurpose;
+  required: boolean;
+  status: RecordStatus;
+  found?: boolean;
+  matches?: boolean;
+  current_values?: string[];
+}
+
+/** What the remote side (or the attempt to reach it) said. */
+export interface SmtpReply {
+  code: number | null;
+  text: string;
+  /** Enhanced status code (RFC 3463) such as 5.1.1, when the reply carried one or we derived it. */
+  dsn: string | null;
+  /** The host that answered: an MX host name, the relay, or `sandbox`. */
+  host: string | null;
+  ip?: string | null;
+  captured?: boolean;
+}
+
+/** Per-account overrides an operator can set (`taifa accounts set-limits`). */
+export interface LimitOverrides {
+  daily_limit?: number;
+  monthly_limit?: number;
+  batch_max?: number;
+  requests_per_second?: number;
+}
+
+/** A named filter set for the email log. */
+export interface SavedSearch {
+  id: string;
+  name: string;
+  query: string | null;
+  range: string | null;
+  status: string | null;
+  domain: string | null;
+  source: string | null;
+}
+
+/** An event's metadata: the SMTP reply of a delivery event, the visitor of an open or click. */
+export type EventMetadata = Record<string, unknown>;

@@ -1,0 +1,63 @@
+import type { Decision } from '../core/delivery-decision.js';
+import { emailStatusOf } from '../core/email-status.js';
+import { newId } from '../ids.js';
+import type { SmtpReply } from '../model.js';
+import { recordEvents } from '../store/events-repo.js';
+import type { GroupCommitter } from '../store/group-commit.js';
+import { recordAttempt, updateEmailStatus } from '../store/queue-repo.js';
+import type { RecipientRow } from '../store/schema.js';
+
+/**
+ * Records what one delivery attempt decided, in one group-committed transaction: the recipient's new
+ * state (fenced on the worker's lease), its events, and the email's status derived from all of its
+ * recipients. False when the lease was lost (it expired and another worker claimed the recipient):
+ * that worker's outcome stands, and nothing of this one is written.
+ */
+export async function recordDeliveryAttempt(
+  committer: GroupCommitter,
+  a: {
+    recipient: RecipientRow;
+    workerId: string;
+    decision: Decision;
+    reply: SmtpReply;
+    now: number;
+    onlyRecipient: boolean;
+  },
+): Promise<boolean> {
+  const { recipient: r, decision, now } = a;
+  return committer.run(async (trx) => {
+    const statuses = await recordAttempt(trx, {
+      recipientId: r.id,
+      emailId: r.email_id,
+      workerId: a.workerId,
+      status: decision.status,
+      now,
+      nextAttemptAt: decision.nextAttemptAt,
+      onlyRecipient: a.onlyRecipient,
+      lastReply: a.reply,
+    });
+    if (statuses === null) return false;
+    await recordEvents(
+      trx,
+      decision.events.map((ev) => ({
+        id: newId(),
+        email_id: r.email_id,
+        account_id: r.account_id,
+        recipient_id: r.id,
+        recipient: r.address,
+        event_type: ev.type,
+        metadata: JSON.stringify(ev.metadata),
+        bot: null,
+        created_at: now,
+      })),
+    );
+    const status = emailStatusOf(statuses);
+    await updateEmailStatus(trx, r.email_id, {
+      status,
+      now,
+      sent: decision.status === 'sent' || decision.status === 'delivered',
+      delivered: status === 'delivered',
+    });
+    return true;
+  });
+}

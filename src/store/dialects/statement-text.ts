@@ -1,0 +1,17 @@
+import type { Db } from '../schema.js';
+import { dialectOf } from './dialect.js';
+
+/**
+ * Parameter markers for the text of one written-out statement, in order: `$1`, `$2`… on PostgreSQL,
+ * `?` on SQLite (the hot statements are written out rather than built with Kysely; see insertRows).
+ */
+export function parameterMarkers(db: Db): () => string {
+  if (dialectOf(db) === 'sqlite') return () => '?';
+  let n = 0;
+  return () => `$${++n}`;
+}
+
+/** A short key for caches of statement texts, which differ by dialect. */
+export function textKey(db: Db): string {
+  return dialectOf(db) === 'postgres' ? 'p' : 's';
+}

@@ -1,0 +1,179 @@
+import { sql } from 'kysely';
+import type { BotKind } from '../model.js';
+import { chunksOfPowersOf4, insertRows } from './insert-rows.js';
+import type { Db, EventRow, NewEvent, Trx } from './schema.js';
+
+/**
+ * A counted open or click found later to be a machine's (its visitor followed the honeypot): the
+ * event keeps its place in the timeline, relabelled, and what it counted is taken back. A compensating
+ * change, so that every counter kept from events can follow it.
+ */
+export interface Relabel {
+  /** The event as stored. */
+  event: EventRow;
+  bot: Exclude<BotKind, ''>;
+  /** Its metadata after the change (JSON text). */
+  metadata: string;
+}
+
+/** The predicate of migration 0005's partial indexes, as a literal: SQLite ignores a partial index for a bound parameter. */
+const COUNTED = sql.lit(1);
+
+/** What the events of one transaction change on one email's engagement counters. */
+interface CounterDelta {
+  emailId: string;
+  opens: number;
+  firstOpenAt: number | null;
+  clicks: number;
+  firstClickAt: number | null;
+  /** A counted event was taken back: the first-open and first-click times must be looked up again. */
+  takenBack: boolean;
+}
+
+/**
+ * Records events in the caller's transaction: appends `events` and applies `relabels`. The one way
+ * events are written — by the API's accept path, the worker, the scheduler and the tracking thread —
+ * so that what must follow every event follows it in the same transaction: today the emails' open and
+ * click counters and first times (moved by counted events, taken back by relabels); the webhook outbox
+ * and the stats rollups join here. An email's status change is the caller's, in the same transaction.
+ */
+export async function recordEvents(
+  trx: Trx,
+  events: readonly NewEvent[],
+  relabels: readonly Relabel[] = [],
+): Promise<void> {
+  if (events.length > 0) await insertEvents(trx, events);
+  for (const r of relabels) {
+    await trx
+      .updateTable('email_events')
+      .set({ bot: r.bot, metadata: r.metadata, counted: 0 })
+      .where('id', '=', r.event.id)
+      .execute();
+  }
+  const deltas = counterDeltas(events, relabels);
+  if (deltas.length > 0) await moveCounters(trx, deltas);
+}
+
+/** Events as rows of one set of columns, in one order, so that they go out in a few cached statements. */
+async function insertEvents(trx: Trx, events: readonly NewEvent[]): Promise<void> {
+  const rows = events.map((e) => ({
+    id: e.id,
+    email_id: e.email_id,
+    account_id: e.account_id,
+    recipient_id: e.recipient_id ?? null,
+    recipient: e.recipient ?? null,
+    event_type: e.event_type,
+    metadata: e.metadata ?? null,
+    bot: e.bot ?? null,
+    counted: e.counted ?? 0,
+    created_at: e.created_at,
+  }));
+  for (const chunk of chunksOfPowersOf4(rows)) await insertRows(trx, 'email_events', chunk);
+}
+
+function counterDeltas(events: readonly NewEvent[], relabels: readonly Relabel[]): CounterDelta[] {
+  const deltas = new Map<string, CounterDelta>();
+  const delta = (emailId: string) => {
+    let d = deltas.get(emailId);
+    if (!d) {
+      d = { emailId, opens: 0, firstOpenAt: null, clicks: 0, firstClickAt: null, takenBack: false };
+      deltas.set(emailId, d);
+    }
+    return d;
+  };
+  for (const e of events) {
+    if (e.counted !== 1) continue;
+    const d = delta(e.email_id);
+    if (e.event_type === 'open') {
+      d.opens++;
+      d.firstOpenAt = Math.min(d.firstOpenAt ?? e.created_at, e.created_at);
+    } else if (e.event_type === 'click') {
+      d.clicks++;
+      d.firstClickAt = Math.min(d.firstClickAt ?? e.created_at, e.created_at);
+    }
+  }
+  for (const { event: e } of relabels) {
+    if (e.counted !== 1) continue;
+    const d = delta(e.email_id);
+    if (e.event_type === 'open') d.opens--;
+    else if (e.event_type === 'click') d.clicks--;
+    d.takenBack = true;
+  }
+  return [...deltas.values()].filter((d) => d.opens !== 0 || d.clicks !== 0 || d.takenBack);
+}
+
+/**
+ * Moves the emails' counters (one statement per email, in id order, so that concurrent writers lock
+ * rows in one order) and sets `opened_at`/`clicked_at` where unset. `updated_at` is stamped now, just
+ * before the write, as on every other write of an email (see listUpdates).
+ */
+async function moveCounters(trx: Trx, deltas: CounterDelta[]): Promise<void> {
+  const stampedAt = Date.now();
+  deltas.sort((a, b) => (a.emailId < b.emailId ? -1 : a.emailId > b.emailId ? 1 : 0));
+  for (const d of deltas) {
+    await trx
+      .updateTable('emails')
+      .set((eb) => ({
+        updated_at: stampedAt,
+        ...(d.opens
+          ? {
+              opened_count: eb('opened_count', '+', d.opens),
+              ...(d.firstOpenAt !== null ? { opened_at: eb.fn.coalesce('opened_at', eb.val(d.firstOpenAt)) } : {}),
+            }
+          : {}),
+        ...(d.clicks
+          ? {
+              clicked_count: eb('clicked_count', '+', d.clicks),
+              ...(d.firstClickAt !== null ? { clicked_at: eb.fn.coalesce('clicked_at', eb.val(d.firstClickAt)) } : {}),
+            }
+          : {}),
+      }))
+      .where('id', '=', d.emailId)
+      .execute();
+    if (d.takenBack) await recomputeFirstTimes(trx, d.emailId);
+  }
+}
+
+/** The time of an email's first counted event of one type, or null. */
+async function firstCounted(trx: Trx, emailId: string, type: 'open' | 'click'): Promise<number | null> {
+  const r = await trx
+    .selectFrom('email_events')
+    .select((eb) => eb.fn.min<number | null>('created_at').as('first'))
+    .where('email_id', '=', emailId)
+    .where('event_type', '=', type)
+    .where('counted', '=', COUNTED)
+    .executeTakeFirst();
+  return r?.first ?? null;
+}
+
+/** Sets `opened_at`/`clicked_at` to the first counted open/click left (null when none is). */
+async function recomputeFirstTimes(trx: Trx, emailId: string): Promise<void> {
+  const counts = await trx
+    .selectFrom('emails')
+    .select(['opened_count', 'clicked_count'])
+    .where('id', '=', emailId)
+    .executeTakeFirst();
+  if (!counts) return;
+  await trx
+    .updateTable('emails')
+    .set({
+      opened_at: counts.opened_count > 0 ? await firstCounted(trx, emailId, 'open') : null,
+      clicked_at: counts.clicked_count > 0 ? await firstCounted(trx, emailId, 'click') : null,
+    })
+    .where('id', '=', emailId)
+    .execute();
+}
+
+/** An email's events, oldest first, after an optional event id (ids are time-ordered). */
+export async function listEvents(
+  db: Db,
+  emailId: string,
+  opts: { after?: string; limit?: number } = {},
+): Promise<EventRow[]> {
+  let q = db.selectFrom('email_events').selectAll().where('email_id', '=', emailId);
+  if (opts.after) q = q.where('id', '>', opts.after);
+  return q
+    .orderBy('id')
+    .limit(opts.limit ?? 1000)
+    .execute();
+}
