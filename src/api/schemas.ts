@@ -41,7 +41,8 @@ function answer<const P extends Record<string, object>>(properties: P, optional:
   } as const;
 }
 
-export const idParams = { type: 'object', required: ['id'], properties: { id: str } } as const;
+/** `:id` in a path. A malformed id is a 422 naming `id`; a well-formed unknown one, the route's 404. */
+export const idParams = { type: 'object', required: ['id'], properties: { id } } as const;
 export type IdParams = FromSchema<typeof idParams>;
 
 /** A string with something in it besides blanks (schema-errors says "must not be blank"). */
