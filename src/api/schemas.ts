@@ -25,7 +25,6 @@ const nullableStrings = { type: ['array', 'null'], items: str } as const;
 /** The ids this API gives out (UUIDv7). */
 const id = { type: 'string', format: 'uuid' } as const;
 /** Free-form: the serializer keeps every property of such an object, whatever its name. */
-const freeForm = { type: 'object', additionalProperties: true } as const;
 const nullableFreeForm = { type: ['object', 'null'], additionalProperties: true } as const;
 
 /**
