@@ -2,12 +2,20 @@ import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../core/errors.js';
 import type { ApiContext } from './context.js';
+import { healthBody } from './schemas.js';
 
 /** `GET /healthz`: 200 once the server is ready and its database answers. */
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get(
     '/healthz',
-    { schema: { tags: ['Health'], summary: 'Ready and the database answers', security: [] } },
+    {
+      schema: {
+        tags: ['Health'],
+        summary: 'Ready and the database answers',
+        security: [],
+        response: { 200: healthBody, 503: { $ref: 'Error#' } },
+      },
+    },
     async () => {
       try {
         await sql`select 1`.execute(ctx.store.db);

@@ -6,7 +6,7 @@ import type { ApiContext } from './context.js';
 import { emailSummary } from './email-views.js';
 import { pageProperties, statusProperty } from './paging.js';
 import { querySchemaValidation } from './query-schema.js';
-import { emailSummary as summarySchema, withErrors } from './schemas.js';
+import { emailSummary as summarySchema, emailUpdate, searchResult, withErrors } from './schemas.js';
 
 const tags = ['Emails'];
 const UPDATES_LIMIT = 50;
@@ -66,18 +66,7 @@ export function listEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
         summary: 'Up to 50 emails created or updated after `since`, oldest change first',
         description: `Poll with the last \`updated_at\` you saw as \`since\` and you miss nothing: changes show here once they are ${ctx.config.updatesSettleMs} ms old (TAIFA_UPDATES_SETTLE_MS), when no write still in flight can land behind them, and a page never ends inside a millisecond (it holds every email of that millisecond instead, so it can exceed 50). Adding \`after_id\` (the last id you saw) pages within a millisecond at exactly 50.`,
         querystring: updatesQuery,
-        response: withErrors(
-          {
-            200: {
-              type: 'array',
-              items: {
-                ...summarySchema,
-                properties: { ...summarySchema.properties, updated_at: { type: 'string', format: 'date-time' } },
-              },
-            },
-          },
-          422,
-        ),
+        response: withErrors({ 200: { type: 'array', items: emailUpdate } }, 422),
       },
     },
     async (request) => {
@@ -99,7 +88,7 @@ export function listEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
         summary:
           'Search by recipient, sender, subject, status or tag (inline tokens to:, from:, status:, domain:, tag:)',
         querystring: searchQuery,
-        response: withErrors({ 200: { type: 'array', items: summarySchema } }, 422),
+        response: withErrors({ 200: { type: 'array', items: searchResult } }, 422),
       },
     },
     async (request) => {

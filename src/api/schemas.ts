@@ -1,8 +1,12 @@
 /**
  * JSON Schemas of the API: Fastify's Ajv validates params, query strings and bodies with them, and the
  * OpenAPI document (/v1/openapi.json) is generated from them. The send body lives in
- * core/send-body-schema.ts, beside the rules a schema cannot express. Response schemas allow extra
- * properties so that serialisation can never drop a field.
+ * core/send-body-schema.ts, beside the rules a schema cannot express. Response schemas name every
+ * property their route returns, and Fastify's serializer (fast-json-stringify) sends only what they
+ * name: a field added to a view reaches clients only once its schema names it, and an internal one
+ * added by mistake never does. Only free-form sub-objects (an event's metadata, an email's headers and
+ * tracking, a recipient's last reply) stay open. test/api/response-schemas.test.ts holds each answer
+ * against its view.
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { MAX_SAVED_SEARCHES } from '../core/saved-searches.js';
@@ -11,12 +15,33 @@ import { sendEmailBody } from '../core/send-body-schema.js';
 export { sendEmailBody };
 
 const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const bool = { type: 'boolean' } as const;
 const nullableStr = { type: ['string', 'null'] } as const;
 const time = { type: 'string', format: 'date-time' } as const;
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
-const open = { additionalProperties: true } as const;
+const strings = { type: 'array', items: str } as const;
+const nullableStrings = { type: ['array', 'null'], items: str } as const;
+/** The ids this API gives out (UUIDv7). */
+const id = { type: 'string', format: 'uuid' } as const;
+/** Free-form: the serializer keeps every property of such an object, whatever its name. */
+const nullableFreeForm = { type: ['object', 'null'], additionalProperties: true } as const;
 
-export const idParams = { type: 'object', required: ['id'], properties: { id: str } } as const;
+/**
+ * An answer object: `properties` are all it sends, and all are always there (null where the value can
+ * be null) but those named in `optional`. Missing a required one is a serialisation error, not a
+ * silently shorter answer.
+ */
+function answer<const P extends Record<string, object>>(properties: P, optional: readonly (keyof P & string)[] = []) {
+  return {
+    type: 'object',
+    required: Object.keys(properties).filter((k) => !optional.includes(k)),
+    properties,
+  } as const;
+}
+
+/** `:id` in a path. A malformed id is a 422 naming `id`; a well-formed unknown one, the route's 404. */
+export const idParams = { type: 'object', required: ['id'], properties: { id } } as const;
 export type IdParams = FromSchema<typeof idParams>;
 
 /** A string with something in it besides blanks (schema-errors says "must not be blank"). */
@@ -24,15 +49,12 @@ export const NOT_BLANK = '\\S';
 /** One line: no CR or LF (schema-errors says "must be one line"). */
 export const ONE_LINE = '^[^\\r\\n]*$';
 
+/** The DESIGN.md error body, of every 4xx and 5xx answer. */
 export const errorBody = {
   $id: 'Error',
-  type: 'object',
-  ...open,
-  properties: {
-    detail: str,
-    code: str,
-    errors: { type: 'array', items: { type: 'object', properties: { field: str, error: str } } },
-  },
+  ...answer({ detail: str, code: str, errors: { type: 'array', items: answer({ field: str, error: str }) } }, [
+    'errors',
+  ]),
 } as const;
 
 /** POST /v1/emails/batch: the array is refused as a whole only when it is not a non-empty array. */
@@ -44,183 +66,168 @@ export const batchBody = {
     'Each element is a send body, validated and accepted on its own: a faulty one gets {id: null, status: "error", rejection_reason} in results, the others go out. At most the plan\'s batch cap.',
 } as const;
 
-export const acceptedBody = {
-  type: 'object',
-  ...open,
-  properties: {
-    id: str,
-    status: { type: 'string', enum: ['queued', 'scheduled'] },
-    message_id: str,
-    rejection_reason: nullableStr,
-  },
+const emailStatus = {
+  type: 'string',
+  enum: ['scheduled', 'queued', 'deferred', 'sent', 'delivered', 'bounced', 'rejected', 'failed', 'cancelled'],
 } as const;
 
-export const batchAnswer = {
-  type: 'object',
-  ...open,
-  properties: {
-    total: { type: 'integer' },
-    sent: { type: 'integer' },
-    failed: { type: 'integer' },
-    results: {
-      type: 'array',
-      items: { type: 'object', ...open, properties: { id: nullableStr, status: str, rejection_reason: nullableStr } },
-    },
-  },
-} as const;
+/** The 202 of send and retry (core/accept-email.ts `Accepted`). */
+export const acceptedBody = answer({
+  id,
+  status: { type: 'string', enum: ['queued', 'scheduled'] },
+  message_id: str,
+  rejection_reason: { type: ['string', 'null'], description: 'Always null here: a refused email is an error answer.' },
+});
 
-export const validateAnswer = {
-  type: 'object',
-  ...open,
-  properties: {
-    valid: { type: 'boolean' },
-    can_send: { type: 'boolean' },
-    plan: str,
-    issues: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { field: { type: 'string', enum: ['account', 'from', 'limits', 'to', 'content'] }, error: str },
-      },
-    },
-    usage: {
-      type: 'object',
-      properties: {
-        daily: { type: 'integer' },
-        daily_limit: { type: 'integer' },
-        monthly: { type: 'integer' },
-        monthly_limit: { type: 'integer' },
-      },
-    },
+export const batchAnswer = answer({
+  total: int,
+  sent: int,
+  failed: int,
+  results: {
+    type: 'array',
+    items: answer({
+      id: { type: ['string', 'null'], format: 'uuid' },
+      status: { type: 'string', enum: ['queued', 'scheduled', 'error'] },
+      rejection_reason: nullableStr,
+    }),
   },
-} as const;
+});
 
-export const emailSummary = {
-  type: 'object',
-  ...open,
-  properties: {
-    id: str,
-    from_address: str,
-    to_addresses: { type: 'array', items: str },
-    subject: str,
-    status: str,
-    source: str,
-    opened_count: { type: 'integer' },
-    clicked_count: { type: 'integer' },
-    tags: { type: ['array', 'null'], items: str },
-    scheduled_at: nullableTime,
-    created_at: time,
-    sent_at: nullableTime,
-    delivered_at: nullableTime,
-    retry_of_id: nullableStr,
+/** core/validate-email.ts. */
+export const validateAnswer = answer({
+  valid: bool,
+  can_send: bool,
+  issues: {
+    type: 'array',
+    items: answer({ field: { type: 'string', enum: ['account', 'from', 'limits', 'to', 'content'] }, error: str }),
   },
-} as const;
+  plan: str,
+  usage: answer({ daily: int, daily_limit: int, monthly: int, monthly_limit: int }),
+});
 
-export const eventBody = {
-  type: 'object',
-  ...open,
-  properties: {
-    id: str,
-    event_type: str,
-    recipient: nullableStr,
-    metadata: { type: ['object', 'null'], additionalProperties: true },
-    created_at: time,
-  },
-} as const;
+/** email-views.ts `emailSummary`: the list shape of seed 001. */
+export const emailSummary = answer({
+  id,
+  from_address: str,
+  to_addresses: strings,
+  subject: str,
+  status: emailStatus,
+  source: str,
+  opened_count: int,
+  clicked_count: int,
+  tags: nullableStrings,
+  scheduled_at: nullableTime,
+  created_at: time,
+  sent_at: nullableTime,
+  delivered_at: nullableTime,
+  retry_of_id: { type: ['string', 'null'], format: 'uuid' },
+});
 
-export const emailDetail = {
-  type: 'object',
-  ...open,
-  properties: {
-    ...emailSummary.properties,
-    cc_addresses: { type: ['array', 'null'], items: str },
-    bcc_addresses: { type: ['array', 'null'], items: str },
-    reply_to: nullableStr,
-    text_body: nullableStr,
-    html_body: nullableStr,
-    headers: { type: 'object', additionalProperties: str },
-    message_id: str,
-    rejection_reason: nullableStr,
-    opened_at: nullableTime,
-    clicked_at: nullableTime,
-    tracking: { type: ['object', 'null'], additionalProperties: true },
-    recipients: {
-      type: 'array',
-      items: {
-        type: 'object',
-        ...open,
-        properties: {
-          email: str,
-          name: nullableStr,
-          type: { type: 'string', enum: ['to', 'cc', 'bcc'] },
-          status: str,
-          attempts: { type: 'integer' },
-          last_reply: { type: ['object', 'null'], additionalProperties: true },
-          last_attempt_at: nullableTime,
-          next_attempt_at: nullableTime,
-        },
-      },
-    },
-    attachments: {
-      type: 'array',
-      items: { type: 'object', properties: { filename: str, content_type: str, size: { type: 'integer' } } },
-    },
-    events: { type: 'array', items: eventBody },
-  },
-} as const;
+/** GET /v1/emails/updates: a summary and when it last changed. */
+export const emailUpdate = answer({ ...emailSummary.properties, updated_at: time });
 
-export const scheduledEmail = {
-  type: 'object',
-  ...open,
-  properties: {
-    id: str,
-    from_address: str,
-    to_addresses: { type: 'array', items: str },
-    subject: str,
-    status: str,
-    tags: { type: ['array', 'null'], items: str },
-    scheduled_at: time,
-    seconds_until_send: { type: 'integer' },
-    created_at: time,
-  },
-} as const;
+/** GET /v1/emails/search: the fields of a summary that search answers with. */
+export const searchResult = answer({
+  id,
+  from_address: str,
+  to_addresses: strings,
+  subject: str,
+  status: emailStatus,
+  tags: nullableStrings,
+  source: str,
+  created_at: time,
+  delivered_at: nullableTime,
+});
 
-const record = {
-  type: 'object',
-  ...open,
-  properties: {
+/** email-views.ts `eventView`. */
+export const eventBody = answer({
+  id,
+  event_type: str,
+  recipient: nullableStr,
+  // Free-form: each event type records its own details (SMTP reply, bounce type, URL, user agent…).
+  metadata: nullableFreeForm,
+  created_at: time,
+});
+
+/** email-views.ts `recipientView`. */
+const recipientBody = answer({
+  email: str,
+  name: nullableStr,
+  type: { type: 'string', enum: ['to', 'cc', 'bcc'] },
+  status: emailStatus,
+  attempts: int,
+  // Free-form: the last SMTP reply as the delivery worker recorded it.
+  last_reply: nullableFreeForm,
+  last_attempt_at: nullableTime,
+  next_attempt_at: nullableTime,
+});
+
+/** email-views.ts `emailDetail`: the detail shape of seed 001, plus recipients and attachment metadata. */
+export const emailDetail = answer({
+  ...emailSummary.properties,
+  cc_addresses: nullableStrings,
+  bcc_addresses: nullableStrings,
+  reply_to: nullableStr,
+  text_body: nullableStr,
+  html_body: nullableStr,
+  // Free-form: the custom headers as sent, any names (values are strings, as the send body requires).
+  headers: { type: 'object', additionalProperties: str },
+  message_id: str,
+  rejection_reason: nullableStr,
+  opened_at: nullableTime,
+  clicked_at: nullableTime,
+  // Free-form: the send body's tracking options as given (open, click, pixel_position), or null for the domain's.
+  tracking: nullableFreeForm,
+  recipients: { type: 'array', items: recipientBody },
+  attachments: { type: 'array', items: answer({ filename: str, content_type: str, size: int }) },
+  events: { type: 'array', items: eventBody },
+});
+
+/** email-views.ts `scheduledView`: the scheduled-list shape of seed 001. */
+export const scheduledEmail = answer({
+  id,
+  from_address: str,
+  to_addresses: strings,
+  subject: str,
+  status: emailStatus,
+  tags: nullableStrings,
+  scheduled_at: time,
+  seconds_until_send: int,
+  created_at: time,
+});
+
+/** A DNS record (core/domain-records.ts `DomainRecord` but `required`); the check adds found, matches, current_values. */
+const record = answer(
+  {
     type: { type: 'string', enum: ['TXT', 'MX', 'CNAME'] },
     name: str,
     value: str,
-    priority: { type: 'integer' },
+    priority: int,
     purpose: { type: 'string', enum: ['dkim', 'spf', 'return_path', 'dmarc', 'tracking'] },
     status: { type: 'string', enum: ['pending', 'verified', 'missing', 'mismatch', 'temporary_failure'] },
-    found: { type: 'boolean' },
-    matches: { type: 'boolean' },
-    current_values: { type: 'array', items: str },
+    found: bool,
+    matches: bool,
+    current_values: strings,
   },
-} as const;
+  ['priority', 'found', 'matches', 'current_values'],
+);
 
-export const domainBody = {
-  type: 'object',
-  ...open,
-  properties: {
-    id: str,
-    name: str,
-    status: { type: 'string', enum: ['pending', 'verified', 'failed'] },
-    records: { type: 'array', items: record },
-    dkim_selector: str,
-    return_path_host: str,
-    open_tracking: { type: 'boolean' },
-    click_tracking: { type: 'boolean' },
-    pixel_position: { type: 'string', enum: ['top', 'bottom'] },
-    tracking_host: nullableStr,
-    created_at: time,
-    verified_at: nullableTime,
-    last_checked_at: nullableTime,
-  },
-} as const;
-
+/** domains.ts `domainView`. */
+export const domainBody = answer({
+  id,
+  name: str,
+  status: { type: 'string', enum: ['pending', 'verified', 'failed'] },
+  records: { type: 'array', items: record },
+  dkim_selector: str,
+  return_path_host: str,
+  open_tracking: bool,
+  click_tracking: bool,
+  pixel_position: { type: 'string', enum: ['top', 'bottom'] },
+  tracking_host: nullableStr,
+  created_at: time,
+  verified_at: nullableTime,
+  last_checked_at: nullableTime,
+});
 export const updateDomainBody = {
   type: 'object',
   additionalProperties: false,
@@ -240,11 +247,8 @@ export const createDomainBody = {
 export type CreateDomainBody = FromSchema<typeof createDomainBody>;
 export type UpdateDomainBody = FromSchema<typeof updateDomainBody>;
 
-export const senderBody = {
-  type: 'object',
-  ...open,
-  properties: { id: str, email: str, name: nullableStr, domain_id: str, created_at: time },
-} as const;
+/** senders.ts `view`. */
+export const senderBody = answer({ id, email: str, name: nullableStr, domain_id: id, created_at: time });
 export const createSenderBody = {
   type: 'object',
   required: ['email'],
@@ -255,26 +259,27 @@ export const createSenderBody = {
 } as const;
 export type CreateSenderBody = FromSchema<typeof createSenderBody>;
 
-export const apiKeyBody = {
-  type: 'object',
-  ...open,
-  properties: {
-    id: str,
+/** api-keys.ts `view`, and the key itself in the answer to POST. */
+export const apiKeyBody = answer(
+  {
+    id,
     name: str,
     prefix: str,
     key: { type: 'string', description: 'Only in the answer to POST, never again.' },
     created_at: time,
     last_used_at: nullableTime,
   },
-} as const;
+  ['key'],
+);
 export const createApiKeyBody = {
   type: 'object',
   properties: { name: { type: 'string', minLength: 1, maxLength: 100, pattern: NOT_BLANK } },
 } as const;
 export type CreateApiKeyBody = FromSchema<typeof createApiKeyBody>;
 
-export const deletedBody = { type: 'object', ...open, properties: { id: str, deleted: { type: 'boolean' } } } as const;
-export const statusBody = { type: 'object', ...open, properties: { id: str, status: str } } as const;
+export const deletedBody = answer({ id, deleted: bool });
+/** Cancel (cancelled) and send-now (queued) of a scheduled email. */
+export const statusBody = answer({ id, status: { type: 'string', enum: ['cancelled', 'queued'] } });
 
 const filter = { type: ['string', 'null'], maxLength: 500 } as const;
 const savedSearch = {
@@ -301,11 +306,34 @@ export const savedSearchesBody = {
   properties: { searches: { type: 'array', maxItems: MAX_SAVED_SEARCHES, items: savedSearch } },
 } as const;
 export type SavedSearchesBody = FromSchema<typeof savedSearchesBody>;
-export const savedSearchesAnswer = {
-  type: 'object',
-  ...open,
-  properties: { searches: { type: 'array', items: { ...savedSearch, ...open } } },
-} as const;
+/**
+ * core/saved-searches.ts `SavedSearch`, as stored: a filter missing from an entry stored by an older
+ * version is left out of the answer rather than failing it.
+ */
+export const savedSearchesAnswer = answer({
+  searches: {
+    type: 'array',
+    items: answer(
+      {
+        id: str,
+        name: str,
+        query: nullableStr,
+        range: nullableStr,
+        status: nullableStr,
+        domain: nullableStr,
+        source: nullableStr,
+      },
+      ['query', 'range', 'status', 'domain', 'source'],
+    ),
+  },
+});
+
+/** GET /healthz. */
+export const healthBody = answer({
+  status: { type: 'string', enum: ['ok'] },
+  sandbox: bool,
+  delivery: { type: 'string', enum: ['direct', 'relay', 'sandbox'] },
+});
 
 /** Standard error answers, referenced from every route. */
 export function withErrors<T extends Record<number, unknown>>(ok: T, ...codes: number[]): Record<number, unknown> {

@@ -77,7 +77,9 @@ describe.each(testDatabases())('API keys and account isolation on %s', (kind) =>
     expect(r.body.errors[0].field).toBe('from_.email');
     // The owner still sees everything.
     expect((await t.call('GET', `/v1/emails/${sent.body.id}`)).status).toBe(200);
-    expect((await t.call('GET', '/v1/emails/not-a-uuid')).status).toBe(404);
+    // A malformed id names nothing: 422 naming `id`; a well-formed unknown one is not found.
+    expect((await t.call('GET', '/v1/emails/not-a-uuid')).status).toBe(422);
+    expect((await t.call('GET', '/v1/emails/01890000-0000-7000-8000-000000000000')).status).toBe(404);
   });
 
   it('manages domains and senders: duplicates, bad names, sender on an unknown domain, delete', async () => {
