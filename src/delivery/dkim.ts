@@ -1,72 +1,25 @@
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 
-// mailauth's DKIM signer canonicalises and hashes (relaxed/relaxed, rsa-sha256); we only replace its
-// last step. mailauth parses the PEM key for every message, which was a third of the delivery
-// worker's CPU, so the key is parsed once per domain and the signature made with that KeyObject.
-const require = createRequire(import.meta.url);
+// A DKIM signer of our own (RFC 6376: relaxed/relaxed, rsa-sha256) on node:crypto. mailauth's public
+// dkimSign takes only a PEM, which it parses for every message (a third of the delivery worker's CPU),
+// and signs on the event loop; here the key is parsed once per domain and the RSA operation runs on
+// libuv's thread pool. mailauth verifies what this signs in test/delivery/dkim.test.ts.
 
-interface ParsedHeaders {
-  parsed: unknown[];
-}
-interface SignatureData {
-  privateKey: string;
-  maxBodyLength: number | '';
-  type?: string;
-}
-interface DkimSignerBase {
-  headers: ParsedHeaders | null;
-  headerList: string[] | undefined;
-  signatureData: SignatureData[];
-  bodyHashes: Map<string, { hash: string }>;
-  signatureHeaders: string[];
-  signTime: Date;
-  expires: Date | undefined;
-  errors: unknown[];
-}
-type DkimSignerClass = new (options: Record<string, unknown>) => DkimSignerBase & NodeJS.WritableStream;
+/** Header fields signed wherever they appear: the list mailauth signed before this signer replaced it. */
+const SIGNED_FIELDS = new Set(
+  (
+    'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
+    'Content-ID:Content-Description:Resent-Date:Resent-From:Resent-Sender:Resent-To:Resent-Cc:Resent-Message-ID:' +
+    'In-Reply-To:References:List-Id:List-Help:List-Unsubscribe:List-Subscribe:List-Post:List-Owner:List-Archive:' +
+    'BIMI-Selector'
+  )
+    .toLowerCase()
+    .split(':'),
+);
 
-const { DkimSigner } = require('mailauth/lib/dkim/dkim-signer.js') as { DkimSigner: DkimSignerClass };
-const { getSigningHeaderLines, formatSignatureHeaderLine, writeToStream } = require('mailauth/lib/tools.js') as {
-  getSigningHeaderLines: (parsed: unknown[], headerList: string[] | undefined) => unknown;
-  formatSignatureHeaderLine: (type: string, opts: Record<string, unknown>, folded: boolean) => string;
-  writeToStream: (stream: NodeJS.WritableStream, input: Buffer) => Promise<void>;
-};
-const { generateCanonicalizedHeader } = require('mailauth/lib/dkim/header/index.js') as {
-  generateCanonicalizedHeader: (
-    type: string,
-    lines: unknown,
-    opts: Record<string, unknown>,
-  ) => { canonicalizedHeader: Buffer; dkimHeaderOpts: Record<string, unknown> };
-};
-
-class KeyObjectSigner extends DkimSigner {
-  constructor(
-    options: Record<string, unknown>,
-    private readonly key: KeyObject,
-  ) {
-    super(options);
-  }
-
-  async finalize(): Promise<void> {
-    const data = this.signatureData[0]!;
-    const lines = getSigningHeaderLines(this.headers!.parsed, this.headerList);
-    const { canonicalizedHeader, dkimHeaderOpts } = generateCanonicalizedHeader('DKIM', lines, {
-      ...data,
-      algorithm: 'rsa-sha256',
-      canonicalization: 'relaxed/relaxed',
-      signTime: this.signTime,
-      expires: this.expires,
-      bodyHash: this.bodyHashes.get(`relaxed:sha256:${data.maxBodyLength}`)?.hash ?? null,
-    });
-    // The RSA operation (the largest single cost of a delivery) runs on libuv's thread pool, beside the event loop.
-    const signature = await new Promise<Buffer>((resolve, reject) =>
-      sign('rsa-sha256', canonicalizedHeader, this.key, (error, s) => (error ? reject(error) : resolve(s))),
-    );
-    dkimHeaderOpts.b = signature.toString('base64');
-    this.signatureHeaders.push(formatSignatureHeaderLine('DKIM', dkimHeaderOpts, true));
-  }
-}
+/** The longest line of the DKIM-Signature header, without its CRLF (RFC 5322's SHOULD). */
+const LINE = 78;
 
 /** A domain's signing key, parsed once. */
 export interface DkimKey {
@@ -83,25 +36,108 @@ export function dkimKey(domain: string, selector: string, pem: string): DkimKey 
 
 /** The DKIM-Signature header (relaxed/relaxed, rsa-sha256) for a message, ending in CRLF. */
 export async function dkimSignature(message: Buffer, k: DkimKey): Promise<string> {
-  const signer = new KeyObjectSigner(
-    {
-      canonicalization: 'relaxed/relaxed',
-      algorithm: 'rsa-sha256',
-      signTime: new Date(),
-      signatureData: [
-        {
-          signingDomain: k.domain,
-          selector: k.selector,
-          privateKey: k.pem,
-          algorithm: 'rsa-sha256',
-          canonicalization: 'relaxed/relaxed',
-        },
-      ],
-    },
-    k.key,
+  // latin1 maps each byte to one character and back, so what is hashed is the bytes that are sent.
+  let text = message.toString('latin1');
+  // SMTP sends every line break as CRLF (nodemailer's data stream makes bare LFs so): sign that.
+  if (/(?:^|[^\r])\n/.test(text)) text = text.replace(/\r?\n/g, '\r\n');
+  const end = text.startsWith('\r\n') ? 0 : text.indexOf('\r\n\r\n');
+  const head = end < 0 ? text : text.slice(0, end);
+  const body = end < 0 ? '' : text.slice(end + (end === 0 ? 2 : 4));
+
+  // Every instance of a signed field, from the bottom up: a verifier takes instances of a name in h= from the bottom.
+  const fields = headerFields(head)
+    .filter((f) => SIGNED_FIELDS.has(fieldName(f).toLowerCase()))
+    .reverse();
+  const bodyHash = createHash('sha256').update(relaxedBody(body), 'latin1').digest('base64');
+  const names = fields.map(fieldName);
+  if (!names.some((name) => name.toLowerCase() === 'from')) throw new Error('DKIM signing failed: no From field');
+  const tags = [
+    'v=1;',
+    'a=rsa-sha256;',
+    'c=relaxed/relaxed;',
+    `d=${domainToASCII(k.domain) || k.domain};`,
+    ...names.map((name, i) => (i === 0 ? 'h=' : '') + name + (i === names.length - 1 ? ';' : ':')),
+    'q=dns/txt;',
+    `s=${k.selector};`,
+    `t=${Math.floor(Date.now() / 1000)};`,
+    `bh=${bodyHash};`,
+  ];
+  // Folded before signing: relaxed canonicalisation keeps a fold as a space, so the header signed over
+  // must be the one sent, with an empty b=.
+  const unsigned = fold(tags) + '\r\n b=';
+  const signed = fields.map((f) => relaxedField(f) + '\r\n').join('') + relaxedField(unsigned);
+  const signature = await new Promise<Buffer>((resolve, reject) =>
+    sign('sha256', Buffer.from(signed, 'latin1'), k.key, (error, s) => (error ? reject(error) : resolve(s))),
   );
-  await writeToStream(signer, message);
-  if (signer.errors.length || signer.signatureHeaders.length === 0)
-    throw new Error(`DKIM signing failed: ${JSON.stringify(signer.errors).slice(0, 300)}`);
-  return signer.signatureHeaders.join('\r\n') + '\r\n';
+  return unsigned + foldBase64(signature.toString('base64'), ' b='.length) + '\r\n';
+}
+
+/** The fields of a header block (CRLF line breaks), each with its folds; lines that are no field are left out. */
+function headerFields(head: string): string[] {
+  const fields: string[] = [];
+  for (const line of head.split('\r\n')) {
+    if ((line.startsWith(' ') || line.startsWith('\t')) && fields.length) fields[fields.length - 1] += '\r\n' + line;
+    else fields.push(line);
+  }
+  return fields.filter((f) => f.includes(':'));
+}
+
+function fieldName(field: string): string {
+  return field.slice(0, field.indexOf(':')).replace(/[ \t]+$/, '');
+}
+
+/** RFC 6376 §3.4.2: name in lower case, unfolded, runs of WSP as one SP, none around the colon or at the end. */
+function relaxedField(field: string): string {
+  const colon = field.indexOf(':');
+  const value = field
+    .slice(colon + 1)
+    .replace(/\r\n/g, '')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/^ | $/g, '');
+  return (
+    field
+      .slice(0, colon)
+      .replace(/[ \t]+$/, '')
+      .toLowerCase() +
+    ':' +
+    value
+  );
+}
+
+/** RFC 6376 §3.4.4 (CRLF line breaks): runs of WSP as one SP, none at a line's end, no empty lines at the end. */
+function relaxedBody(body: string): string {
+  // Replaces only what changes, so that a body with nothing to canonicalise (base64, most text) is not copied.
+  const b = body.replace(/[ \t][ \t]+|\t/g, ' ').replace(/ \r\n/g, '\r\n');
+  let end = b.length;
+  for (;;) {
+    if (b.charCodeAt(end - 1) === 0x20) end -= 1;
+    else if (end >= 2 && b.charCodeAt(end - 2) === 0x0d && b.charCodeAt(end - 1) === 0x0a) end -= 2;
+    else break;
+  }
+  return end === 0 ? '' : b.slice(0, end) + '\r\n';
+}
+
+/** `DKIM-Signature:` and the tags, a line broken before a tag (or an h= name) that would pass LINE. */
+function fold(tags: string[]): string {
+  let out = 'DKIM-Signature:';
+  let length = out.length;
+  for (const [i, tag] of tags.entries()) {
+    // Folding white space may stand between tags and around h='s colons; a name continues the list without a space.
+    const sep = tags[i - 1]?.endsWith(':') ? '' : ' ';
+    if (length + sep.length + tag.length > LINE) {
+      out += '\r\n ' + tag;
+      length = 1 + tag.length;
+    } else {
+      out += sep + tag;
+      length += sep.length + tag.length;
+    }
+  }
+  return out;
+}
+
+/** A base64 value continuing a line `used` characters long, broken (folding white space is allowed in it) at LINE. */
+function foldBase64(value: string, used: number): string {
+  let out = value.slice(0, LINE - used);
+  for (let at = LINE - used; at < value.length; at += LINE - 1) out += '\r\n ' + value.slice(at, at + LINE - 1);
+  return out;
 }
