@@ -1,6 +1,6 @@
 // The floor of bench/deliver, in its own process: the least work any DKIM-signing sender built on the
 // same libraries does per message. nodemailer composes each message (bench/lib.ts's sendBody, each its
-// own recipient), Taifa Mail's signer (src/delivery/dkim.ts: mailauth + the RSA on libuv's pool) signs
+// own recipient), Taifa Mail's signer (src/delivery/dkim.ts: node:crypto, the RSA on libuv's pool) signs
 // it, and a nodemailer pool of FLOOR_CONNECTIONS connections sends it to the sink at FLOOR_PORT. No
 // database, no queue, no tracking, no retries. Sends messages FLOOR_FROM … FLOOR_FROM + FLOOR_N - 1,
 // 40 at a time; prints one JSON line: the CPU time (ms) it spent from its first message to its last.

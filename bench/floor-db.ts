@@ -6,8 +6,8 @@
 // page means searching gigabytes of it.)
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { CHECKPOINT_EVERY_MS, WAL_RESTART_PAGES } from '../src/store/database.js';
-import { WalCheckpointer } from '../src/store/sqlite-durable.js';
+import { CHECKPOINT_EVERY_MS, WAL_RESTART_PAGES } from '../src/store/dialects/sqlite/open-sqlite.js';
+import { WalCheckpointer } from '../src/store/dialects/sqlite/wal-checkpointer.js';
 
 export interface FloorDatabase {
   db: Database.Database;

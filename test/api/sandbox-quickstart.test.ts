@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
-import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { dkimVerify } from 'mailauth';
 import { testDatabases } from '../helpers/databases.js';
 import { eventually, startTestServer, type TestServer } from '../helpers/server.js';
 

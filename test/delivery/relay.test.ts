@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as dnsPromises } from 'node:dns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
-import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { dkimVerify } from 'mailauth';
 import { testDatabases } from '../helpers/databases.js';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.js';
 import { sendBody } from '../helpers/fixtures.js';

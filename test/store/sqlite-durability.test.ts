@@ -5,7 +5,8 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/database.js';
-import { WalCheckpointer, writesData } from '../../src/store/sqlite-durable.js';
+import { WalCheckpointer } from '../../src/store/dialects/sqlite/wal-checkpointer.js';
+import { writesData } from '../../src/store/dialects/sqlite/wal-sync.js';
 import { eventually } from '../helpers/server.js';
 
 // SQLite commits with synchronous=NORMAL and the store fdatasyncs the WAL itself, off the event loop,
