@@ -1,4 +1,5 @@
-// The baseline of bench/track: a bare node:http server answering the same 43-byte GIF with the same headers as the pixel.
+// The baseline of bench/track: a bare node:http server answering the same 43-byte GIF with the same headers as the
+// pixel.
 import http from 'node:http';
 import { PIXEL_GIF, PIXEL_HEADERS } from '../src/tracking/routes.js';
 

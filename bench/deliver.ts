@@ -9,14 +9,16 @@
 // floor (bench/deliver-floor.ts): the same messages composed, DKIM-signed and sent with the same
 // libraries and nothing else, the least any DKIM-signing sender built on them does.
 //
-//   npx tsx bench/deliver.ts [--n 20000] [--concurrency 20] [--workers 1] [--pg] [--no-postfix] [--postfix-log] [--quiet-wait 60] [--no-tracking]
+//   npx tsx bench/deliver.ts [--n 20000] [--concurrency 20] [--workers 1] [--pg] [--no-postfix] [--postfix-log]
+// [--quiet-wait 60] [--no-tracking]
 //
 // The domain keeps Taifa Mail's defaults (open and click tracking on: each recipient's copy gets its
 // own pixel and tracked links, so the HTML is rewritten per message) unless --no-tracking turns both off.
 //
 // Phase 1: Taifa Mail (child process) with TAIFA_ROLES=api, relay delivery to the sink, sandbox off;
 // the domain verifies through a loopback DNS server holding the records the API asked for; N emails
-// are queued through POST /v1/emails/ by autocannon in its own process, `--concurrency` requests at a time. Phase 2: that server is
+// are queued through POST /v1/emails/ by autocannon in its own process, `--concurrency` requests at a time. Phase 2:
+// that server is
 // stopped (SIGTERM) and started again with TAIFA_ROLES=worker,api on the same database: the worker
 // drains the queue (--workers K > 1 adds K-1 processes with TAIFA_ROLES=worker on the same database,
 // e.g. one per core as Postfix runs parallel delivery agents; each has its own relay connection

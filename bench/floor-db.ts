@@ -16,7 +16,7 @@ export interface FloorDatabase {
    * one transaction (after an overgrown WAL has started over, as Taifa's transactions wait for it);
    * what `add` returns resolves once its item is committed.
    */
-  batches<T>(write: (items: T[]) => void, wait: (run: () => void) => void): (item: T) => Promise<void>;
+  batches: <T>(write: (items: T[]) => void, wait: (run: () => void) => void) => (item: T) => Promise<void>;
 }
 
 export function floorDatabase(file: string): FloorDatabase {

@@ -29,7 +29,8 @@ export function onCleanup(fn: () => Promise<void> | void): void {
   cleanups.push(fn);
 }
 
-/** Registers a synchronous clean-up step, also run if this process exits abruptly (reverse order: last registered, first run). */
+/** Registers a synchronous clean-up step, also run if this process exits abruptly (reverse order: last registered,
+ * first run). */
 export function onCleanupSync(fn: () => void): void {
   syncCleanups.unshift(fn);
 }
@@ -203,8 +204,8 @@ export function spawnChild(name: string, command: string, args: string[], env: R
     tail += d.toString();
     if (tail.length > 32_000) tail = tail.slice(-16_000);
   };
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
   const exited = new Promise<number | string>((r) =>
     proc.once('exit', (code, signal) => {
       children.delete(proc);
@@ -244,10 +245,11 @@ export function spawnNode(name: string, scriptAndArgs: string[], env: Record<str
 /** Polls `url` until it answers 200 (or the child exits, or `timeoutMs` passes). */
 export async function waitHealthy(child: Child, url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exited: number | string | null = null;
-  void child.exited.then((c) => (exited = c));
+  const state: { exited: number | string | null } = { exited: null };
+  void child.exited.then((c) => (state.exited = c));
   for (;;) {
-    if (exited !== null) throw new Error(`${child.name} exited (${exited}) before ${url} answered:\n${child.output()}`);
+    if (state.exited !== null)
+      throw new Error(`${child.name} exited (${state.exited}) before ${url} answered:\n${child.output()}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
@@ -501,7 +503,8 @@ interface ProcSample {
   comm: string;
 }
 
-/** The fields of a /proc/.../stat line after the command name (which may hold spaces and parentheses): ppid is [1], utime [11], stime [12]. */
+/** The fields of a /proc/.../stat line after the command name (which may hold spaces and parentheses): ppid is [1],
+ * utime [11], stime [12]. */
 function statFields(stat: string): string[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }

@@ -1,6 +1,7 @@
 // The load generator of bench/send.ts, run as its own process so that it never shares a CPU event
 // loop with the server it measures. Reads its job from the BENCH_LOAD environment variable (JSON:
-// url, connections, duration seconds or amount of requests, body, headers), runs autocannon's programmatic API, and prints
+// url, connections, duration seconds or amount of requests, body, headers), runs autocannon's programmatic API, and
+// prints
 // one JSON line with the result. Every `{{n}}` in the body is replaced by a number unique to each
 // request (so each email has its own recipient and subject, as in real traffic).
 import { createRequire } from 'node:module';

@@ -136,7 +136,8 @@ async function seedData(databaseUrl: string): Promise<{ sampleId: string; rareRe
       process.stdout.write(`\rseeded ${i + BATCH} / ${N} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   process.stdout.write(`\rseeded ${N} emails in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
-  // What autovacuum (PostgreSQL) or `PRAGMA optimize` (SQLite) would soon do after a bulk load: give the planner statistics.
+  // What autovacuum (PostgreSQL) or `PRAGMA optimize` (SQLite) would soon do after a bulk load: give the planner
+  // statistics.
   await sql`ANALYZE`.execute(store.db);
   await store.close();
   return { sampleId, rareRecipient };
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < Number(values.runs) + 3; i++) {
       const t = performance.now();
       const res = await fetch(server.url + path, { headers: { authorization: `Bearer ${BENCH_KEY}` } });
-      const body = (await res.json()) as unknown;
+      const body = await res.json();
       if (res.status !== 200) throw new Error(`${name}: ${res.status} ${JSON.stringify(body)}`);
       if (i >= 3) times.push(performance.now() - t); // three warm-up runs
       results = Array.isArray(body) ? body.length : 1;

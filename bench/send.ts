@@ -11,7 +11,8 @@
 //
 // Taifa Mail runs as a child process with TAIFA_ROLES=api: the delivery worker is off so that it
 // does not compete for the 2 cores while acceptance is measured (emails stay queued). Sandbox mode,
-// so the domain verifies without DNS. SQLite by default (WAL, each commit fdatasynced before its answer); --pg uses a fresh
+// so the domain verifies without DNS. SQLite by default (WAL, each commit fdatasynced before its answer); --pg uses a
+// fresh
 // PostgreSQL database on 127.0.0.1:5432, dropped afterwards. Not a test: `npm test` does not run it.
 import { parseArgs } from 'node:util';
 import {

@@ -2,7 +2,8 @@
 // bare node:http server answering the same GIF in the same run (and a Fastify route answering it with
 // no work: the ceiling of any Fastify route); then checks that every hit the load made was recorded,
 // and exits non-zero if one is missing. "cpu µs" is the server's CPU time (its process tree) per
-// answer, during the load and until the machine is idle again (the hits it still writes): unlike a rate, it hardly moves when something else shares the machine;
+// answer, during the load and until the machine is idle again (the hits it still writes): unlike a rate, it hardly
+// moves when something else shares the machine;
 // "loop µs" is the part of it spent on the server's main thread (its event loop), "load µs" the load
 // generator's CPU per answer. With --rate, every server gets the same requests per second instead of
 // as many as it can answer: the CPU figures then compare the servers' work without saturation.
@@ -56,7 +57,8 @@ const RECIPIENTS = 2_000;
 const BROWSER =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
-/** cpuUs: the server's CPU per answer (all its threads), loopUs: its main thread's (the event loop), clientUs: the load generator's. */
+/** cpuUs: the server's CPU per answer (all its threads), loopUs: its main thread's (the event loop), clientUs: the load
+ * generator's. */
 interface Load {
   ok: number;
   sent: number;
@@ -76,7 +78,8 @@ interface Load {
  * token, the user agent, the address, the time) in a table indexed by that key, as events are by email, written
  * as the recorder writes, in a transaction every 50 ms (SQLite as bench/floor-db.ts sets it up); no fsync,
  * no token check, no rules, no counters.
- * Any server that stores every hit, findable by its email, does at least this much per hit (on one thread or spread over several).
+ * Any server that stores every hit, findable by its email, does at least this much per hit (on one thread or spread
+ * over several).
  */
 async function serveFastifyGif(): Promise<void> {
   const { default: Fastify } = await import('fastify');
@@ -121,7 +124,8 @@ async function hitStore(file: string): Promise<(token: string, ua: string, ip: s
   return (token, ua, ip) => void add([token, JSON.stringify({ ua, ip }), Date.now()]);
 }
 
-/** The load generator (in the child process): autocannon over the paths with a browser's User-Agent; one JSON line out. */
+/** The load generator (in the child process): autocannon over the paths with a browser's User-Agent; one JSON line out.
+ * */
 function generateLoad(file: string): void {
   interface Result {
     requests: { sent: number };
@@ -162,14 +166,16 @@ function generateLoad(file: string): void {
     },
     (err, r) => {
       if (err) throw err;
-      const ok = r['2xx'] + r['3xx'];
+      // autocannon's result types index status classes loosely; they are always present.
+      const count = (k: '1xx' | '2xx' | '3xx' | '4xx' | '5xx') => r[k] ?? 0;
+      const ok = count('2xx') + count('3xx');
       const load: Load = {
         ok,
         sent: r.requests.sent,
         rps: ok / r.duration,
         p50: r.latency.p50,
         p99: r.latency.p99,
-        unexpected: r['1xx'] + r['4xx'] + r['5xx'],
+        unexpected: count('1xx') + count('4xx') + count('5xx'),
         errors: r.errors + r.timeouts,
         cpuUs: 0,
         loopUs: 0,

@@ -41,7 +41,8 @@ export interface Config {
   allowPrivateWebhooks: boolean;
   /** pino level. */
   logLevel: string;
-  /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy: true, a hop count, or addresses/CIDRs); false trusts none. */
+  /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy: true, a hop count, or addresses/CIDRs); false
+   * trusts none. */
   trustProxy: boolean | number | string;
   /** Name we announce in EHLO and use for Message-IDs without a domain. */
   heloName: string;
@@ -53,11 +54,14 @@ export interface Config {
   configFaultMaxAttempts: number;
   /** SMTP transactions in flight at once, per worker process. */
   workerConcurrency: number;
-  /** Cap on simultaneous connections to one destination (an MX's IP address, whatever names point at it, or the relay). */
+  /** Cap on simultaneous connections to one destination (an MX's IP address, whatever names point at it, or the relay).
+   * */
   maxConnectionsPerDestination: number;
-  /** How long a claimed recipient stays leased to one worker, in seconds; the worker renews it every third of this while it holds the recipient. */
+  /** How long a claimed recipient stays leased to one worker, in seconds; the worker renews it every third of this
+   * while it holds the recipient. */
   leaseSeconds: number;
-  /** On SIGTERM, how long in-flight transactions may take to finish and be recorded, in milliseconds; after that their leases are left to expire. */
+  /** On SIGTERM, how long in-flight transactions may take to finish and be recorded, in milliseconds; after that their
+   * leases are left to expire. */
   drainTimeoutMs: number;
   /** How often an idle worker looks for due work, in milliseconds. */
   pollIntervalMs: number;

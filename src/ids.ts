@@ -18,7 +18,7 @@ function randomByte(): number {
     pool = randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
     taken = 0;
   }
-  return pool[taken++]!;
+  return pool.readUInt8(taken++);
 }
 
 /** `length` random characters from [A-Za-z0-9], without modulo bias. */

@@ -18,7 +18,8 @@ import { ensureSecret } from './secret.js';
 import { TrackingTokens } from './tracking/tokens.js';
 import { HitBuffer } from './tracking/recording/hit-buffer.js';
 
-/** How long a key's owner and a sender stay cached: a deleted key or sender stops working within this (at once in this process). */
+/** How long a key's owner and a sender stay cached: a deleted key or sender stops working within this (at once in this
+ * process). */
 const AUTH_CACHE_MS = 1000;
 
 /** A running Taifa Mail process. */

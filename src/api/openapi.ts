@@ -22,7 +22,9 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'tfm_k_… API key' } } },
       security: [{ apiKey: [] }],
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
   });
 }
 

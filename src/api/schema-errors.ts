@@ -38,7 +38,8 @@ function pointerSegments(instancePath: string): string[] {
         .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-/** `to[0].email`: indexes where the data holds an array, dots elsewhere (so a header named "123" stays `headers.123`). */
+/** `to[0].email`: indexes where the data holds an array, dots elsewhere (so a header named "123" stays `headers.123`).
+ * */
 export function fieldName(segments: string[], data: unknown): string {
   let path = '';
   let node = data;
@@ -50,7 +51,7 @@ export function fieldName(segments: string[], data: unknown): string {
 }
 
 function sentence(e: AjvError, messages: SchemaMessages): string {
-  const p = e.params as Record<string, unknown>;
+  const p = e.params;
   const n = (k: string) => Number(p[k]);
   switch (e.keyword) {
     case 'required':

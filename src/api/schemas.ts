@@ -196,7 +196,8 @@ export const scheduledEmail = answer({
   created_at: time,
 });
 
-/** A DNS record (core/domain-records.ts `DomainRecord` but `required`); the check adds found, matches, current_values. */
+/** A DNS record (core/domain-records.ts `DomainRecord` but `required`); the check adds found, matches, current_values.
+ * */
 const record = answer(
   {
     type: { type: 'string', enum: ['TXT', 'MX', 'CNAME'] },

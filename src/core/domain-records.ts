@@ -1,7 +1,4 @@
-import type { DomainRecord, DomainStatus, RecordPurpose } from '../model.js';
-
-/** Purposes that must match before a domain is verified. */
-export const REQUIRED_PURPOSES: readonly RecordPurpose[] = ['dkim', 'spf'];
+import type { DomainRecord, DomainStatus } from '../model.js';
 
 /** The SPF mechanism that authorises our MTA; the customer's record must contain it. */
 export function spfMechanism(mtaHost: string): string {
@@ -105,5 +102,5 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 export function isDomainName(name: string): boolean {
   if (name.length > 253 || !name.includes('.')) return false;
   const labels = name.split('.');
-  return labels.every((l) => LABEL.test(l)) && /[a-z]/.test(labels[labels.length - 1]!);
+  return labels.every((l) => LABEL.test(l)) && /[a-z]/.test(labels.at(-1) ?? '');
 }

@@ -15,7 +15,8 @@ export interface SavedSearchInput {
   source?: string | null;
 }
 
-/** The list a PUT replaces the saved searches with: names trimmed, ids given to new entries; 422 for an id given twice. */
+/** The list a PUT replaces the saved searches with: names trimmed, ids given to new entries; 422 for an id given twice.
+ * */
 export function savedSearchesFrom(list: readonly SavedSearchInput[]): SavedSearch[] {
   const errs: FieldError[] = [];
   const ids = new Set<string>();

@@ -45,7 +45,7 @@ export function parseSearchQuery(q: string): SearchQuery {
     if (quoted !== undefined && !name) {
       const w = words(quoted);
       if (w.length > 1) out.text.push({ kind: 'phrase', value: w.join(' ') });
-      else if (w.length === 1) out.text.push({ kind: 'word', value: w[0]! });
+      else if (w[0] !== undefined) out.text.push({ kind: 'word', value: w[0] });
       continue;
     }
     for (const w of words(raw)) out.text.push({ kind: 'word', value: w });

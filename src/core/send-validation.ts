@@ -84,7 +84,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The rules below read the raw body: after a schema failure its values may have any type, so each skips what it cannot read. */
+/** The rules below read the raw body: after a schema failure its values may have any type, so each skips what it cannot
+ * read. */
 class Rules {
   readonly errors: FieldError[] = [];
   tooLarge = false;
@@ -182,7 +183,8 @@ function toSendRequest(body: SendEmailBody, decoded: Buffer[], sendAtMs: number 
     attachments: (body.attachments ?? []).map((a, i) => ({
       filename: a.filename.trim(),
       contentType: a.content_type?.toLowerCase() ?? 'application/octet-stream',
-      content: decoded[i]!,
+      // Every attachment that reached here was decoded (a failure to decode is an error above).
+      content: decoded[i] ?? Buffer.alloc(0),
     })),
     sendAt: sendAtMs,
     tracking: { ...body.tracking },

@@ -1,6 +1,7 @@
 import type { RecipientRow } from '../store/schema.js';
 
-/** At most this many recipients of one email and domain go back-to-back over one connection; more are spread over several. */
+/** At most this many recipients of one email and domain go back-to-back over one connection; more are spread over
+ * several. */
 const GROUP_MAX = 50;
 
 /**

@@ -135,7 +135,8 @@ export class DirectTransport implements Transport {
   private async lookupRoute(domain: string): Promise<Route> {
     try {
       const mx = await this.resolver.resolveMx(domain);
-      if (mx.length === 1 && (mx[0]!.exchange === '' || mx[0]!.exchange === '.')) {
+      const only = mx.length === 1 ? mx[0] : undefined;
+      if (only && (only.exchange === '' || only.exchange === '.')) {
         return { kind: 'permanent', text: `${domain} does not accept mail (null MX, RFC 7505)`, dsn: '5.1.10' };
       }
       const hosts = mx

@@ -121,7 +121,8 @@ export class MessageCache {
     };
   }
 
-  /** One claimed recipient is done with (recorded, skipped or lost): the email's rendering is dropped after its last. */
+  /** One claimed recipient is done with (recorded, skipped or lost): the email's rendering is dropped after its last.
+   * */
   settle(r: RecipientRow): void {
     const left = (this.pendingByEmail.get(r.email_id) ?? 1) - 1;
     if (left > 0) this.pendingByEmail.set(r.email_id, left);

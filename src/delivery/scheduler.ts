@@ -6,7 +6,8 @@ import { promoteDueEmails } from '../services/scheduling.js';
 /** How often expired Idempotency-Keys (older than 24 h) are deleted. */
 const PURGE_EVERY_MS = 3_600_000;
 
-/** Moves scheduled emails into the queue when they fall due (an index on the due time, no scan), and hourly forgets expired Idempotency-Keys. */
+/** Moves scheduled emails into the queue when they fall due (an index on the due time, no scan), and hourly forgets
+ * expired Idempotency-Keys. */
 export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;

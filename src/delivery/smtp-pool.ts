@@ -172,12 +172,14 @@ export class SmtpPool {
       connectionTimeout: this.opts.timeoutMs,
       greetingTimeout: this.opts.timeoutMs,
       socketTimeout: this.opts.timeoutMs,
-      // Opportunistic TLS, as MTAs do (Postfix's smtp_tls_security_level=may): encrypt, do not insist on a CA-signed certificate.
+      // Opportunistic TLS, as MTAs do (Postfix's smtp_tls_security_level=may): encrypt, do not insist on a CA-signed
+      // certificate.
       tls: { rejectUnauthorized: false, servername: isIP(serverName) ? undefined : serverName },
       logger: false,
     });
     const conn: Conn = { smtp, usable: false, gone: false, idleTimer: null };
-    // Always listened to (an unhandled 'error' would end the process); a send in flight gets the same error in its callback.
+    // Always listened to (an unhandled 'error' would end the process); a send in flight gets the same error in its
+    // callback.
     smtp.on('error', () => this.forget(conn));
     smtp.once('end', () => this.forget(conn));
     try {

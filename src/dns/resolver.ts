@@ -12,7 +12,5 @@ export const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['ENOTFOUND', 'ENODA
 
 /** The error code of a failed look-up ('' when unknown). */
 export function dnsErrorCode(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'code' in error
-    ? String((error as { code: unknown }).code)
-    : '';
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
 }

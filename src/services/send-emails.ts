@@ -148,7 +148,8 @@ function describe(errs: FieldError[]): string {
   return errs.map((e) => `${e.field}: ${e.error}`).join('; ');
 }
 
-/** A batch body as it arrived: what the route's schema found wrong with the array itself, and each element with its own errors. */
+/** A batch body as it arrived: what the route's schema found wrong with the array itself, and each element with its own
+ * errors. */
 export interface CheckedBatch {
   envelopeErrors: FieldError[];
   items: CheckedBody[];

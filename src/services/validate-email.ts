@@ -41,9 +41,10 @@ export async function validateEmail(deps: SendDeps, caller: Caller, input: Check
     if (req.sendAt !== null && !limits.scheduling)
       issues.push({ field: 'account', error: `scheduled sending is not available on the ${caller.plan} plan` });
   }
-  if (usage[day]! + Math.max(needed, 1) > limits.dailyLimit)
-    issues.push({ field: 'limits', error: `the daily limit of ${limits.dailyLimit} is reached (${usage[day]} used)` });
-  if (usage[month]! + Math.max(needed, 1) > limits.monthlyLimit)
+  const used = { day: usage[day] ?? 0, month: usage[month] ?? 0 };
+  if (used.day + Math.max(needed, 1) > limits.dailyLimit)
+    issues.push({ field: 'limits', error: `the daily limit of ${limits.dailyLimit} is reached (${used.day} used)` });
+  if (used.month + Math.max(needed, 1) > limits.monthlyLimit)
     issues.push({
       field: 'limits',
       error: `the monthly limit of ${limits.monthlyLimit} is reached (${usage[month]} used)`,
@@ -55,9 +56,9 @@ export async function validateEmail(deps: SendDeps, caller: Caller, input: Check
     issues,
     plan: caller.plan,
     usage: {
-      daily: usage[day]!,
+      daily: usage[day],
       daily_limit: limits.dailyLimit,
-      monthly: usage[month]!,
+      monthly: usage[month],
       monthly_limit: limits.monthlyLimit,
     },
   };

@@ -11,7 +11,8 @@ import * as m0006 from './migrations/0006-lean-event-indexes.js';
 
 export type { Store };
 
-/** Opens `sqlite:PATH` (WAL, each write fsynced before it is reported done) or `postgres://…` (synchronous_commit=on). */
+/** Opens `sqlite:PATH` (WAL, each write fsynced before it is reported done) or `postgres://…` (synchronous_commit=on).
+ * */
 export function openStore(
   databaseUrl: string,
   options: { poolSize?: number; checkpointEveryMs?: number; walRestartPages?: number } = {},
@@ -42,6 +43,6 @@ class StaticMigrationProvider implements MigrationProvider {
 export async function migrateToLatest(store: Store): Promise<string[]> {
   const migrator = new Migrator({ db: store.db, provider: new StaticMigrationProvider() });
   const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

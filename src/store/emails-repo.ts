@@ -138,9 +138,9 @@ export async function listUpdates(
     .orderBy('id')
     .limit(o.limit + 1)
     .execute();
-  if (o.afterId || rows.length <= o.limit || rows[o.limit]!.updated_at !== rows[o.limit - 1]!.updated_at)
-    return rows.slice(0, o.limit);
-  const split = rows[o.limit]!.updated_at;
+  const extra = rows[o.limit];
+  if (o.afterId || !extra || extra.updated_at !== rows[o.limit - 1]?.updated_at) return rows.slice(0, o.limit);
+  const split = extra.updated_at;
   const first = rows.findIndex((r) => r.updated_at === split);
   if (first > 0) return rows.slice(0, first);
   return changed().where('updated_at', '=', split).orderBy('id').execute();

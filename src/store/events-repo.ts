@@ -16,7 +16,8 @@ export interface Relabel {
   metadata: string;
 }
 
-/** The predicate of migration 0005's partial indexes, as a literal: SQLite ignores a partial index for a bound parameter. */
+/** The predicate of migration 0005's partial indexes, as a literal: SQLite ignores a partial index for a bound
+ * parameter. */
 const COUNTED = sql.lit(1);
 
 /** What the events of one transaction change on one email's engagement counters. */

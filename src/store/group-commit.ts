@@ -110,7 +110,8 @@ export class GroupCommitter {
       });
       group.forEach((p, i) => p.resolve(results[i]));
     } catch (error) {
-      if (group.length === 1 && !isRetryable(error)) group[0]!.reject(error);
+      const [only] = group;
+      if (group.length === 1 && only && !isRetryable(error)) only.reject(error);
       else for (const p of group) await this.runAlone(p);
     } finally {
       this.running--;

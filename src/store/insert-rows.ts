@@ -28,13 +28,14 @@ function insertText(db: Db, table: string, columns: readonly string[], rows: num
  * the table, the columns and the number of rows. Rows must share one set of columns with no
  * `undefined` value (Kysely reads `undefined` as "the column's default"); other rows go through Kysely.
  */
-export async function insertRows<T extends keyof Database & string>(
+export async function insertRows<T extends keyof Database>(
   db: Db,
   table: T,
   rows: ReadonlyArray<Insertable<Database[T]>>,
 ): Promise<void> {
-  if (rows.length === 0) return;
-  const columns = Object.keys(rows[0]!);
+  const [first] = rows;
+  if (first === undefined) return;
+  const columns = Object.keys(first);
   const params: unknown[] = new Array(rows.length * columns.length);
   let k = 0;
   for (const row of rows) {
@@ -49,16 +50,13 @@ export async function insertRows<T extends keyof Database & string>(
   await db.executeQuery(CompiledQuery.raw(insertText(db, table, columns, rows.length), params));
 }
 
-async function fallback<T extends keyof Database & string>(
+async function fallback<T extends keyof Database>(
   db: Db,
   table: T,
   rows: ReadonlyArray<Insertable<Database[T]>>,
 ): Promise<void> {
   // Kysely's types cannot follow a table chosen by a type parameter; the rows are that table's.
-  await db
-    .insertInto(table)
-    .values(rows as never)
-    .execute();
+  await db.insertInto(table).values(rows).execute();
 }
 
 /** Splits `rows` into statements of 256, 64, 16, 4 and 1 rows: few statement texts, few statements. */

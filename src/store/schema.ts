@@ -218,7 +218,6 @@ export type Trx = Transaction<Database>;
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type DomainRow = Selectable<DomainsTable>;
-export type NewDomain = Insertable<DomainsTable>;
 export type SenderRow = Selectable<SendersTable>;
 export type EmailRow = Selectable<EmailsTable>;
 export type NewEmail = Insertable<EmailsTable>;

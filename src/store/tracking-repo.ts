@@ -18,7 +18,8 @@ function padded(ids: readonly string[]): string[] {
   let n = 1;
   while (n < ids.length) n *= 2;
   const out = [...ids];
-  while (out.length < n) out.push(ids[ids.length - 1]!);
+  const last = ids.at(-1);
+  while (last !== undefined && out.length < n) out.push(last);
   return out;
 }
 

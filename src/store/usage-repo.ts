@@ -68,9 +68,10 @@ export class QuotaLedger {
       );
       for (const row of r.rows) this.counts.set(key(row.period), { count: Number(row.count), taken: 0 });
     }
-    const entries = wants.map((w) => this.counts.get(key(w.period))!);
-    const over = wants.findIndex((w, k) => entries[k]!.count + entries[k]!.taken + w.n > w.limit);
-    if (over === -1) wants.forEach((w, k) => (entries[k]!.taken += w.n));
+    // Every period was read above (or earlier in the group).
+    const entries = wants.map((w) => ({ w, e: this.counts.get(key(w.period)) ?? { count: 0, taken: 0 } }));
+    const over = entries.findIndex(({ w, e }) => e.count + e.taken + w.n > w.limit);
+    if (over === -1) for (const { w, e } of entries) e.taken += w.n;
     return over;
   }
 

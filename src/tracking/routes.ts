@@ -58,7 +58,8 @@ function afterWrite<T>(written: Promise<void> | undefined, answer: () => T): T |
  */
 export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
   const { recorder } = deps;
-  // Closing the app writes what is still buffered and stops the recording thread, before the server closes the database.
+  // Closing the app writes what is still buffered and stops the recording thread, before the server closes the
+  // database.
   app.addHook('onClose', async () => recorder.close());
   let requests = 0;
   app.setGenReqId(() => `t${(++requests).toString(36)}`);

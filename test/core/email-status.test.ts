@@ -67,7 +67,8 @@ describe('SMTP replies and the retry policy', () => {
   it('makes the last attempt at the give-up deadline instead of giving up early', () => {
     const temp = classifySmtpReply(451, '451 4.7.1 later', 'mx');
     const deadline = 72 * 3_600_000;
-    // 15 minutes before the deadline the next step (15 min… or 4 h in the default schedule) would land past it: it is clamped to the deadline.
+    // 15 minutes before the deadline the next step (15 min… or 4 h in the default schedule) would land past it: it is
+    // clamped to the deadline.
     const nearly = decideAttempt(temp, { ...base, attempt: 20, now: deadline - 60_000 });
     expect(nearly).toMatchObject({ status: 'deferred', nextAttemptAt: deadline });
     expect(nearly.events[0]!.metadata.next_attempt_at).toBe(new Date(deadline).toISOString());

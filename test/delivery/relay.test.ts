@@ -119,7 +119,7 @@ describe.each(testDatabases())('relay delivery on %s', (kind) => {
     const resolver = new dnsPromises.Resolver();
     resolver.setServers([dns.address]);
     const verdict = await dkimVerify(raw, {
-      resolver: (name: string, type: string) => resolver.resolve(name, type as 'TXT') as Promise<string[][]>,
+      resolver: (name: string, type: string) => resolver.resolve(name, type as 'TXT'),
     });
     expect(verdict.results[0]?.status.result).toBe('pass');
     expect(verdict.results[0]?.signingDomain).toBe('example.com');
@@ -149,7 +149,8 @@ describe.each(testDatabases())('relay delivery on %s', (kind) => {
       expect(deferred.recipient).toBe(to);
       expect(deferred.metadata).toMatchObject({ smtp_code: null, dsn: '4.4.2', relay: '127.0.0.1' });
       expect(deferred.metadata.smtp_response).toContain(`connection to the relay lost ${text}`);
-      // Not the configuration-fault path (which ends `failed`): it gets the temporary-failure retries and the 72 h give-up.
+      // Not the configuration-fault path (which ends `failed`): it gets the temporary-failure retries and the 72 h
+      // give-up.
       expect(deferred.metadata.reason).toBeUndefined();
     },
   );

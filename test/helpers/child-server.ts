@@ -24,12 +24,12 @@ export async function startChildServer(env: Record<string, string>, key = ''): P
     proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let buffered = '';
   let ready = false;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', (d: Buffer) => {
       if (ready) return; // later output is drained but not kept
       buffered += d.toString();
       const m = /"url":"(http:\/\/[^"]+)".*"msg":"Taifa Mail is ready"/.exec(buffered);

@@ -1,6 +1,5 @@
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
 
 /** A message the sink accepted. */
 export interface SinkMessage {
@@ -138,7 +137,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
   });
   server.on('error', () => undefined);
   // Track sockets so close() never hangs on a pooled client connection; drop the ones asked for.
-  const raw = (server as unknown as { server: import('node:net').Server }).server;
+  const raw = (server as unknown as { server: Server }).server;
   raw.on('connection', (s: Socket) => {
     sockets.add(s);
     const key = peer(s.remoteAddress ?? '', s.remotePort ?? 0);
@@ -187,9 +186,4 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
       }),
   };
   return sink;
-}
-
-/** Parses a received message with mailparser. */
-export function parseSinkMessage(m: SinkMessage): Promise<ParsedMail> {
-  return simpleParser(m.raw);
 }

@@ -32,7 +32,7 @@ describe('SQLite writes: durable before they resolve, off the event loop', () =>
     const before = syncs();
     await store.db
       .insertInto('t' as never)
-      .values({ v: 'a' } as never)
+      .values({ v: 'a' })
       .execute();
     expect(syncs()).toBe(before + 1);
     await store.db.transaction().execute(async (trx) => {

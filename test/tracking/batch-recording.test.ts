@@ -70,11 +70,11 @@ describe.each(testDatabases())('recording hits in batches on %s', (kind) => {
     const lists = loadScannerLists();
     const at = Date.now() - 1_800_000;
     const [a1, b1, a2, b2] = [await sendTracked(t), await sendTracked(t), await sendTracked(t), await sendTracked(t)];
-    for (const h of script(a1!, b1!, at))
+    for (const h of script(a1, b1, at))
       await t.server.store.db.transaction().execute((trx) => writeHitBatch(trx, lists, RULES, [h]));
     const verdicts = await t.server.store.db
       .transaction()
-      .execute((trx) => writeHitBatch(trx, lists, RULES, script(a2!, b2!, at)));
+      .execute((trx) => writeHitBatch(trx, lists, RULES, script(a2, b2, at)));
 
     expect(verdicts.map((v) => v?.reason)).toEqual([
       '',
@@ -92,8 +92,8 @@ describe.each(testDatabases())('recording hits in batches on %s', (kind) => {
       '',
     ]);
     const [one, batch] = [
-      [await outcome(t, a1!, at), await outcome(t, b1!, at)],
-      [await outcome(t, a2!, at), await outcome(t, b2!, at)],
+      [await outcome(t, a1, at), await outcome(t, b1, at)],
+      [await outcome(t, a2, at), await outcome(t, b2, at)],
     ];
     expect(batch).toEqual(one);
     // The rules themselves, as recordHit applies them.

@@ -127,7 +127,8 @@ describe.each(testDatabases())('counting people, not machines, on %s', (kind) =>
   });
 
   it('counts a hit on a copy not yet recorded as sent as a prefetch', async () => {
-    // A gateway scanning at acceptance can beat the commit that records the send; a scheduled copy stands in for that moment.
+    // A gateway scanning at acceptance can beat the commit that records the send; a scheduled copy stands in for that
+    // moment.
     const r = await t.call(
       'POST',
       '/v1/emails/',

@@ -1,5 +1,6 @@
 // Run by recording-thread.test.ts as a process of its own: records one click through a HitBuffer and
-// closes it, with nothing else keeping the process alive. Usage: record-and-exit.ts <database url> <email id> <recipient id>
+// closes it, with nothing else keeping the process alive. Usage: record-and-exit.ts <database url> <email id>
+// <recipient id>
 import pino from 'pino';
 import { HitBuffer } from '../../src/tracking/recording/hit-buffer.js';
 import { RULES } from './tracked-email.js';
@@ -9,7 +10,7 @@ const recorder = await HitBuffer.start(
   { databaseUrl, secret: 'test-secret', scannerFiles: { agents: [], ranges: [] }, rules: RULES, logLevel: 'silent' },
   { log: pino({ level: 'silent' }), maxPending: 1_000 },
 );
-recorder.add({
+void recorder.add({
   kind: 'click',
   emailId,
   recipientId,

@@ -67,7 +67,8 @@ describe('scanner lists and classification', () => {
   });
 
   it("names Microsoft's Safe Links scanner by its address, whatever browser it claims to be", () => {
-    // As seen in the wild: Exchange Online Protection following a link seconds after delivery with a stock Chrome user agent.
+    // As seen in the wild: Exchange Online Protection following a link seconds after delivery with a stock Chrome user
+    // agent.
     const safeLinks = {
       ua: 'Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/57.0.2987.133 Safari/537.36',
       ip: '40.107.218.12',
@@ -76,7 +77,8 @@ describe('scanner lists and classification', () => {
       bot: 'microsoft',
       reason: 'ip',
     });
-    // Proofpoint and Mimecast are known here by address only: their fetchers' user agents vary and we list none we have not seen.
+    // Proofpoint and Mimecast are known here by address only: their fetchers' user agents vary and we list none we have
+    // not seen.
     expect(
       classifyHit(lists, { ua: CHROME, ip: '148.163.130.1', at: 3_600_000, sentAt: 0, prefetchMs: 10_000 }),
     ).toEqual({ bot: 'proofpoint', reason: 'ip' });

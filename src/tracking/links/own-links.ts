@@ -4,7 +4,7 @@
  */
 function listUnsubscribeTargets(headers: Record<string, string>): string[] {
   const value = Object.entries(headers).find(([name]) => name.toLowerCase() === 'list-unsubscribe')?.[1] ?? '';
-  return [...value.matchAll(/<\s*(https?:[^>\s]+)\s*>/gi)].map((m) => m[1]!);
+  return [...value.matchAll(/<\s*(https?:[^>\s]+)\s*>/gi)].flatMap((m) => (m[1] === undefined ? [] : [m[1]]));
 }
 
 function normalised(url: string): string | null {
@@ -35,6 +35,6 @@ export function ownLinks(bases: string[], headers: Record<string, string>): (url
     const href = normalised(url);
     if (href === null) return false;
     if (exact.has(href)) return true;
-    return prefixes.some((p) => href === p || (href.startsWith(p) && '/?#'.includes(href[p.length]!)));
+    return prefixes.some((p) => href === p || (href.startsWith(p) && '/?#'.includes(href.charAt(p.length))));
   };
 }

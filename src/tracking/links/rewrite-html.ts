@@ -14,7 +14,8 @@ export interface RewriteOptions {
 }
 
 const LINK_TAGS = new Set(['a', 'area']);
-/** Merge tags of other mailers (%unsubscribe_url%, |*UNSUB*|, *|UNSUB|*, {{url}}, {{{url}}}, [unsubscribe]): never links to resolve. */
+/** Merge tags of other mailers (%unsubscribe_url%, |*UNSUB*|, *|UNSUB|*, {{url}}, {{{url}}}, [unsubscribe]): never
+ * links to resolve. */
 const TEMPLATE_TAG = /%[\w.-]+%|\|\*|\*\||\{\{|\{%|^\[[^\]]*\]$/;
 const CONDITIONAL = /^(\[if [^\]]*\]>)([\s\S]*)(<!\[endif\])$/i;
 /** Marks where a top pixel goes when the document has no <body> tag: after the doctype, if any. */
@@ -79,24 +80,31 @@ const SPACE = /[\t\n\f\r ]/;
 function attributeSpans(raw: string): Map<string, { from: number; to: number }> {
   const spans = new Map<string, { from: number; to: number }>();
   let i = 1;
-  while (i < raw.length && !SPACE.test(raw[i]!) && raw[i] !== '/' && raw[i] !== '>') i++;
+  while (i < raw.length && !SPACE.test(raw.charAt(i)) && raw.charAt(i) !== '/' && raw.charAt(i) !== '>') i++;
   for (;;) {
-    while (i < raw.length && (SPACE.test(raw[i]!) || raw[i] === '/')) i++;
-    if (i >= raw.length || raw[i] === '>') return spans;
+    while (i < raw.length && (SPACE.test(raw.charAt(i)) || raw.charAt(i) === '/')) i++;
+    if (i >= raw.length || raw.charAt(i) === '>') return spans;
     const from = i++;
-    while (i < raw.length && !SPACE.test(raw[i]!) && raw[i] !== '/' && raw[i] !== '>' && raw[i] !== '=') i++;
+    while (
+      i < raw.length &&
+      !SPACE.test(raw.charAt(i)) &&
+      raw.charAt(i) !== '/' &&
+      raw.charAt(i) !== '>' &&
+      raw.charAt(i) !== '='
+    )
+      i++;
     const name = raw.slice(from, i).toLowerCase();
     let j = i;
-    while (j < raw.length && SPACE.test(raw[j]!)) j++;
-    if (raw[j] === '=') {
+    while (j < raw.length && SPACE.test(raw.charAt(j))) j++;
+    if (raw.charAt(j) === '=') {
       j++;
-      while (j < raw.length && SPACE.test(raw[j]!)) j++;
-      const quote = raw[j];
+      while (j < raw.length && SPACE.test(raw.charAt(j))) j++;
+      const quote = raw.charAt(j);
       if (quote === '"' || quote === "'") {
         const close = raw.indexOf(quote, j + 1);
         i = close === -1 ? raw.length : close + 1;
       } else {
-        while (j < raw.length && !SPACE.test(raw[j]!) && raw[j] !== '>') j++;
+        while (j < raw.length && !SPACE.test(raw.charAt(j)) && raw.charAt(j) !== '>') j++;
         i = j;
       }
     }
@@ -118,7 +126,7 @@ function rewriteTag(raw: string, newHref: string | null, dropAttr: string | null
   const drop = dropAttr === null ? undefined : spans.get(dropAttr);
   if (drop) {
     let start = drop.from;
-    while (start > 0 && SPACE.test(raw[start - 1]!)) start--;
+    while (start > 0 && SPACE.test(raw.charAt(start - 1))) start--;
     edits.push({ from: start, to: drop.to, text: '' });
   }
   edits.sort((a, b) => b.from - a.from);
@@ -197,7 +205,7 @@ function rewriteFragment(
         if (!m) return;
         // Outlook's conditional markup is a comment to the tokenizer: rewrite its inside as HTML too.
         const inner = rewriteFragment(
-          m[2]!,
+          m[2] ?? '',
           { ...o, pixelUrl: null, honeypotUrl: null },
           { ...state, pixelDone: true },
           false,

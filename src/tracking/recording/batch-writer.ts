@@ -13,7 +13,8 @@ export interface BatchWriterDeps {
   lists: ScannerLists;
   rules: HitRules;
   log: Logger;
-  /** Called after each batch, in order: how many hits it settled (written or failed), and how many of them were recorded. */
+  /** Called after each batch, in order: how many hits it settled (written or failed), and how many of them were
+   * recorded. */
   onSettled: (settled: number, recorded: number) => void;
 }
 

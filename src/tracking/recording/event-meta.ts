@@ -17,7 +17,7 @@ export interface EngagementMeta {
 }
 
 /** An engagement event's metadata. */
-export const engagementMeta = (e: Pick<EventRow, 'metadata'>): EngagementMeta => (e.metadata ?? {}) as EngagementMeta;
+export const engagementMeta = (e: Pick<EventRow, 'metadata'>): EngagementMeta => e.metadata ?? {};
 
 /** Whether an event was made by this visitor: the same address and user agent. */
 export const sameVisitor = (m: EngagementMeta, v: { ip: string; ua: string }): boolean =>

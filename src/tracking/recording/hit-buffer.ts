@@ -5,7 +5,8 @@ import { spawnThread } from '../../threads.js';
 import type { ScannerListFiles } from '../scanner-lists.js';
 import type { Hit, HitRules, PixelLoad } from '../hit.js';
 
-/** What the recording thread needs to judge and write hits on a connection of its own (plain data: it is copied to the thread). */
+/** What the recording thread needs to judge and write hits on a connection of its own (plain data: it is copied to the
+ * thread). */
 export interface RecordingSetup {
   databaseUrl: string;
   /** The tracking tokens' secret. */
@@ -80,7 +81,7 @@ export class HitBuffer {
     const thread = spawnThread(new URL('./recording-thread.ts', import.meta.url), setup);
     const [first] = (await Promise.race([
       once(thread, 'message'),
-      once(thread, 'error').then(([e]) => Promise.reject(e)),
+      once(thread, 'error').then(([e]) => Promise.reject(e instanceof Error ? e : new Error(String(e)))),
       once(thread, 'exit').then(([code]) => Promise.reject(new Error(`the recording thread exited (${code})`))),
     ])) as [FromRecordingThread];
     if (first.type !== 'ready') {
@@ -176,6 +177,9 @@ export class HitBuffer {
   private settle(n: number): void {
     this.settled += n;
     if (this.settled === this.added && !this.closing) this.thread.unref();
-    while (this.waiters.length > 0 && this.waiters[0]!.seq <= this.settled) this.waiters.shift()!.resolve();
+    for (let first = this.waiters[0]; first && first.seq <= this.settled; first = this.waiters[0]) {
+      this.waiters.shift();
+      first.resolve();
+    }
   }
 }

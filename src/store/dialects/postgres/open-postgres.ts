@@ -12,12 +12,14 @@ export function openPostgres(databaseUrl: string, options: { poolSize?: number }
   // Times and counters are bigint; they fit in a double for the next 285,000 years.
   const types = {
     getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-      oid === PG_INT8 || oid === PG_NUMERIC ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+      oid === PG_INT8 || oid === PG_NUMERIC
+        ? (v: string) => Number(v)
+        : (pg.types.getTypeParser(oid, format) as (v: string) => unknown),
   };
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,
-    types: types as pg.CustomTypesConfig,
+    types: types,
     options: '-c synchronous_commit=on',
     // An unreachable server fails a query after this, rather than leaving it (and its caller) waiting forever.
     connectionTimeoutMillis: 5_000,
