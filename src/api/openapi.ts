@@ -28,7 +28,10 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
   });
 }
 
-/** Serves the document and its rendered reference (after the routes are registered). */
+/**
+ * Serves the document and its rendered reference (after the routes are registered). GET /docs answers
+ * 200 with the Swagger UI page, /docs/ too (no redirect); the page loads the document from /docs/json.
+ */
 export async function serveOpenApi(app: FastifyInstance): Promise<void> {
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });

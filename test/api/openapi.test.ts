@@ -64,12 +64,24 @@ describe('the OpenAPI document', () => {
     expect((await t.call('POST', '/v1/emails', {})).status).toBe(422);
   });
 
-  it('renders a reference at /docs', async () => {
-    const page = await t.call('GET', '/docs', undefined, { key: null });
-    expect([200, 302]).toContain(page.status);
-    const html = await fetch(`${t.url}/docs/static/index.html`);
-    expect(html.status).toBe(200);
-    expect(await html.text()).toContain('swagger');
+  it('renders a reference at /docs: 200 and the Swagger UI page, with or without the trailing slash', async () => {
+    // inject follows no redirect: a 3xx here would be seen as such.
+    for (const url of ['/docs', '/docs/']) {
+      const page = await t.server.app.inject({ method: 'GET', url });
+      expect([url, page.statusCode]).toEqual([url, 200]);
+      expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(page.body).toContain('<div id="swagger-ui"></div>');
+      // The page's scripts and styles load from where it says, relative to that URL.
+      const assets = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map(
+        (m) => new URL(m[1]!, t.url + url).pathname,
+      );
+      expect(assets).toContain('/docs/static/swagger-initializer.js');
+      for (const asset of assets) expect([asset, (await fetch(t.url + asset)).status]).toEqual([asset, 200]);
+    }
+    // The page loads the document from ./json, which is /docs/json from either spelling.
+    const doc = await t.server.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(doc.statusCode).toBe(200);
+    expect(doc.json().openapi).toBe('3.1.0');
   });
 
   it('uses the schemas to validate: wrong types are a 422 naming the field', async () => {

@@ -122,10 +122,27 @@ describe.each(testDatabases())('several worker processes on one database (%s)', 
         );
       // Three worker processes start on the same queue at once.
       workers.push(...(await startWorkers(3, a, env)));
-      await sink.waitForMessages(120);
-      await new Promise((r) => setTimeout(r, 300));
+      const { db } = a.server.store;
+      await eventually(
+        'all 120 recorded delivered',
+        async () => {
+          const { n } = await db
+            .selectFrom('email_recipients')
+            .where('status', '=', 'delivered')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow();
+          return Number(n) === 120 ? true : undefined;
+        },
+        30_000,
+      );
+      // Stopped, the workers have finished every transaction they started: what the sink has now is all they sent.
+      for (const w of workers.splice(0)) {
+        await w.stop();
+        expect(await w.exited).toBe(0);
+      }
       expect(sink.messages).toHaveLength(120);
       expect(new Set(sink.messages.map((m) => m.recipients[0])).size).toBe(120);
+      for (let i = 0; i < 120; i++) expect(sink.rcptAttempts(`u${i}@many.test`)).toBe(1);
     } finally {
       for (const w of workers) await w.stop();
       await a.close();

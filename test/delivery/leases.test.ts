@@ -6,7 +6,7 @@ import { startWorkers, type ChildServer } from '../helpers/child-server.js';
 import { testDatabases } from '../helpers/databases.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { sendBody } from '../helpers/fixtures.js';
-import { eventTypes, eventually, startTestServer } from '../helpers/server.js';
+import { eventTypes, eventually, settled, startTestServer } from '../helpers/server.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { verifiedDomain } from '../helpers/verified-domain.js';
 
@@ -56,11 +56,14 @@ describe.each(testDatabases())('leases on %s', (kind) => {
   });
 
   it('a transaction longer than the lease is sent once: the lease is renewed and a second worker does not steal it', async () => {
-    // Every DATA is answered after 5 s, more than twice the 2 s lease.
-    const sink = await startSmtpSink({ dataDelayMs: 5000 });
+    // The receiver holds its answer to every DATA for slow.test until the test releases it; fast.test is answered at once.
+    const sink = await startSmtpSink({ holdData: (m) => m.recipients.some((r) => r.endsWith('@slow.test')) });
     const dns = await startDnsServer({
-      mx: { 'slow.test': [{ exchange: 'mx.slow.test', priority: 10 }] },
-      a: { 'mx.slow.test': ['127.0.0.1'] },
+      mx: {
+        'slow.test': [{ exchange: 'mx.slow.test', priority: 10 }],
+        'fast.test': [{ exchange: 'mx.fast.test', priority: 10 }],
+      },
+      a: { 'mx.slow.test': ['127.0.0.1'], 'mx.fast.test': ['127.0.0.1'] },
     });
     const env = {
       TAIFA_DNS_SERVERS: dns.address,
@@ -77,7 +80,35 @@ describe.each(testDatabases())('leases on %s', (kind) => {
       const ids: string[] = [];
       for (let i = 0; i < 4; i++)
         ids.push((await a.call('POST', '/v1/emails/', sendBody({ to: [{ email: `slow${i}@slow.test` }] }))).body.id);
-      await sink.waitForMessages(4, 30_000);
+      // All four transactions are under way, their DATA unanswered.
+      await eventually('four transactions held at DATA', async () => (sink.held.length === 4 ? true : undefined));
+      const { db } = a.server.store;
+      const leases = () =>
+        db
+          .selectFrom('email_recipients')
+          .select(['address', 'status', 'locked_by', 'locked_until'])
+          .where('email_id', 'in', ids)
+          .orderBy('address')
+          .execute();
+      const claimed = await leases();
+      expect(claimed.every((r) => r.status === 'queued' && r.locked_by !== null)).toBe(true);
+      // No later than this, every lease as first written has ended: unrenewed, each recipient is due again.
+      const firstTermEnd = Math.max(...claimed.map((r) => r.locked_until!));
+      await new Promise((r) => setTimeout(r, firstTermEnd - Date.now() + 1));
+      // A claim that takes this email ran after that: it takes due recipients oldest first, so it would have
+      // taken any of the four whose lease had lapsed before this one, which became due only now.
+      const probe = await a.call('POST', '/v1/emails/', sendBody({ to: [{ email: 'probe@fast.test' }] }));
+      expect(probe.status).toBe(202);
+      await settled(a, probe.body.id, 'delivered');
+      // It took none of them: each is still leased to the worker that claimed it, the lease renewed past its first term.
+      const after = await leases();
+      expect(after.map((r) => [r.address, r.status, r.locked_by])).toEqual(
+        claimed.map((r) => [r.address, 'queued', r.locked_by]),
+      );
+      for (const r of after) expect(r.locked_until).toBeGreaterThan(firstTermEnd);
+      for (let i = 0; i < 4; i++) expect(sink.rcptAttempts(`slow${i}@slow.test`)).toBe(1);
+
+      sink.releaseHeld();
       const details = await eventually(
         'all recorded',
         async () => {
@@ -86,15 +117,22 @@ describe.each(testDatabases())('leases on %s', (kind) => {
         },
         30_000,
       );
-      // A stolen lease would have been sent again about 2 s into the first transaction; give it time to show.
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(sink.messages).toHaveLength(4);
+      // Stopped, the workers have finished every transaction they started: what the sink has now is all they sent.
+      for (const w of workers.splice(0)) {
+        await w.stop();
+        expect(await w.exited).toBe(0);
+      }
+      expect(sink.messages.map((m) => m.recipients[0]).sort()).toEqual([
+        'probe@fast.test',
+        ...[0, 1, 2, 3].map((i) => `slow${i}@slow.test`),
+      ]);
       for (let i = 0; i < 4; i++) expect(sink.rcptAttempts(`slow${i}@slow.test`)).toBe(1);
       for (const d of details) {
         expect(eventTypes(d)).toEqual(['queued', 'sent', 'delivered']);
         expect(d.recipients[0]).toMatchObject({ status: 'delivered', attempts: 1 });
       }
     } finally {
+      sink.releaseHeld();
       for (const w of workers) await w.stop();
       await a.close();
       await sink.close();

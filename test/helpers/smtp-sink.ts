@@ -30,6 +30,11 @@ export interface SmtpSinkOptions {
   /** Wait this long before answering each DATA (a slow receiver). */
   dataDelayMs?: number;
   /**
+   * Hold the answer to DATA for the messages this returns true for, until `releaseHeld()`: a transaction
+   * that stays in flight for exactly as long as the test needs, and no guessed delay.
+   */
+  holdData?: (msg: SinkMessage) => boolean;
+  /**
    * Drop the connection mid-transaction for a recipient (`attempt` as for rcptReply): `rcpt` instead of
    * answering its RCPT TO, `data` after the whole message arrived instead of the final reply (the message
    * is then not kept). null → carry on.
@@ -49,6 +54,10 @@ export interface SmtpSink {
   maxConcurrentConnections: number;
   rcptAttempts(rcpt: string): number;
   waitForMessages(count: number, timeoutMs?: number): Promise<SinkMessage[]>;
+  /** Messages received in full whose DATA answer `holdData` is holding (not in `messages` yet). */
+  held: SinkMessage[];
+  /** Answers the held messages, and from now on holds nothing. */
+  releaseHeld(): void;
   /** The next `n` connections are dropped as soon as they open. */
   dropNextConnections(n: number): void;
   close(): Promise<void>;
@@ -75,6 +84,8 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
   };
   let toDrop = 0;
   let open = 0;
+  const held: SinkMessage[] = [];
+  let heldAnswers: Array<() => void> | null = [];
   const state = { connections: 0, maxConcurrentConnections: 0 };
 
   const server = new SMTPServer({
@@ -130,8 +141,17 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
           messages.push(msg);
           cb(null, '2.0.0 Ok: queued as ' + messages.length);
         };
-        if (opts.dataDelayMs) setTimeout(finish, opts.dataDelayMs);
-        else finish();
+        const answer = () => {
+          if (opts.dataDelayMs) setTimeout(finish, opts.dataDelayMs);
+          else finish();
+        };
+        if (heldAnswers && opts.holdData?.(msg)) {
+          held.push(msg);
+          heldAnswers.push(() => {
+            held.splice(held.indexOf(msg), 1);
+            answer();
+          });
+        } else answer();
       });
     },
   });
@@ -178,6 +198,12 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     },
     dropNextConnections(n) {
       toDrop += n;
+    },
+    held,
+    releaseHeld() {
+      const answers = heldAnswers ?? [];
+      heldAnswers = null;
+      for (const a of answers) a();
     },
     close: () =>
       new Promise<void>((resolve) => {

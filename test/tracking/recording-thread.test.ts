@@ -11,7 +11,7 @@ import { HitBuffer } from '../../src/tracking/recording/hit-buffer.js';
 import type { Hit } from '../../src/tracking/hit.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sandboxSender } from '../helpers/fixtures.js';
-import { startTestServer } from '../helpers/server.js';
+import { eventually, startTestServer } from '../helpers/server.js';
 import { CHROME, holdEventWrites, RULES, sendTracked } from './tracked-email.js';
 
 describe.each(testDatabases())('the recording thread on %s', (kind) => {
@@ -54,12 +54,14 @@ describe.each(testDatabases())('the recording thread on %s', (kind) => {
       };
       expect(recorder.add(hit)).toBeUndefined();
     }
-    // Handed over by now as a rule (after 10 ms), not written; had they not been, the dead thread's
-    // hand-over would be lost the same way, and the new thread must get them all the same.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The thread has them: handed over, and none settled (the lock holds their write).
+    await eventually('the hits handed to the thread', async () => (recorder.handedOver === 3 ? true : undefined));
+    expect(recorded).toBe(0);
     // As a crash would: the thread ends with the hits unwritten.
     await (recorder as unknown as { thread: Worker }).thread.terminate();
     await release();
+    // Only the next thread can write them, and only if it is handed what the dead one held.
+    await eventually('the hits recorded by the next thread', async () => (recorded === 3 ? true : undefined));
     await recorder.drain();
     expect(recorded).toBe(3);
     const clicks = await t.server.store.db

@@ -106,6 +106,11 @@ export class HitBuffer {
     return new Promise<void>((resolve) => this.waiters.push({ seq, resolve }));
   }
 
+  /** How many hits the thread has been handed and not settled yet (read-only; tests wait on it). */
+  get handedOver(): number {
+    return this.unsettled.length;
+  }
+
   /** Resolves when every hit added so far has been written (or failed). */
   async drain(): Promise<void> {
     const upTo = this.added;
