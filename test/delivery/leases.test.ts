@@ -56,7 +56,8 @@ describe.each(testDatabases())('leases on %s', (kind) => {
   });
 
   it('a transaction longer than the lease is sent once: the lease is renewed and a second worker does not steal it', async () => {
-    // The receiver holds its answer to every DATA for slow.test until the test releases it; fast.test is answered at once.
+    // The receiver holds its answer to every DATA for slow.test until the test releases it; fast.test is answered at
+    // once.
     const sink = await startSmtpSink({ holdData: (m) => m.recipients.some((r) => r.endsWith('@slow.test')) });
     const dns = await startDnsServer({
       mx: {
@@ -100,7 +101,8 @@ describe.each(testDatabases())('leases on %s', (kind) => {
       const probe = await a.call('POST', '/v1/emails/', sendBody({ to: [{ email: 'probe@fast.test' }] }));
       expect(probe.status).toBe(202);
       await settled(a, probe.body.id, 'delivered');
-      // It took none of them: each is still leased to the worker that claimed it, the lease renewed past its first term.
+      // It took none of them: each is still leased to the worker that claimed it, the lease renewed past its first
+      // term.
       const after = await leases();
       expect(after.map((r) => [r.address, r.status, r.locked_by])).toEqual(
         claimed.map((r) => [r.address, 'queued', r.locked_by]),
