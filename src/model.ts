@@ -3,7 +3,7 @@
  * only. It imports nothing, so that the store can type its rows without importing the rules.
  */
 
-/** Plans of seed 001. */
+/** The plans an account can be on. */
 export const PLANS = ['free', 'starter', 'pro', 'business'] as const;
 export type Plan = (typeof PLANS)[number];
 
@@ -45,7 +45,7 @@ export interface Address {
   name: string | null;
 }
 
-/** The `tracking` object of a send body (seed 003). */
+/** The `tracking` object of a send body . */
 export interface TrackingOverride {
   open?: boolean;
   click?: boolean | 'htmlonly';

@@ -80,7 +80,7 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (!UUID.test(request.params.id)) throw errors.notFound('Email');
       const { cursor, limit } = request.query;
       const events = await emailEvents(ctx.store, auth.accountId, request.params.id, { after: cursor, limit });
-      // The body stays the array of seed 001; the cursor for the next page travels in a header.
+      // The body stays a plain array; the cursor for the next page travels in a header.
       const last = events.at(-1);
       if (events.length === limit && last) void reply.header('x-next-cursor', last.id);
       return events.map(eventView);

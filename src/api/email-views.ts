@@ -14,7 +14,7 @@ export function formatMailbox(email: string, name: string | null): string {
   return `${quoted} <${email}>`;
 }
 
-/** The list shape of seed 001. */
+/** The list shape of an email. */
 export function emailSummary(e: EmailRow) {
   return {
     id: e.id,
@@ -34,7 +34,7 @@ export function emailSummary(e: EmailRow) {
   };
 }
 
-/** The scheduled-list shape of seed 001, with the seconds left at `nowMs`. */
+/** The scheduled-list shape, with the seconds left at `nowMs`. */
 export function scheduledView(e: ScheduledRow, nowMs: number) {
   const at = e.scheduled_at ?? nowMs;
   return {
@@ -75,7 +75,7 @@ export function recipientView(r: RecipientRow) {
   };
 }
 
-/** The detail shape of seed 001, plus recipients and attachment metadata. */
+/** The detail shape, plus recipients and attachment metadata. */
 export function emailDetail(e: EmailRow, recipients: RecipientRow[], attachments: AttachmentRow[], events: EventRow[]) {
   const replyTo = e.reply_to_json;
   return {

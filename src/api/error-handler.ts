@@ -38,7 +38,7 @@ function fromFastify(error: FastifyError, request: FastifyRequest): AppError | n
   return null;
 }
 
-/** The one place errors become responses: the DESIGN.md error body, never a driver message. */
+/** The one place errors become responses: the API's error body, never a driver message. */
 export function errorHandler(
   error: FastifyError | AppError | Error,
   request: FastifyRequest,

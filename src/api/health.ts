@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
-import { errors } from '../core/errors.js';
+import { checkReady } from '../services/health.js';
 import type { ApiContext } from './context.js';
 import { healthBody } from './schemas.js';
 
@@ -17,11 +16,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async () => {
-      try {
-        await sql`select 1`.execute(ctx.store.db);
-      } catch {
-        throw errors.unavailable('The database does not answer.');
-      }
+      await checkReady(ctx.store);
       return {
         status: 'ok',
         sandbox: ctx.config.sandbox,

@@ -61,7 +61,7 @@ export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): voi
       schema: {
         tags,
         summary: 'List scheduled emails, soonest first',
-        description: `Without \`page\` and \`limit\`: all of them (seed 001), streamed. With either: one zero-based page of \`limit\` (1–${CHUNK}, default ${DEFAULT_LIMIT}).`,
+        description: `Without \`page\` and \`limit\`: all of them, streamed. With either: one zero-based page of \`limit\` (1–${CHUNK}, default ${DEFAULT_LIMIT}).`,
         querystring: scheduledQuery,
         response: withErrors({ 200: { type: 'array', items: scheduledEmail } }, 422),
       },

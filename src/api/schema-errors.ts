@@ -87,7 +87,7 @@ function sentence(e: AjvError, messages: SchemaMessages): string {
 }
 
 /**
- * Ajv's errors as the DESIGN.md `errors` list: each names the field at fault in the API's notation
+ * Ajv's errors as the API's `errors` list: each names the field at fault in the API's notation
  * (`to[0].email`, `headers.X-Custom`), relative to `data`; `root` names the data itself.
  */
 export function schemaFieldErrors(

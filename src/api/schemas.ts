@@ -49,7 +49,7 @@ export const NOT_BLANK = '\\S';
 /** One line: no CR or LF (schema-errors says "must be one line"). */
 export const ONE_LINE = '^[^\\r\\n]*$';
 
-/** The DESIGN.md error body, of every 4xx and 5xx answer. */
+/** The API's error body, of every 4xx and 5xx answer. */
 export const errorBody = {
   $id: 'Error',
   ...answer({ detail: str, code: str, errors: { type: 'array', items: answer({ field: str, error: str }) } }, [
@@ -105,7 +105,7 @@ export const validateAnswer = answer({
   usage: answer({ daily: int, daily_limit: int, monthly: int, monthly_limit: int }),
 });
 
-/** email-views.ts `emailSummary`: the list shape of seed 001. */
+/** email-views.ts `emailSummary`: the list shape. */
 export const emailSummary = answer({
   id,
   from_address: str,
@@ -162,7 +162,7 @@ const recipientBody = answer({
   next_attempt_at: nullableTime,
 });
 
-/** email-views.ts `emailDetail`: the detail shape of seed 001, plus recipients and attachment metadata. */
+/** email-views.ts `emailDetail`: the detail shape, plus recipients and attachment metadata. */
 export const emailDetail = answer({
   ...emailSummary.properties,
   cc_addresses: nullableStrings,
@@ -183,7 +183,7 @@ export const emailDetail = answer({
   events: { type: 'array', items: eventBody },
 });
 
-/** email-views.ts `scheduledView`: the scheduled-list shape of seed 001. */
+/** email-views.ts `scheduledView`: the scheduled-list shape. */
 export const scheduledEmail = answer({
   id,
   from_address: str,

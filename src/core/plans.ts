@@ -14,7 +14,7 @@ export interface PlanLimits {
   requestsPerSecond: number;
 }
 
-/** The plans of seed 001, in one table. An operator can override any number per account. */
+/** The plans, in one table. An operator can override any number per account. */
 export const PLAN_LIMITS: Readonly<Record<Plan, PlanLimits>> = {
   free: { dailyLimit: 100, monthlyLimit: 3_000, batchMax: null, scheduling: false, requestsPerSecond: 10 },
   starter: { dailyLimit: 200, monthlyLimit: 5_000, batchMax: 25, scheduling: true, requestsPerSecond: 20 },

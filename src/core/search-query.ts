@@ -24,7 +24,7 @@ export function words(s: string): string[] {
 }
 
 /**
- * Parses `q` (seed 001): `to:`, `from:`, `status:`, `domain:`, `tag:` tokens (case-insensitive names,
+ * Parses a search `q`: `to:`, `from:`, `status:`, `domain:`, `tag:` tokens (case-insensitive names,
  * values may be quoted), "quoted phrases", and remaining words as free text. Unknown tokens such as
  * `foo:bar` are free text; a stray quote is ignored.
  */

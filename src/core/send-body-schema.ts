@@ -1,7 +1,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 
 /**
- * The send body of seed 001 as a JSON Schema: the one definition that Fastify's Ajv enforces on
+ * The send body as a JSON Schema: the one definition that Fastify's Ajv enforces on
  * POST /v1/emails/, on each element of /v1/emails/batch and on the /v1/emails/validate dry run, that
  * /v1/openapi.json documents, and that the TypeScript type below is derived from. What a schema cannot
  * say well (decoded attachment sizes and 413, base64 itself, reserved header names, the send_at window,
@@ -11,7 +11,7 @@ import type { FromSchema } from 'json-schema-to-ts';
  * up to 40 MiB, so each is linear: a length look-ahead first, no nested repetition that can backtrack.
  */
 
-/** 24 MiB, per file and for all attachments together (seed 001). */
+/** 24 MiB, per file and for all attachments together. */
 export const MAX_ATTACHMENT_BYTES = 24 * 1024 * 1024;
 /** to, cc and bcc, each and all together. */
 export const MAX_RECIPIENTS = 50;

@@ -14,7 +14,7 @@ export interface AttachmentInput {
   content: Buffer;
 }
 
-/** A send request that passed every rule of seed 001. */
+/** A send request that passed every rule of the send body. */
 export interface SendRequest {
   from: Address;
   to: Address[];
@@ -44,7 +44,7 @@ export type SendValidation = { ok: true; value: SendRequest } | { ok: false; sta
 
 /** `send_at` must be at least this far ahead… */
 export const MIN_SCHEDULE_AHEAD_MS = 60_000;
-/** …and at most this far (seed 001: 1 minute to 30 days). */
+/** …and at most this far (1 minute to 30 days). */
 export const MAX_SCHEDULE_AHEAD_MS = 30 * 24 * 3_600_000;
 
 /** Headers the platform writes itself; a custom header may not override them, in any letter case. */
@@ -192,7 +192,7 @@ function toSendRequest(body: SendEmailBody, decoded: Buffer[], sendAtMs: number 
 }
 
 /**
- * Checks a send body against every rule of seed 001: the structure is the route schema's verdict
+ * Checks a send body against every rule of the send body: the structure is the route schema's verdict
  * (`schemaErrors`), the rules a schema cannot express are checked here; together they name each faulty
  * field. Attachments too large (each or combined) make the answer 413, anything else 422.
  */

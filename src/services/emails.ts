@@ -77,7 +77,7 @@ export async function emailUpdates(
 }
 
 /**
- * An account's emails matching a search (seed 001's inline tokens `to:`, `from:`, `status:`,
+ * An account's emails matching a search (the inline tokens `to:`, `from:`, `status:`,
  * `domain:`, `tag:`, phrases and words), of the statuses in `status` (comma-separated) too.
  */
 export async function searchEmailLog(

@@ -209,7 +209,7 @@ export async function sendBatch(
     }
     if (failure) results.push({ id: null, status: 'error', rejection_reason: describe(failure) });
   }
-  // Each email stands on its own (seed 001), so a batch of only failures is still answered 202 with
+  // Each email stands on its own, so a batch of only failures is still answered 202 with
   // its per-email results; it writes nothing but its Idempotency-Key's record.
   const answer = { status: 202, body: { total: n, sent: prepared.length, failed: n - prepared.length, results } };
   if (prepared.length === 0 && idempotencyKey === null) return answer;

@@ -15,7 +15,7 @@ describe.each(testDatabases())('email detail and events on %s', (kind) => {
   });
   afterAll(async () => t?.close());
 
-  it('returns every field of the seed 001 detail with the values that were sent', async () => {
+  it('returns every field of the detail with the values that were sent', async () => {
     const sent = await t.call(
       'POST',
       '/v1/emails/',
@@ -74,7 +74,7 @@ describe.each(testDatabases())('email detail and events on %s', (kind) => {
       message_id: sent.body.message_id,
     });
     expect(d.message_id).toMatch(/^<[^@]+@example\.com>$/);
-    // Addresses are bare, as in seed 001 (the names travel in the message's headers).
+    // Addresses are bare, as the API documents them (the names travel in the message's headers).
     expect(d.to_addresses).toEqual(['jane@recipient.test']);
     expect(d.cc_addresses).toEqual(['carbon@recipient.test']);
     expect(d.bcc_addresses).toEqual(['blind@recipient.test']);

@@ -22,7 +22,7 @@ describe('the OpenAPI document', () => {
     expect(routes.length).toBeGreaterThan(20);
     const missing = routes.filter((r) => !documented.has(r));
     expect(missing).toEqual([]);
-    // The paths of seed 001, with its trailing slash.
+    // The API's paths, with its trailing slash.
     const send = doc.body.paths['/v1/emails/']?.post;
     expect(send.requestBody.content['application/json'].schema.required).toEqual(['from_', 'to', 'subject']);
     expect(Object.keys(send.responses)).toEqual(expect.arrayContaining(['202', '413', '422', '429']));

@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const MiB = 1024 * 1024;
 
-/** Each rule of seed 001 and the foundation issue: [what, body, status, field named]. */
+/** Each rule of the send body: [what, body, status, field named]. */
 const cases: Array<[string, Record<string, unknown>, number, string]> = [
   ['from_ missing', sendBody({ from_: undefined }), 422, 'from_'],
   [
