@@ -98,6 +98,19 @@ describe('the layout of src/', () => {
     expect(branching).toEqual([]);
   });
 
+  it('writes events only through recordEvents, so that nothing that follows events can be forgotten', () => {
+    const writers = files.filter(
+      (f) =>
+        f !== 'store/events-repo.ts' &&
+        !f.startsWith('store/migrations/') &&
+        /(insertInto|updateTable|deleteFrom)\(\s*'email_events'|insertRows\([^)]*'email_events'/.test(
+          fs.readFileSync(path.join(SRC, f), 'utf8'),
+        ),
+    );
+    expect(writers).toEqual([]);
+    expect(graph.get('store/events-repo.ts')?.length).toBeGreaterThan(0);
+  });
+
   it('has the recording thread load neither the link rewriting nor an HTML parser', () => {
     const loaded = new Set<string>();
     const visit = (file: string) => {
