@@ -102,12 +102,12 @@ export async function writeHitBatch(
   let runAt: number[] = [];
   const endRun = async () => {
     const decided = await recordRun(trx, rules, run);
-    runAt.forEach((i, k) => (verdicts[i] = decided[k]!));
+    runAt.forEach((i, k) => (verdicts[i] = decided[k] ?? null));
     run = [];
     runAt = [];
   };
   for (const [i, h] of hits.entries()) {
-    const recipient = recipients[i]!;
+    const recipient = recipients[i];
     if (!recipient) {
       verdicts[i] = null;
       continue;
