@@ -282,6 +282,7 @@ export async function startTaifa(
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawnNode(name, ['src/main.ts', 'start'], {
     LOG_LEVEL: 'warn',
+    TAIFA_INBOUND_SMTP_PORT: '0',
     ...env,
     PORT: String(port),
     HOST: '127.0.0.1',

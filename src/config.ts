@@ -29,8 +29,10 @@ export interface Config {
   dnsServers: string[];
   /** TCP port used when delivering to an MX (25 on the internet; tests point it at a sink). */
   mxPort: number;
-  /** Inbound SMTP listener for bounces, complaints and unsubscribe mails. */
+  /** Inbound SMTP listener for bounces, complaints and unsubscribe mails (0: any free port). */
   inboundSmtpPort: number;
+  /** Address the inbound listener binds to (HOST by default; `0.0.0.0` to be the MX the world reaches). */
+  inboundSmtpHost: string;
   /** Which roles this process runs. */
   roles: ReadonlySet<Role>;
   /** Folder for the SQLite file (by default) and the generated secret. */
@@ -170,6 +172,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     dnsServers: list(env.TAIFA_DNS_SERVERS),
     mxPort: int(env, 'TAIFA_MX_PORT', 25, 1),
     inboundSmtpPort: int(env, 'TAIFA_INBOUND_SMTP_PORT', 2525),
+    inboundSmtpHost: env.TAIFA_INBOUND_SMTP_HOST || env.HOST || '127.0.0.1',
     roles,
     dataDir,
     sandbox,

@@ -17,7 +17,7 @@ export interface ChildServer {
 /** Starts the server with `env` (PORT=0 is fine: the URL is read from its "ready" log line). */
 export async function startChildServer(env: Record<string, string>, key = ''): Promise<ChildServer> {
   const proc = spawn(process.execPath, ['bin/taifa.js', 'start'], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', TAIFA_INBOUND_SMTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | string>((resolve) =>

@@ -44,6 +44,8 @@ export async function startTestServer(kind: DatabaseKind, env: Record<string, st
     TAIFA_HELO_NAME: 'mta.taifa.test',
     TAIFA_POLL_INTERVAL_MS: '50',
     TAIFA_SECRET: 'test-secret',
+    // Servers run side by side: each inbound listener takes a free port.
+    TAIFA_INBOUND_SMTP_PORT: '0',
     ...env,
   });
   const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
