@@ -4,6 +4,12 @@
 // noop-server.ts), and — when Debian's Postfix is installed — Postfix's SMTP acceptance rate.
 //
 //   npx tsx bench/send.ts [--duration 15] [--connections 20] [--warmup 3] [--pg] [--no-postfix] [--quiet-wait 60]
+//                         [--suppressions N]
+//
+// --suppressions N measures Taifa Mail three times: with no suppression stored, then with N stored for
+// the bench account (inserted through the store's repository, none of them a recipient of the load, so
+// that what is measured is the look-up every accepted email makes), then with none again (they are
+// deleted), and prints the three rates: the first and last bracket the drift of a growing database.
 //
 // The machine is shared: before measuring it waits up to --quiet-wait seconds for other processes to
 // calm down, and for each measurement it prints the share of the CPUs that processes outside the
@@ -40,6 +46,7 @@ import {
   type CpuWindow,
 } from './lib.js';
 import { havePostfix, postfixVersion, startPostfix } from './postfix.js';
+import { clearBenchSuppressions, storeBenchSuppressions } from './suppressions.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,18 +56,20 @@ const { values } = parseArgs({
     pg: { type: 'boolean', default: false },
     'no-postfix': { type: 'boolean', default: false },
     'quiet-wait': { type: 'string', default: '60' },
+    suppressions: { type: 'string', default: '0' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    'npx tsx bench/send.ts [--duration 15] [--connections 20] [--warmup 3] [--pg] [--no-postfix] [--quiet-wait 60]\n',
+    'npx tsx bench/send.ts [--duration 15] [--connections 20] [--warmup 3] [--pg] [--no-postfix] [--quiet-wait 60] [--suppressions N]\n',
   );
   process.exit(0);
 }
 const DURATION = Number(values.duration);
 const CONNECTIONS = Number(values.connections);
 const WARMUP = Number(values.warmup);
+const SUPPRESSIONS = Number(values.suppressions);
 
 interface LoadResult {
   seconds: number;
@@ -162,6 +171,23 @@ async function main(): Promise<void> {
     databaseUrl,
     "SELECT count(*) AS n FROM email_recipients WHERE status = 'queued'",
   );
+  // With N suppressions stored, then with none again (see the header).
+  const suppressionRuns: Array<{ label: string; result: LoadResult }> = [];
+  if (SUPPRESSIONS > 0) {
+    process.stderr.write(`storing ${fmt(SUPPRESSIONS)} suppressions…\n`);
+    await storeBenchSuppressions(databaseUrl, SUPPRESSIONS, from.slice(from.indexOf('@') + 1));
+    const stored = await countRows(databaseUrl, 'SELECT count(*) AS n FROM suppressions');
+    await sleep(500);
+    process.stderr.write(`measuring Taifa Mail with ${fmt(stored)} suppressions…\n`);
+    suppressionRuns.push({
+      label: `with ${fmt(stored)} suppressions`,
+      result: await load(taifa.url, body, auth, DURATION),
+    });
+    await clearBenchSuppressions(databaseUrl);
+    await sleep(500);
+    process.stderr.write('measuring Taifa Mail with none again…\n');
+    suppressionRuns.push({ label: 'with none again', result: await load(taifa.url, body, auth, DURATION) });
+  }
   await taifa.stop();
 
   // Postfix: smtpd accepting 5 KB messages over persistent SMTP sessions into its (fsynced) queue, on hold.
@@ -298,6 +324,25 @@ async function main(): Promise<void> {
           : ' — MISMATCH') +
       `; ${fmt(recipientsQueued)} recipients queued in all (incl. warm-up)`,
   ];
+  if (suppressionRuns.length > 0) {
+    const rateOf = (r: LoadResult) => (r.statusCounts['202'] ?? 0) / r.seconds;
+    const runs = [{ label: 'with no suppression', result: t }, ...suppressionRuns];
+    out.push(
+      '',
+      `suppressions (one look-up per accepted email, on ${dbName}; measured one after the other in the same server):`,
+      ...runs.map(
+        (r) =>
+          `  ${r.label.padEnd(28)} ${fmt(rateOf(r.result)).padStart(7)} accepted/s  p50 ${fmt(r.result.p50, 1)} ms  p99 ${fmt(r.result.p99, 1)} ms  non-2xx ${fmt(r.result.non2xx)}`,
+      ),
+    );
+    const [withN, after] = suppressionRuns;
+    if (withN && after) {
+      const none = (rate + rateOf(after.result)) / 2;
+      out.push(
+        `  with / without (mean of the runs before and after): ${(rateOf(withN.result) / none).toFixed(3)}   target ≥ 0.90: ${pass(rateOf(withN.result) / none >= 0.9)}`,
+      );
+    }
+  }
   if (postfix) {
     out.push(
       `postfix durability: ${fmt(postfix.accepted)} sent by smtp-source, ${fmt(postfix.held)} queue files on hold${postfix.held >= postfix.accepted ? ' — equal' : ' — MISMATCH'}`,
