@@ -4,6 +4,13 @@
 // noop-server.ts), and — when Debian's Postfix is installed — Postfix's SMTP acceptance rate.
 //
 //   npx tsx bench/send.ts [--duration 15] [--connections 20] [--warmup 3] [--pg] [--no-postfix] [--quiet-wait 60]
+//                         [--suppressions N [--rounds 2]]
+//
+// --suppressions N then measures Taifa Mail in --rounds rounds, alternating: N suppressions stored for the
+// bench account (inserted through the store's repository, none of them a recipient of the load, so that
+// what is measured is the look-up every accepted email makes), then none (deleted). It prints every run
+// and the median rate with N against the median with none (the main run included): alternating spreads
+// the drift of a growing database and of other load over both sides.
 //
 // The machine is shared: before measuring it waits up to --quiet-wait seconds for other processes to
 // calm down, and for each measurement it prints the share of the CPUs that processes outside the
@@ -40,6 +47,7 @@ import {
   type CpuWindow,
 } from './lib.js';
 import { havePostfix, postfixVersion, startPostfix } from './postfix.js';
+import { clearBenchSuppressions, storeBenchSuppressions } from './suppressions.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,18 +57,22 @@ const { values } = parseArgs({
     pg: { type: 'boolean', default: false },
     'no-postfix': { type: 'boolean', default: false },
     'quiet-wait': { type: 'string', default: '60' },
+    suppressions: { type: 'string', default: '0' },
+    rounds: { type: 'string', default: '2' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    'npx tsx bench/send.ts [--duration 15] [--connections 20] [--warmup 3] [--pg] [--no-postfix] [--quiet-wait 60]\n',
+    'npx tsx bench/send.ts [--duration 15] [--connections 20] [--warmup 3] [--pg] [--no-postfix] [--quiet-wait 60] [--suppressions N [--rounds 2]]\n',
   );
   process.exit(0);
 }
 const DURATION = Number(values.duration);
 const CONNECTIONS = Number(values.connections);
 const WARMUP = Number(values.warmup);
+const SUPPRESSIONS = Number(values.suppressions);
+const ROUNDS = Number(values.rounds);
 
 interface LoadResult {
   seconds: number;
@@ -162,6 +174,26 @@ async function main(): Promise<void> {
     databaseUrl,
     "SELECT count(*) AS n FROM email_recipients WHERE status = 'queued'",
   );
+  // Rounds of: N suppressions stored, then none (see the header).
+  const suppressionRuns: Array<{ label: string; withN: boolean; result: LoadResult; cpuMs: number }> = [];
+  /** A run of the load, with the server's CPU time per request (steadier than the rate on a busy machine). */
+  const measured = async (): Promise<{ result: LoadResult; cpuMs: number }> => {
+    const before = treeCpuMs(taifa.pid);
+    const result = await load(taifa.url, body, auth, DURATION);
+    return { result, cpuMs: (treeCpuMs(taifa.pid) - before) / Math.max(1, result.total) };
+  };
+  for (let round = 1; SUPPRESSIONS > 0 && round <= ROUNDS; round++) {
+    process.stderr.write(`round ${round}: storing ${fmt(SUPPRESSIONS)} suppressions…\n`);
+    await storeBenchSuppressions(databaseUrl, SUPPRESSIONS, from.slice(from.indexOf('@') + 1));
+    const stored = await countRows(databaseUrl, 'SELECT count(*) AS n FROM suppressions');
+    await sleep(500);
+    process.stderr.write(`round ${round}: measuring with ${fmt(stored)} suppressions…\n`);
+    suppressionRuns.push({ label: `${round}: with ${fmt(stored)}`, withN: true, ...(await measured()) });
+    await clearBenchSuppressions(databaseUrl);
+    await sleep(500);
+    process.stderr.write(`round ${round}: measuring with none…\n`);
+    suppressionRuns.push({ label: `${round}: with none`, withN: false, ...(await measured()) });
+  }
   await taifa.stop();
 
   // Postfix: smtpd accepting 5 KB messages over persistent SMTP sessions into its (fsynced) queue, on hold.
@@ -298,6 +330,34 @@ async function main(): Promise<void> {
           : ' — MISMATCH') +
       `; ${fmt(recipientsQueued)} recipients queued in all (incl. warm-up)`,
   ];
+  if (suppressionRuns.length > 0) {
+    const rateOf = (r: LoadResult) => (r.statusCounts['202'] ?? 0) / r.seconds;
+    const runs = [
+      { label: '0: with none', withN: false, result: t, cpuMs: taifaServerMs / Math.max(1, t.total) },
+      ...suppressionRuns,
+    ];
+    const median = (xs: number[]) => {
+      const v = [...xs].sort((x, y) => x - y);
+      return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+    };
+    const withRate = median(runs.filter((r) => r.withN).map((r) => rateOf(r.result)));
+    const noneRate = median(runs.filter((r) => !r.withN).map((r) => rateOf(r.result)));
+    const withCpu = median(runs.filter((r) => r.withN).map((r) => r.cpuMs));
+    const noneCpu = median(runs.filter((r) => !r.withN).map((r) => r.cpuMs));
+    out.push(
+      '',
+      `suppressions: one look-up per accepted email, on ${dbName}; runs in this order, in the same server:`,
+      ...runs.map(
+        (r) =>
+          `  ${r.label.padEnd(16)} ${fmt(rateOf(r.result)).padStart(7)} accepted/s  p50 ${fmt(r.result.p50, 1)} ms` +
+          `  p99 ${fmt(r.result.p99, 1)} ms  non-2xx ${fmt(r.result.non2xx)}  server CPU ${fmt(r.cpuMs, 3)} ms/msg`,
+      ),
+      `  median with ${fmt(SUPPRESSIONS)}: ${fmt(withRate)} accepted/s; median with none: ${fmt(noneRate)} accepted/s;` +
+        ` with / without ${(withRate / noneRate).toFixed(3)}   target ≥ 0.90: ${pass(withRate / noneRate >= 0.9)}`,
+      `  median server CPU per message: ${fmt(withCpu, 3)} ms with ${fmt(SUPPRESSIONS)}, ${fmt(noneCpu, 3)} ms with none` +
+        ` (${(((withCpu - noneCpu) / noneCpu) * 100).toFixed(1)}%)`,
+    );
+  }
   if (postfix) {
     out.push(
       `postfix durability: ${fmt(postfix.accepted)} sent by smtp-source, ${fmt(postfix.held)} queue files on hold${postfix.held >= postfix.accepted ? ' — equal' : ' — MISMATCH'}`,

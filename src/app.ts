@@ -17,6 +17,7 @@ import { listEmailRoutes } from './api/list-emails.js';
 import { trackingRoutes } from './tracking/routes.js';
 import { registerOpenApi, serveOpenApi } from './api/openapi.js';
 import { senderRoutes } from './api/senders.js';
+import { suppressionRoutes } from './api/suppressions.js';
 
 /** Largest request body: 24 MiB of attachments as base64 (×4/3) plus bodies and headers. */
 const BODY_LIMIT_BYTES = 40 * 1024 * 1024;
@@ -113,5 +114,6 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     scheduledEmailRoutes(v1, ctx);
     savedSearchRoutes(v1, ctx);
     emailRoutes(v1, ctx);
+    suppressionRoutes(v1, ctx);
   });
 }

@@ -36,6 +36,10 @@ export type EventType =
 /** Who fetched a pixel or followed a link: '' for a person, else the kind of machine. */
 export type BotKind = '' | 'apple' | 'gmail' | 'microsoft' | 'proofpoint' | 'mimecast' | 'generic';
 
+/** The suppression lists: hard bounces and complaints (account-wide), unsubscribes (per sending domain, or tag). */
+export const SUPPRESSION_TYPES = ['bounce', 'complaint', 'unsubscribe'] as const;
+export type SuppressionType = (typeof SUPPRESSION_TYPES)[number];
+
 /** A sending domain's state. */
 export type DomainStatus = 'pending' | 'verified' | 'failed';
 

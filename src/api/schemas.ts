@@ -32,7 +32,10 @@ const nullableFreeForm = { type: ['object', 'null'], additionalProperties: true 
  * be null) but those named in `optional`. Missing a required one is a serialisation error, not a
  * silently shorter answer.
  */
-function answer<const P extends Record<string, object>>(properties: P, optional: readonly (keyof P & string)[] = []) {
+export function answer<const P extends Record<string, object>>(
+  properties: P,
+  optional: readonly (keyof P & string)[] = [],
+) {
   return {
     type: 'object',
     required: Object.keys(properties).filter((k) => !optional.includes(k)),
@@ -74,9 +77,17 @@ const emailStatus = {
 /** The 202 of send and retry (core/accept-email.ts `Accepted`). */
 export const acceptedBody = answer({
   id,
-  status: { type: 'string', enum: ['queued', 'scheduled'] },
+  status: {
+    type: 'string',
+    enum: ['queued', 'scheduled', 'rejected'],
+    description: 'rejected: every recipient is on a suppression list, nothing will be sent.',
+  },
   message_id: str,
-  rejection_reason: { type: ['string', 'null'], description: 'Always null here: a refused email is an error answer.' },
+  rejection_reason: {
+    type: ['string', 'null'],
+    description:
+      'Why recipients were dropped: one sentence per suppressed recipient (the list, its scope and since when); null when none was.',
+  },
 });
 
 export const batchAnswer = answer({
@@ -87,7 +98,7 @@ export const batchAnswer = answer({
     type: 'array',
     items: answer({
       id: { type: ['string', 'null'], format: 'uuid' },
-      status: { type: 'string', enum: ['queued', 'scheduled', 'error'] },
+      status: { type: 'string', enum: ['queued', 'scheduled', 'rejected', 'error'] },
       rejection_reason: nullableStr,
     }),
   },
@@ -99,7 +110,15 @@ export const validateAnswer = answer({
   can_send: bool,
   issues: {
     type: 'array',
-    items: answer({ field: { type: 'string', enum: ['account', 'from', 'limits', 'to', 'content'] }, error: str }),
+    items: answer({
+      field: {
+        type: 'string',
+        pattern: '^(account|from|limits|to|content|(to|cc|bcc)\\[\\d+\\])$',
+        description:
+          'account, from, limits, to, content; or to[i], cc[i], bcc[i] for a recipient on a suppression list.',
+      },
+      error: str,
+    }),
   },
   plan: str,
   usage: answer({ daily: int, daily_limit: int, monthly: int, monthly_limit: int }),

@@ -36,7 +36,8 @@ export const errors = {
   routeNotFound: (method: string, url: string) => new AppError('route_not_found', 404, `No route ${method} ${url}.`),
   conflict: (detail: string, code = 'conflict') => new AppError(code, 409, detail),
   payloadTooLarge: (detail: string, errs?: FieldError[]) => new AppError('payload_too_large', 413, detail, errs),
-  unsupportedMediaType: () => new AppError('unsupported_media_type', 415, 'Send the request body as application/json.'),
+  unsupportedMediaType: (type = 'application/json') =>
+    new AppError('unsupported_media_type', 415, `Send the request body as ${type}.`),
   senderNotAllowed: (field: string, detail: string) =>
     new AppError('sender_not_allowed', 422, detail, [{ field, error: detail }]),
   domainNotVerified: (detail: string) =>

@@ -1,4 +1,6 @@
 import { distinctRecipients } from '../core/recipients.js';
+import { sendingDomain } from '../core/suppression-address.js';
+import type { SendingScope } from '../core/suppression-rules.js';
 import type { Store } from '../store/database.js';
 import { getDomainById } from '../store/domains-repo.js';
 import { loadEmailsForDelivery } from '../store/emails-repo.js';
@@ -44,6 +46,8 @@ export class MessageCache {
   /** Claimed recipients per email not yet settled: a rendered message is dropped when it reaches 0. */
   private readonly pendingByEmail = new Map<string, number>();
   private readonly keys = new Map<string, DkimKey>();
+  /** Whose each loaded email is, from which domain, with which tags: what its suppressions are looked up by. */
+  private readonly scopes = new Map<string, SendingScope>();
 
   constructor(
     private readonly store: Store,
@@ -63,6 +67,10 @@ export class MessageCache {
     const loaded = await loadEmailsForDelivery(this.store.db, missing);
     for (const id of missing) {
       const entry = loaded.get(id);
+      if (entry) {
+        const e = entry.email;
+        this.scopes.set(id, { accountId: e.account_id, domain: sendingDomain(e.from_email), tags: e.tags_json ?? [] });
+      }
       const render = (async (): Promise<Rendered> => {
         if (!entry) throw new Error('the email no longer exists');
         const found = entry.email.domain_id ? await this.domain(entry.email.domain_id) : undefined;
@@ -103,6 +111,11 @@ export class MessageCache {
     return { domain, key };
   }
 
+  /** The sending scope of a loaded email (undefined when it no longer exists). */
+  scopeOf(emailId: string): SendingScope | undefined {
+    return this.scopes.get(emailId);
+  }
+
   /** One recipient's envelope sender (its VERP address) and signed message; throws when it cannot be rendered. */
   async messageFor(r: RecipientRow): Promise<{ from: string; raw: Buffer; onlyRecipient: boolean }> {
     const rendered = await (this.rendered.get(r.email_id) ?? Promise.reject(new Error('the email was not loaded')));
@@ -129,6 +142,7 @@ export class MessageCache {
     else {
       this.pendingByEmail.delete(r.email_id);
       this.rendered.delete(r.email_id);
+      this.scopes.delete(r.email_id);
     }
   }
 }

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import { decideAttempt, decideRenderFailure } from '../core/delivery-decision.js';
+import { decideSuppressed, type Suppression } from '../core/suppression-rules.js';
 import { randomToken } from '../ids.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
 import type { AttemptOutcome } from '../core/smtp-outcome.js';
 import type { Store } from '../store/database.js';
 import type { GroupCommitter } from '../store/group-commit.js';
 import { recordDeliveryAttempt } from '../services/record-attempt.js';
+import { suppressionsOf } from '../services/suppression-check.js';
 import { claimDueRecipients, releaseLeases, renewLeases } from '../store/queue-repo.js';
 import type { RecipientRow } from '../store/schema.js';
 import type { TrackingTokens } from '../tracking/tokens.js';
@@ -42,6 +44,8 @@ export class DeliveryWorker {
   private readonly inFlight = new Set<string>();
   private readonly leases: LeaseKeeper;
   private readonly messages: MessageCache;
+  /** Claimed recipients found on a suppression list: recorded `rejected` when their turn comes, never sent. */
+  private readonly suppressed = new Map<string, Suppression>();
   private readonly tasks = new Set<Promise<void>>();
   private claiming = false;
   private stopping = false;
@@ -132,7 +136,7 @@ export class DeliveryWorker {
     this.log.warn({ count: lost.size }, 'leases lost before their transactions started; another worker has them');
     for (const id of lost) this.leases.drop(id);
     for (const group of this.buffer) {
-      for (const r of group.filter((x) => lost.has(x.id))) this.messages.settle(r);
+      for (const r of group.filter((x) => lost.has(x.id))) this.settle(r);
     }
     this.buffer = this.buffer.map((g) => g.filter((r) => !lost.has(r.id))).filter((g) => g.length > 0);
     this.buffered = this.buffer.reduce((n, g) => n + g.length, 0);
@@ -174,13 +178,14 @@ export class DeliveryWorker {
           this.log.info({ count: claimed.length, claimedAt: now }, 'first recipients claimed');
         }
         await this.messages.preload(claimed);
+        await this.findSuppressed(claimed);
       }
     } catch (error) {
       this.log.error({ err: error }, 'claiming due recipients failed; retrying');
       // Loading their emails failed (a database hiccup): give them back rather than fail them for it.
       for (const r of claimed) {
         this.leases.drop(r.id);
-        this.messages.settle(r);
+        this.settle(r);
       }
       await releaseLeases(
         this.store.db,
@@ -219,7 +224,7 @@ export class DeliveryWorker {
             'lease about to expire before the transaction could start; leaving it to be claimed again',
           );
           this.leases.drop(r.id);
-          this.messages.settle(r);
+          this.settle(r);
           continue;
         }
         this.inFlight.add(r.id);
@@ -233,7 +238,7 @@ export class DeliveryWorker {
         } finally {
           this.inFlight.delete(r.id);
           this.leases.drop(r.id);
-          this.messages.settle(r);
+          this.settle(r);
         }
       }
     })().finally(() => {
@@ -243,7 +248,37 @@ export class DeliveryWorker {
     this.tasks.add(task);
   }
 
+  /** Done with a claimed recipient (recorded, skipped or lost). */
+  private settle(r: RecipientRow): void {
+    this.messages.settle(r);
+    this.suppressed.delete(r.id);
+  }
+
+  /**
+   * Looks a claim's recipients up in the suppression lists, in one query: one added after the email was
+   * accepted still stops its delivery.
+   */
+  private async findSuppressed(claimed: RecipientRow[]): Promise<void> {
+    const scoped = claimed.flatMap((r) => {
+      const scope = this.messages.scopeOf(r.email_id);
+      return scope ? [{ r, scope }] : [];
+    });
+    const stops = await suppressionsOf(
+      this.store.db,
+      scoped.map(({ r, scope }) => ({ ...scope, address: r.address })),
+    );
+    scoped.forEach(({ r }, i) => {
+      const stop = stops[i];
+      if (stop) this.suppressed.set(r.id, stop);
+    });
+  }
+
   private async attempt(r: RecipientRow): Promise<void> {
+    const stop = this.suppressed.get(r.id);
+    if (stop) {
+      await this.recordSuppressed(r, stop);
+      return;
+    }
     let message: { from: string; raw: Buffer; onlyRecipient: boolean };
     try {
       message = await this.messages.messageFor(r);
@@ -270,6 +305,21 @@ export class DeliveryWorker {
       raw: message.raw,
     });
     await this.record(r, outcome, false, message.onlyRecipient);
+  }
+
+  /** Records a suppressed recipient `rejected`, through the same path as an attempt's outcome; nothing is sent. */
+  private async recordSuppressed(r: RecipientRow, stop: Suppression): Promise<void> {
+    if (this.abandoned) return;
+    const decision = decideSuppressed(r.address, stop);
+    const recorded = await recordDeliveryAttempt(this.committer, {
+      recipient: r,
+      workerId: this.id,
+      decision,
+      reply: null,
+      now: Date.now(),
+      onlyRecipient: false,
+    });
+    this.log.info({ emailId: r.email_id, recipient: r.address, recorded, reason: decision.reason }, 'suppressed');
   }
 
   private async record(r: RecipientRow, outcome: AttemptOutcome, fatal: boolean, onlyRecipient = false): Promise<void> {

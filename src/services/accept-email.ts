@@ -13,13 +13,17 @@ import { usagePeriods, type PlanLimits } from '../core/plans.js';
 import { distinctRecipients } from '../core/recipients.js';
 import type { SendRequest } from '../core/send-validation.js';
 import { searchTokens } from '../core/search-query.js';
+import { sendingDomain } from '../core/suppression-address.js';
+import { decideSuppressed } from '../core/suppression-rules.js';
+import { suppressionsOf } from './suppression-check.js';
 
-/** What a 202 answers for one email. */
+/** What a 202 answers for one email: `rejected` when every recipient is on a suppression list. */
 export interface Accepted {
   id: string;
-  status: 'queued' | 'scheduled';
+  status: 'queued' | 'scheduled' | 'rejected';
   message_id: string;
-  rejection_reason: null;
+  /** One sentence per suppressed recipient, or null when none is. */
+  rejection_reason: string | null;
 }
 
 /** An email ready to be written: its rows and the answer the client will get. */
@@ -30,6 +34,8 @@ export interface PreparedEmail {
   events: NewEvent[];
   searchTokens: string[];
   accepted: Accepted;
+  /** Recipients that take quota: all but those a suppression rejected. */
+  quota: number;
 }
 
 /** Recent sender look-ups by account and address. */
@@ -109,7 +115,14 @@ export async function prepareEmail(
       updated_at: now,
     }),
   );
-  const status = scheduled ? 'scheduled' : 'queued';
+  const dropped = await dropSuppressed(store, who.accountId, recipients, {
+    fromEmail: req.from.email,
+    tags: req.tags,
+    now,
+  });
+  const quota = recipients.filter((r) => r.status !== 'rejected').length;
+  const status = quota === 0 ? 'rejected' : scheduled ? 'scheduled' : 'queued';
+  const rejectionReason = dropped.reasons.length ? dropped.reasons.join(' ') : null;
   return {
     email: {
       id,
@@ -130,7 +143,7 @@ export async function prepareEmail(
       status,
       source: opts.source ?? 'api',
       message_id: messageId,
-      rejection_reason: null,
+      rejection_reason: rejectionReason,
       tracking_json: Object.keys(req.tracking).length ? JSON.stringify(req.tracking) : null,
       scheduled_at: req.sendAt,
       created_at: now,
@@ -149,19 +162,11 @@ export async function prepareEmail(
       content: a.content,
       size: a.content.length,
     })),
-    // One `queued`/`scheduled` event for the email; the delivery events that follow are per recipient.
+    // One `queued`/`scheduled` event for the email (none when nothing will be sent); the delivery events
+    // that follow, and the rejections of suppressed recipients, are per recipient.
     events: [
-      {
-        id: newId(),
-        email_id: id,
-        account_id: who.accountId,
-        recipient_id: null,
-        recipient: null,
-        event_type: status,
-        metadata: scheduled ? JSON.stringify({ send_at: new Date(req.sendAt!).toISOString() }) : null,
-        bot: null,
-        created_at: now,
-      },
+      ...(status === 'rejected' ? [] : [emailEvent(id, who.accountId, status, req.sendAt, now)]),
+      ...dropped.events,
     ],
     searchTokens: searchTokens({
       fromEmail: req.from.email,
@@ -170,8 +175,72 @@ export async function prepareEmail(
       recipients: recipients.map((r) => r.address),
       tags: req.tags,
     }),
-    accepted: { id, status, message_id: messageId, rejection_reason: null },
+    accepted: { id, status, message_id: messageId, rejection_reason: rejectionReason },
+    quota,
   };
+}
+
+/** The email's own first event: `queued`, or `scheduled` with its time. */
+function emailEvent(
+  emailId: string,
+  accountId: string,
+  status: 'queued' | 'scheduled',
+  sendAt: number | null,
+  now: number,
+): NewEvent {
+  return {
+    id: newId(),
+    email_id: emailId,
+    account_id: accountId,
+    recipient_id: null,
+    recipient: null,
+    event_type: status,
+    metadata: sendAt !== null ? JSON.stringify({ send_at: new Date(sendAt).toISOString() }) : null,
+    bot: null,
+    created_at: now,
+  };
+}
+
+/**
+ * Marks the recipients on a suppression list `rejected` (no attempt, no quota), looked up in one query
+ * before the commit rather than inside it: the group commit holds SQLite's one write lock, and a
+ * suppression added between this look-up and the commit is still caught by the worker's check just
+ * before delivery. Returns their `rejected` events and one sentence for each.
+ */
+async function dropSuppressed(
+  store: Store,
+  accountId: string,
+  recipients: NewRecipient[],
+  mail: { fromEmail: string; tags: readonly string[]; now: number },
+): Promise<{ events: NewEvent[]; reasons: string[] }> {
+  const scope = { accountId, domain: sendingDomain(mail.fromEmail), tags: mail.tags };
+  const stops = await suppressionsOf(
+    store.db,
+    recipients.map((r) => ({ ...scope, address: r.address })),
+  );
+  const events: NewEvent[] = [];
+  const reasons: string[] = [];
+  recipients.forEach((r, i) => {
+    const stop = stops[i];
+    if (!stop) return;
+    const decision = decideSuppressed(r.address, stop);
+    r.status = decision.status;
+    r.next_attempt_at = null;
+    reasons.push(decision.reason);
+    for (const ev of decision.events)
+      events.push({
+        id: newId(),
+        email_id: r.email_id,
+        account_id: accountId,
+        recipient_id: r.id,
+        recipient: r.address,
+        event_type: ev.type,
+        metadata: JSON.stringify(ev.metadata),
+        bot: null,
+        created_at: mail.now,
+      });
+  });
+  return { events, reasons };
 }
 
 /** An idempotent request: its key, a hash of its body, and the answer to store for replays. */
@@ -197,28 +266,30 @@ export async function commitEmails(
   limits: PlanLimits,
   opts: { now: number; idempotency?: IdempotentWrite },
 ): Promise<CommitResult> {
-  const n = prepared.reduce((sum, p) => sum + p.recipients.length, 0);
+  const n = prepared.reduce((sum, p) => sum + p.quota, 0);
   const { day, month } = usagePeriods(opts.now);
   return deps.committer.run(async (trx, batch): Promise<CommitResult> => {
     const idem = opts.idempotency;
     if (idem && !(await claimIdempotencyKey(trx, { accountId: who.accountId, ...idem, now: opts.now })))
       return { kind: 'replay' };
-    // A batch whose every email failed validation takes nothing (it only records its idempotent answer).
-    if (n === 0) return { kind: 'committed' };
-    const ledger = batch.shared('quota', () => {
-      const made = new QuotaLedger();
-      batch.add('quota', made, (t) => made.flush(t));
-      return made;
-    });
-    const over = await ledger.take(trx, who.accountId, [
-      { period: day, n, limit: limits.dailyLimit },
-      { period: month, n, limit: limits.monthlyLimit },
-    ]);
-    if (over !== -1) {
-      if (idem) await releaseIdempotencyKey(trx, who.accountId, idem.key);
-      return over === 0
-        ? { kind: 'over_quota', limit: 'daily', max: limits.dailyLimit }
-        : { kind: 'over_quota', limit: 'monthly', max: limits.monthlyLimit };
+    // A batch whose every email failed validation, or whose every recipient is suppressed, takes nothing
+    // (the first only records its idempotent answer; the second still records its rejected emails).
+    if (n > 0) {
+      const ledger = batch.shared('quota', () => {
+        const made = new QuotaLedger();
+        batch.add('quota', made, (t) => made.flush(t));
+        return made;
+      });
+      const over = await ledger.take(trx, who.accountId, [
+        { period: day, n, limit: limits.dailyLimit },
+        { period: month, n, limit: limits.monthlyLimit },
+      ]);
+      if (over !== -1) {
+        if (idem) await releaseIdempotencyKey(trx, who.accountId, idem.key);
+        return over === 0
+          ? { kind: 'over_quota', limit: 'daily', max: limits.dailyLimit }
+          : { kind: 'over_quota', limit: 'monthly', max: limits.monthlyLimit };
+      }
     }
     // The rows themselves are written once for the whole group, after every unit took its quota.
     for (const p of prepared) batch.add('accepted-emails', p, insertAcceptedEmails);

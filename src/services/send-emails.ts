@@ -93,7 +93,7 @@ async function commitAnswer(
     throw errors.quotaExceeded(
       result.limit,
       result.max,
-      prepared.reduce((n, p) => n + p.recipients.length, 0),
+      prepared.reduce((n, p) => n + p.quota, 0),
     );
   if (result.kind === 'replay') {
     // A concurrent request with the same key committed first: answer as it did.
@@ -142,7 +142,8 @@ export async function sendOne(
 
 /** One entry of a batch answer. */
 type BatchResult =
-  { id: string; status: string; rejection_reason: null } | { id: null; status: 'error'; rejection_reason: string };
+  | { id: string; status: Accepted['status']; rejection_reason: string | null }
+  | { id: null; status: 'error'; rejection_reason: string };
 
 function describe(errs: FieldError[]): string {
   return errs.map((e) => `${e.field}: ${e.error}`).join('; ');
@@ -201,7 +202,7 @@ export async function sendBatch(
         checkPlan(checked.value, limits, caller.plan);
         const p = await prepareEmail(deps.store, caller, checked.value, { now, senderCache: deps.senderCache });
         prepared.push(p);
-        results.push({ id: p.accepted.id, status: p.accepted.status, rejection_reason: null });
+        results.push({ id: p.accepted.id, status: p.accepted.status, rejection_reason: p.accepted.rejection_reason });
       } catch (error) {
         if (!(error instanceof AppError) || error.status >= 500) throw error;
         failure = error.errors ?? [{ field: 'body', error: error.message }];

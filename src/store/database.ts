@@ -8,6 +8,7 @@ import * as m0003 from './migrations/0003-search.js';
 import * as m0004 from './migrations/0004-tracking.js';
 import * as m0005 from './migrations/0005-counted-engagement.js';
 import * as m0006 from './migrations/0006-lean-event-indexes.js';
+import * as m0007 from './migrations/0007-suppressions.js';
 
 export type { Store };
 
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0004-tracking': m0004,
   '0005-counted-engagement': m0005,
   '0006-lean-event-indexes': m0006,
+  '0007-suppressions': m0007,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -69,7 +69,8 @@ export interface AttemptRecord {
   status: RecipientStatus;
   now: number;
   nextAttemptAt: number | null;
-  lastReply: SmtpReply;
+  /** The reply of the attempt; null when nothing was sent (a suppression stopped it): no attempt is counted. */
+  lastReply: SmtpReply | null;
   /** The email has no other recipient, so its recipients' statuses need not be read back. */
   onlyRecipient?: boolean;
 }
@@ -85,10 +86,14 @@ export async function recordAttempt(trx: Trx, r: AttemptRecord): Promise<Recipie
     .updateTable('email_recipients')
     .set((eb) => ({
       status: r.status,
-      attempts: eb('attempts', '+', 1),
-      first_attempt_at: eb.fn.coalesce('first_attempt_at', eb.val(r.now)),
-      last_attempt_at: r.now,
-      last_reply: JSON.stringify(r.lastReply),
+      ...(r.lastReply
+        ? {
+            attempts: eb('attempts', '+', 1),
+            first_attempt_at: eb.fn.coalesce('first_attempt_at', eb.val(r.now)),
+            last_attempt_at: r.now,
+            last_reply: JSON.stringify(r.lastReply),
+          }
+        : {}),
       next_attempt_at: r.nextAttemptAt,
       locked_by: null,
       locked_until: null,
@@ -108,12 +113,16 @@ export async function recordAttempt(trx: Trx, r: AttemptRecord): Promise<Recipie
   return rows.map((row) => row.status);
 }
 
-/** Sets an email's derived status and the first-sent / delivered times when they apply. */
+/**
+ * Sets an email's derived status and the first-sent / delivered times when they apply; `rejection`
+ * adds a sentence to its rejection reason.
+ */
 export async function updateEmailStatus(
   trx: Trx,
   emailId: string,
-  u: { status: EmailStatus; now: number; sent: boolean; delivered: boolean },
+  u: { status: EmailStatus; now: number; sent: boolean; delivered: boolean; rejection?: string },
 ): Promise<void> {
+  const rejection = u.rejection;
   await trx
     .updateTable('emails')
     .set((eb) => ({
@@ -121,6 +130,9 @@ export async function updateEmailStatus(
       updated_at: u.now,
       ...(u.sent ? { sent_at: eb.fn.coalesce('sent_at', eb.val(u.now)) } : {}),
       ...(u.delivered ? { delivered_at: u.now } : {}),
+      ...(rejection
+        ? { rejection_reason: sql<string>`coalesce(${sql.ref('rejection_reason')} || ' ', '') || ${rejection}` }
+        : {}),
     }))
     .where('id', '=', emailId)
     .execute();

@@ -13,6 +13,7 @@ import type {
   RecipientStatus,
   SavedSearch,
   SmtpReply,
+  SuppressionType,
   TrackingOverride,
 } from '../model.js';
 
@@ -195,6 +196,24 @@ export interface SavedSearchesTable {
   updated_at: number;
 }
 
+export interface SuppressionsTable {
+  id: string;
+  account_id: string;
+  type: SuppressionType;
+  /** The address as it was given. */
+  address: string;
+  /** The address as compared: the local part exactly, '@', the domain lower-cased. */
+  key: string;
+  /** Unsubscribes: the sending domain they apply to; '' for bounces and complaints (every domain). */
+  domain: string;
+  /** Unsubscribes from one tag only: that tag; '' otherwise. */
+  tag: string;
+  reason: string | null;
+  /** The email whose bounce or complaint added the row, when one did. */
+  source_email_id: string | null;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -209,6 +228,7 @@ export interface Database {
   usage_counters: UsageCountersTable;
   idempotency_keys: IdempotencyKeysTable;
   saved_searches: SavedSearchesTable;
+  suppressions: SuppressionsTable;
 }
 
 /** Any handle a repository function can run on: the database, or a transaction on it. */
@@ -227,3 +247,4 @@ export type AttachmentRow = Selectable<EmailAttachmentsTable>;
 export type NewAttachment = Insertable<EmailAttachmentsTable>;
 export type EventRow = Selectable<EmailEventsTable>;
 export type NewEvent = Insertable<EmailEventsTable>;
+export type SuppressionRow = Selectable<SuppressionsTable>;

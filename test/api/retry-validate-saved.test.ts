@@ -54,6 +54,11 @@ describe.each(testDatabases())('retry, validate and saved searches on %s', (kind
     expect(conflict.body.code).toBe('not_retryable');
 
     fixed = true;
+    // The hard bounce put the address on the bounce list: a retry is rejected until it is taken off.
+    const listed = await t.call('POST', `/v1/emails/${original.body.id}/retry`);
+    expect(listed.body).toMatchObject({ status: 'rejected' });
+    expect(listed.body.rejection_reason).toContain('broken@recipient.test is on the bounce list');
+    expect((await t.call('DELETE', '/v1/suppressions/bounce/broken@recipient.test')).status).toBe(200);
     const retry = await t.call('POST', `/v1/emails/${original.body.id}/retry`);
     expect(retry.status).toBe(202);
     expect(retry.body).toMatchObject({ status: 'queued', rejection_reason: null });
