@@ -33,6 +33,30 @@ export type EventType =
   | 'unsubscribe'
   | 'complaint';
 
+/**
+ * Why a delivery failed, as the bounce rules (core/bounce-rules.ts) name it; kept in a bounced event's
+ * metadata. Only user_unknown, host_unknown, has_moved, mailbox_disabled and not_accepting_mail say the
+ * address itself is bad (a hard bounce).
+ */
+export type BounceReason =
+  | 'user_unknown'
+  | 'host_unknown'
+  | 'mailbox_full'
+  | 'mailbox_disabled'
+  | 'has_moved'
+  | 'expired'
+  | 'blocked'
+  | 'spam_detected'
+  | 'content_rejected'
+  | 'policy'
+  | 'auth_failure'
+  | 'rate_limited'
+  | 'message_too_big'
+  | 'network'
+  | 'system'
+  | 'not_accepting_mail'
+  | 'other';
+
 /** Who fetched a pixel or followed a link: '' for a person, else the kind of machine. */
 export type BotKind = '' | 'apple' | 'gmail' | 'microsoft' | 'proofpoint' | 'mimecast' | 'generic';
 
