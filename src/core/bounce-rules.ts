@@ -11,6 +11,10 @@ export interface TextRule {
   /** Matched against the reply or diagnostic text (case-insensitive; the text is on one line). */
   pattern: RegExp;
   reason: BounceReason;
+  /** A generic phrase: used only when the status code names no reason of its own. */
+  weak?: boolean;
+  /** Words only a mailbox directory uses: an unknown user even without a 5.1.x code or the RCPT step. */
+  authoritative?: boolean;
   /**
    * The detail of the status code to report when the text carries no enhanced status code (X.0.DDD):
    * the 9xx private range of the open classifiers, finer than the reason (a relay refusal and a
@@ -22,13 +26,15 @@ export interface TextRule {
 /**
  * Only these say the address itself is permanently bad, which is what justifies a hard bounce and a
  * suppression. A reputation block, a content or authentication failure or a full mailbox is the
- * sender's or the moment's problem, not the address's.
+ * sender's or the moment's problem, not the address's. A disabled mailbox is not here: providers
+ * disable accounts for a while (Gmail's "account ... is disabled", suspended or inactive accounts) and
+ * enable them again, and a suppression would outlive that; it bounces soft, like the reference
+ * classifiers do.
  */
 export const HARD_REASONS: ReadonlySet<BounceReason> = new Set<BounceReason>([
   'user_unknown',
   'host_unknown',
   'has_moved',
-  'mailbox_disabled',
   'not_accepting_mail',
 ]);
 
@@ -60,10 +66,17 @@ export const DERIVED_DETAIL: Readonly<Record<BounceReason, string>> = {
  * Outlook.com, Amazon SES and others as found in real bounces, and RFC 3463 / RFC 7505 wording.
  */
 export const TEXT_RULES: readonly TextRule[] = [
+  // Full mailboxes. Before the "user unknown" phrases ("mailbox unavailable (over quota)" is full, not
+  // gone) and before the give-up ones ("mailbox is full: retry timeout exceeded" says why it gave up).
+  {
+    pattern:
+      /mail ?box (?:is )?full|full mailbox|(?:over|exceed(?:ed|s)?|exceeding) (?:the |his |her |their |its |your )?(?:disk |storage |mailbox |user )?quota|quota (?:exceeded|full|violation|limit)|mailbox size limit|insufficient (?:disk |system |mailbox )?(?:space|storage)|out of storage|storage (?:allocation|space) exceeded|exceeded storage|mailbox (?:has )?exceeded|mailbox exceeds|too much mail|not enough (?:space|storage)|user is over|mailfolder is full|has exceeded (?:its|the) (?:limit|size)/i,
+    reason: 'mailbox_full',
+  },
   // Our own messages: the delivery give-up, and MTAs reporting that they gave up after days of retries.
   {
     pattern:
-      /retry time(?:out)? (?:not reached|exceeded)|delivery time expired|message expired|has been in the queue too long|could not be delivered within|(?:was|were|has) not been delivered (?:within|for)|unable to deliver (?:this|the|your) message (?:for|within)|delivery (?:period|attempts?) (?:has |have )?expired|maximum time|too old|no further attempts|exceeded the (?:maximum )?(?:retry|queue)|time-?out (?:in|during|while) delivery|message has been delayed .* giving up|delivery expired|delivery failed \d+ attempts|could not deliver for the last|timed? ?out in delivery|the message .* timed out|tried to deliver .* for \d+ (?:hours|days)/i,
+      /retry time(?:out)? (?:not reached|exceeded)|delivery time expired|message expired|has been in the queue too long|could not be delivered within|(?:was|were|has) not been delivered (?:within|for)|unable to deliver (?:this|the|your) message (?:for|within)|delivery (?:period|attempts?) (?:has |have )?expired|maximum time|too old|no further attempts|exceeded the (?:maximum )?(?:retry|queue)|time-?out (?:in|during|while) delivery|message has been delayed .* giving up|delivery expired|envelope expired|did not accept our requests to connect|delivery (?:to .{0,80})?has been delayed|message (?:is|has been) delayed|delivery failed \d+ attempts|could not deliver for the last|timed? ?out in delivery|the message .* timed out|tried to deliver .* for \d+ (?:hours|days)/i,
     reason: 'expired',
   },
   // Gone for good: RFC 3463 5.1.6 wording and the providers' own.
@@ -89,25 +102,26 @@ export const TEXT_RULES: readonly TextRule[] = [
   // A domain that declares it takes no mail (null MX, RFC 7505) or a host that refuses all mail.
   {
     pattern:
-      /null mx|does not accept (?:e-?)?mail|accepts? no (?:e-?)?mail|not accepting (?:any )?(?:e-?)?mail|system not accepting network messages|recipient address has null mx/i,
+      /null mx|indicated no smtp service|does not accept (?:e-?)?mail|accepts? no (?:e-?)?mail|not accepting (?:any )?(?:e-?)?mail|system not accepting network messages|recipient address has null mx/i,
     reason: 'not_accepting_mail',
   },
   // The domain does not resolve or has nowhere to deliver.
   {
     pattern:
-      /host (?:or domain name )?(?:unknown|not found)|host \S+ not found|(?:account|domain) may not exist|the domain \S+ does not exist|has no mx and no address|unknown host|(?:domain|host) (?:name )?(?:not found|does not exist|doesn't exist|unknown)|no such (?:domain|host)|unknown domain|unrouteable (?:mail )?domain|name or service not known|name server (?:error|failure).*not found|all relevant mx records point to non-existent hosts|couldn't find any host named|no mx (?:record|host)|mx (?:record )?(?:lookup failed|not found)|nxdomain|domain (?:is )?(?:invalid|not valid)|invalid domain|bad destination system address|host name lookup failure|domain name not found|recipient domain .* (?:does not exist|not found)/i,
+      /host (?:or domain name )?(?:unknown|not found)|host \S+ not found|(?:account|domain) may not exist|the domain \S+ does not exist|has no mx and no address|unknown host|(?:domain|host) (?:name )?(?:not found|does not exist|doesn't exist|unknown)|no such (?:domain|host)|unknown domain|unrouteable (?:mail )?domain|name or service not known|name server (?:error|failure).*not found|all relevant mx records point to non-existent hosts|couldn't find any host named|couldn't find a mail exchanger|no mx found|no mx (?:record|host)|mx (?:record )?(?:lookup failed|not found)|nxdomain|domain (?:is )?(?:invalid|not valid)|invalid domain|bad destination system address|host name lookup failure|domain name not found|recipient domain .* (?:does not exist|not found)/i,
     reason: 'host_unknown',
   },
-  // Full mailboxes. Before the "user unknown" phrases: "mailbox unavailable (over quota)" is full, not gone.
+  // Unknown users in the words of mailbox directories (Exchange, IMail, Office 365, Sendmail's "No such user").
   {
     pattern:
-      /mail ?box (?:is )?full|full mailbox|(?:over|exceed(?:ed|s)?|exceeding) (?:the |his |her |their |its |your )?(?:disk |storage |mailbox |user )?quota|quota (?:exceeded|full|violation|limit)|mailbox size limit|insufficient (?:disk |system |mailbox )?(?:space|storage)|out of storage|storage (?:allocation|space) exceeded|exceeded storage|mailbox (?:has )?exceeded|mailbox exceeds|too much mail|not enough (?:space|storage)|user is over|mailfolder is full|has exceeded (?:its|the) (?:limit|size)/i,
-    reason: 'mailbox_full',
+      /recipient name is not recognized|invalid final delivery userid|user not exist\b|doesn't have a yahoo\.com account|recipnotfound|recipientnotfound|\bno such user\b|mailbox name not allowed/i,
+    reason: 'user_unknown',
+    authoritative: true,
   },
   // Unknown users: the many ways servers say the mailbox does not exist.
   {
     pattern:
-      /user (?:name )?(?:is )?unknown|unknown (?:user|recipient|local[- ]?part|address|mailbox|alias)|no such (?:user|mailbox|recipient|address|account|local user|person)|(?:user|recipient|mailbox|address|account|addressee) (?:name )?(?:is )?(?:not found|not known|not exist|not valid|invalid|unavailable|doesn't exist|does not exist|did not exist|not recognized|not listed)|(?:mailbox|account|address|user|recipient) (?:does not|doesn't|did not) exist|does not exist|doesn't exist|invalid (?:mailbox|recipient|address|user|account)|not a valid (?:mailbox|recipient|user|address)|is not a known user|recipient address rejected: access denied|recipient (?:name )?is not recognized|mailbox (?:is )?unavailable|mailbox not found|recipnotfound|recipientnotfound|invalid final delivery userid|(?:doesn't|does not) have an? .{0,60}account|no mailbox here by that name|user not local|bad destination mailbox|undeliverable address|address (?:unknown|rejected|not found)|unknown or illegal alias|not our customer|no account by that name|no such account|mailbox name not allowed|addressee unknown|user doesn't exist|the email account that you tried to reach does not exist|unrouteable address|user not found/i,
+      /user (?:name )?(?:is )?unknown|unknown (?:user|recipient|local[- ]?part|address|mailbox|alias)|no such (?:user|mailbox|recipient|address|account|local user|person)|(?:user|recipient|mailbox|address|account|addressee) (?:name )?(?:is )?(?:not found|not known|not exist|not valid|invalid|unavailable|doesn't exist|does not exist|did not exist|not recognized|not listed)|(?:mailbox|account|address|user|recipient) (?:does not|doesn't|did not) exist|does not exist|doesn't exist|invalid (?:mailbox|recipient|address|user|account)|not a valid (?:mailbox|recipient|user|address)|is not a known user|recipient address rejected: access denied|recipient (?:name )?is not recognized|mailbox (?:is )?unavailable|mailbox not found|recipnotfound|recipientnotfound|invalid final delivery userid|(?:doesn't|does not) have an? .{0,60}account|no mailbox here by that name|user not local|bad destination mailbox|undeliverable address|address (?:unknown|not found)|unknown or illegal alias|not our customer|no account by that name|no such account|mailbox name not allowed|addressee unknown|user doesn't exist|the email account that you tried to reach does not exist|unrouteable address|user not found/i,
     reason: 'user_unknown',
   },
   // Authentication of the sending domain (SPF, DKIM, DMARC, ARC): fixable by the sender.
@@ -122,6 +136,18 @@ export const TEXT_RULES: readonly TextRule[] = [
       /reverse (?:dns|lookup|hostname)|\bptr\b|\brdns\b|ip name lookup failed|cannot find your hostname|can't resolve your (?:host|address)|unresolvable (?:host|address)|client host .* (?:not|no) (?:resolve|hostname)|no reverse/i,
     reason: 'blocked',
     detail: '973',
+  },
+  // Addresses the server could not even parse: our request was wrong, the address may be fine.
+  {
+    pattern: /malformed address|incorrectly constructed|syntax error in (?:parameters|address)|syntactically invalid/i,
+    reason: 'other',
+    detail: '902',
+  },
+  // Local delivery programs that failed (a pipe in an alias or .forward): the recipient's system.
+  {
+    pattern: /pipe to \||mailer error|local delivery failed|command (?:failed|died)/i,
+    reason: 'system',
+    detail: '939',
   },
   // Viruses and malware, then spam verdicts.
   { pattern: /virus|malware|infected|trojan|worm detected/i, reason: 'content_rejected', detail: '981' },
@@ -140,7 +166,7 @@ export const TEXT_RULES: readonly TextRule[] = [
   // Our IP or domain refused for reputation: block lists, poor reputation, blanket refusals of the client.
   {
     pattern:
-      /block ?list|black ?list|blocked|spamhaus|spamcop|barracuda|sorbs|dnsbl|\brbl\b|uceprotect|abuseat|\bcbl\b|reputation|listed (?:on|in|at|by)|banned|client host .* rejected|access denied|refused to talk|too many (?:bad|invalid|unknown) recipients|service unavailable;? client host|your ip|your host .* (?:refused|rejected)|not allowed to send|poor sending|sender ip|connection (?:refused|rejected) .* (?:policy|reputation)/i,
+      /block ?list|black ?list|blocked|spamhaus|spamcop|barracuda|sorbs|dnsbl|\brbl\b|uceprotect|abuseat|\bcbl\b|reputation|listed (?:on|in|at|by)|banned|client host .* rejected|access denied|refused to talk|too many (?:bad|invalid|unknown) recipients|service unavailable;? client host|your ip|your host .* (?:refused|rejected)|not allowed to send|invalid ip for sending|poor sending|sender ip|connection (?:refused|rejected) .* (?:policy|reputation)/i,
     reason: 'blocked',
   },
   // Too many connections, messages or recipients for now.
@@ -169,17 +195,19 @@ export const TEXT_RULES: readonly TextRule[] = [
   },
   // Postfix and others prefix any refusal with "Recipient address rejected:": only when nothing more precise
   // was said does it mean the address is unknown.
-  { pattern: /recipient address rejected|recipient (?:was )?rejected/i, reason: 'user_unknown' },
+  { pattern: /recipient address rejected|recipient (?:was )?rejected/i, reason: 'user_unknown', weak: true },
   // Policy refusals that are none of the above.
   {
     pattern: /policy|not authori[sz]ed|prohibited|not permitted|refused|rejected|denied|filtered|restricted/i,
     reason: 'policy',
+    weak: true,
   },
   // The remote system's own trouble.
   {
     pattern:
-      /system (?:error|failure|busy|full|overload)|internal (?:server )?error|server error|local configuration|configuration error|mailer error|i\/o error|out of memory|disk full|temporary (?:local )?(?:failure|problem|error)|service (?:not available|unavailable)|unable to deliver|command (?:failed|died)|syntax error|protocol error/i,
+      /system (?:error|failure|busy|full|overload)|duplicated message-id|internal (?:server )?error|server error|local configuration|configuration error|mailer error|i\/o error|out of memory|disk full|temporary (?:local )?(?:failure|problem|error)|service (?:not available|unavailable)|unable to deliver|command (?:failed|died)|syntax error|protocol error/i,
     reason: 'system',
+    weak: true,
   },
 ];
 

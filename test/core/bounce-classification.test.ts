@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { classifyBounce } from '../../src/core/classify-bounce.js';
 import { decideAttempt } from '../../src/core/delivery-decision.js';
 import { classifySmtpReply } from '../../src/core/smtp-outcome.js';
-import type { BounceReason } from '../../src/model.js';
+import type { BounceReason, SmtpStage } from '../../src/model.js';
 
 // The bounce rules (src/core/bounce-rules.ts) as a table: a reply or diagnostic, and what it means.
 
 describe('a failure gets a reason, and only the address’s own failures are hard', () => {
-  it.each<[number | null, string | null, string, BounceReason, boolean]>([
+  it.each<[number | null, string | null, string, BounceReason, boolean, SmtpStage?]>([
     // The status code decides when the words say nothing more.
     [550, '5.1.1', '550 5.1.1 <a@b.test>: Recipient address rejected', 'user_unknown', true],
     [
@@ -19,16 +19,25 @@ describe('a failure gets a reason, and only the address’s own failures are har
     ],
     [550, '5.1.2', '550 5.1.2 bad destination system', 'host_unknown', true],
     [552, '5.2.2', '552 5.2.2 Mailbox full', 'mailbox_full', false],
-    [550, '5.2.1', '550 5.2.1 The email account that you tried to reach is disabled.', 'mailbox_disabled', true],
+    // Disabled accounts come back (providers suspend and re-enable them): soft, no suppression.
+    [550, '5.2.1', '550 5.2.1 The email account that you tried to reach is disabled.', 'mailbox_disabled', false],
     [550, '5.1.6', '550 5.1.6 Recipient has moved', 'has_moved', true],
     [554, '5.3.4', '554 5.3.4 Message too big for system', 'message_too_big', false],
     [null, '5.1.10', 'example.test does not accept mail (null MX, RFC 7505)', 'not_accepting_mail', true],
     [null, '5.1.2', 'the domain nowhere.test does not exist', 'host_unknown', true],
     [550, '5.7.1', '550 5.7.1 Delivery not authorized, message refused', 'policy', false],
     // Misleading codes: the words win.
-    [550, '5.7.1', '550 5.7.1 <a@b.test>: user unknown', 'user_unknown', true],
+    [550, '5.7.1', '550 5.7.1 <a@b.test>: user unknown', 'user_unknown', true, 'rcpt'],
     [550, '5.0.0', '550 5.0.0 No such user here', 'user_unknown', true],
-    [550, null, '550 Requested action not taken: mailbox unavailable', 'user_unknown', true],
+    [550, null, '550 Requested action not taken: mailbox unavailable', 'user_unknown', true, 'rcpt'],
+    // "User unknown" suppresses, so it needs evidence: a 5.1.x code, the RCPT step, or a directory's words.
+    [550, '5.7.1', '550 5.7.1 <a@b.test>: user unknown', 'policy', false],
+    [550, null, '550 unknown user', 'policy', false, 'data'],
+    [550, '5.1.1', '550 5.1.1 unknown user', 'user_unknown', true, 'data'],
+    [550, null, '550 <a@b.test>... No such user', 'user_unknown', true],
+    // The step says whose fault it is: MAIL FROM is our sender, the greeting is our server.
+    [550, '5.1.7', '550 5.1.7 No such domain sender.test', 'policy', false, 'mail'],
+    [554, null, '554 go away', 'blocked', false, 'connect'],
     [550, '5.1.1', '550 5.1.1 The email account that you tried to reach is over quota', 'mailbox_full', false],
     // Refusals that are about us or the message, never the address: soft, no suppression.
     [
@@ -62,12 +71,15 @@ describe('a failure gets a reason, and only the address’s own failures are har
       false,
     ],
     [554, null, '554 Transaction failed', 'other', false],
-  ])('%s %s %s → %s, hard %s', (code, dsn, text, reason, hard) => {
-    expect(classifyBounce({ code, dsn, text })).toMatchObject({ reason, hard });
+  ])('%s %s %s → %s, hard %s (%s)', (code, dsn, text, reason, hard, stage) => {
+    expect(classifyBounce({ code, dsn, text, stage })).toMatchObject({ reason, hard });
   });
 
   it('derives a status code from the reason when the reply carries none', () => {
     expect(classifyBounce({ code: 550, dsn: null, text: '550 No such user' }).status).toBe('5.0.911');
+    // Nothing at all to go on: "on hold" (901), not "words we do not know" (900).
+    expect(classifyBounce({ code: null, dsn: null, text: '' }).status).toBe('5.0.901');
+    expect(classifyBounce({ code: 550, dsn: null, text: '550 computer says no' }).status).toBe('5.0.900');
     expect(classifyBounce({ code: 452, dsn: null, text: '452 mailbox full' }).status).toBe('4.0.922');
     expect(classifyBounce({ code: 550, dsn: '5.1.1', text: '550 5.1.1 unknown' }).status).toBe('5.1.1');
   });
