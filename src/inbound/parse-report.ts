@@ -129,9 +129,14 @@ function parse(raw: string, depth: number): ParsedReport {
       .flatMap((name) => msg.headers.get(name) ?? [])
       .flatMap((v) => [...v.matchAll(/[^\s<>;:"(),]+@[^\s<>;:"(),]+/g)].map((m) => bareAddress(m[0]))),
   );
+  // Only a message that presents itself as a bounce is read as one: a person writing to the bounce
+  // address names addresses too, and none of them failed.
+  if (!looksLikeBounce(msg.headers, subject)) return { ...identity, recipients: [] };
   const explanation = ndrExplanation(humanText);
   const context = `${subject}\n${explanation}`;
-  const mentions = findNdrMentions(humanText, exclude, MAX_RECIPIENTS);
+  let mentions = findNdrMentions(humanText, exclude, MAX_RECIPIENTS);
+  // Someone who wrote to themselves: the failed address is the bounce's own addressee.
+  if (mentions.length === 0) mentions = findNdrMentions(humanText, new Set(), MAX_RECIPIENTS);
   // Exim and Google name the failed recipients in a header; trust it over addresses found in the text.
   const failed = (msg.headers.get('x-failed-recipients') ?? [])
     .flatMap((v) => v.split(','))
@@ -302,6 +307,19 @@ function autoReplyFrom(headers: HeaderMap, subject: string): ReportedRecipient |
     feedbackType: '',
     diagnostic: '',
   };
+}
+
+/** The marks of an automatic failure notice: a null sender, a mailer's From, a bounce's Subject. */
+function looksLikeBounce(headers: HeaderMap, subject: string): boolean {
+  return (
+    /^\s*<\s*>\s*$/.test(field(headers, 'return-path')) ||
+    headers.has('x-failed-recipients') ||
+    /auto-(?:generated|replied)/i.test(field(headers, 'auto-submitted')) ||
+    /mailer-daemon|postmaster|mail ?delivery|mailer|daemon|post_master/i.test(field(headers, 'from')) ||
+    /undeliver|deliver(?:y|ed)|fail|returned|bounce|reject|error|notice|notification|could not|unable|loop/i.test(
+      subject,
+    )
+  );
 }
 
 /** A delivery-status block pasted as text (some MTAs send the RFC 3464 fields in a text/plain part). */

@@ -155,6 +155,36 @@ describe('feedback reports and plain-text bounces', () => {
   });
 });
 
+describe('what is not a report', () => {
+  it('reads nothing from a person writing to the bounce address, however many addresses they name', () => {
+    const r = parseReport(
+      crlf([
+        'From: Ann <ann@example.org>',
+        'To: bounce+AbCdEfGhIjKlMnOpQrSt@bounces.example.com',
+        'Subject: Re: your newsletter',
+        '',
+        'Please write to bob@example.org instead; carol@example.org left the company.',
+      ]),
+    );
+    expect(r).toMatchObject({ recipients: [], verpToken: 'AbCdEfGhIjKlMnOpQrSt' });
+  });
+
+  it('reports an out-of-office reply as an auto-reply from its sender, never as a failure', () => {
+    const r = parseReport(
+      crlf([
+        'From: Ann <ann@example.org>',
+        'Auto-Submitted: auto-replied',
+        'Subject: Out of office',
+        '',
+        'Back Monday.',
+      ]),
+    );
+    expect(r.recipients).toEqual([
+      expect.objectContaining({ recipient: 'ann@example.org', action: 'auto_replied', hard: false, status: '' }),
+    ]);
+  });
+});
+
 describe('hostile and broken input', () => {
   const cases: Array<[string, Buffer]> = [
     ['an empty file', Buffer.alloc(0)],
