@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig, maskedConfig, type Config } from './config.js';
 import { isPlan } from './core/plans.js';
+import { parseReport } from './inbound/parse-report.js';
 import { PLANS, type LimitOverrides } from './model.js';
 import { accountLimits, changeAccountLimits, createAccount } from './services/accounts.js';
 import { startServer } from './server.js';
@@ -16,6 +18,9 @@ const USAGE = `Usage: taifa <command>
   accounts set-limits ID [--plan P] [--daily N] [--monthly N] [--batch N] [--rps N] [--clear]
                                           change an account's plan or override its plan's limits
   config                                  print the effective configuration, secrets masked
+  bounces parse FILE…                     read bounce, delay and complaint messages (raw email files) and print,
+                                          as one JSON object keyed by path, the recipients each reports with
+                                          their status, reply code, action, reason, hard and feedback type
 `;
 
 function out(text: string): void {
@@ -132,8 +137,42 @@ async function accountsAdmin(config: Readonly<Config>, args: string[]): Promise<
   }
 }
 
+/** `bounces parse FILE…`: what the report parser makes of saved messages; needs no configuration. */
+async function bounces(args: string[]): Promise<number> {
+  const [sub, ...files] = args;
+  if (sub !== 'parse' || files.length === 0) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const result: Record<string, unknown[]> = {};
+  let unreadable = 0;
+  for (const file of files) {
+    let raw: Buffer;
+    try {
+      raw = await readFile(file);
+    } catch (error) {
+      process.stderr.write(`${file}: ${error instanceof Error ? error.message : String(error)}\n`);
+      unreadable++;
+      result[file] = [];
+      continue;
+    }
+    result[file] = parseReport(raw).recipients.map((r) => ({
+      recipient: r.recipient,
+      status: r.status,
+      reply_code: r.replyCode,
+      action: r.action,
+      reason: r.reason,
+      hard: r.hard,
+      feedback_type: r.feedbackType,
+    }));
+  }
+  out(JSON.stringify(result, null, 2));
+  return unreadable > 0 ? 1 : 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command = 'start', ...rest] = argv;
+  if (command === 'bounces') return bounces(rest);
   let config: Readonly<Config>;
   try {
     config = loadConfig(process.env);

@@ -33,6 +33,30 @@ export type EventType =
   | 'unsubscribe'
   | 'complaint';
 
+/**
+ * Why a delivery failed, as the bounce rules (core/bounce-rules.ts) name it; kept in a bounced event's
+ * metadata. Only user_unknown, host_unknown, has_moved and not_accepting_mail say the address itself
+ * is bad (a hard bounce).
+ */
+export type BounceReason =
+  | 'user_unknown'
+  | 'host_unknown'
+  | 'mailbox_full'
+  | 'mailbox_disabled'
+  | 'has_moved'
+  | 'expired'
+  | 'blocked'
+  | 'spam_detected'
+  | 'content_rejected'
+  | 'policy'
+  | 'auth_failure'
+  | 'rate_limited'
+  | 'message_too_big'
+  | 'network'
+  | 'system'
+  | 'not_accepting_mail'
+  | 'other';
+
 /** Who fetched a pixel or followed a link: '' for a person, else the kind of machine. */
 export type BotKind = '' | 'apple' | 'gmail' | 'microsoft' | 'proofpoint' | 'mimecast' | 'generic';
 
@@ -75,6 +99,9 @@ export interface DomainRecord {
   current_values?: string[];
 }
 
+/** The SMTP step a remote server answered: the greeting, MAIL FROM, RCPT TO or the message (DATA). */
+export type SmtpStage = 'connect' | 'mail' | 'rcpt' | 'data';
+
 /** What the remote side (or the attempt to reach it) said. */
 export interface SmtpReply {
   code: number | null;
@@ -83,6 +110,8 @@ export interface SmtpReply {
   dsn: string | null;
   /** The host that answered: an MX host name, the relay, or `sandbox`. */
   host: string | null;
+  /** The step refused, when known: a "user unknown" said to RCPT TO is believed, said to DATA it is a filter. */
+  stage?: SmtpStage;
   ip?: string | null;
   captured?: boolean;
 }

@@ -73,6 +73,16 @@ describe('the layout of src/', () => {
     expect(inCore.filter((line) => io.some((m) => line.endsWith(`→ ${m}`)))).toEqual([]);
   });
 
+  it('keeps the report parser a pure function of the bytes: the listener around it does the I/O', () => {
+    expect(crossings('inbound', ['store', 'services', 'api', 'delivery', 'tracking', 'dns', 'app.ts'])).toEqual([]);
+    const io = ['node:fs', 'node:net', 'node:dns', 'kysely', 'pg', 'better-sqlite3', 'fastify', 'nodemailer'];
+    const inInbound = [...graph].flatMap(([f, is]) =>
+      layer(f) === 'inbound' ? is.map((i) => `${f} → ${i.target}`) : [],
+    );
+    expect(inInbound.filter((line) => io.some((m) => line.endsWith(`→ ${m}`)))).toEqual([]);
+    expect(inInbound.length).toBeGreaterThan(0);
+  });
+
   it('lets nothing but the app import the routes, and the routes run no SQL', () => {
     const intoApi = [...graph].flatMap(([file, imports]) =>
       layer(file) === 'api' || file === 'app.ts'

@@ -1,4 +1,5 @@
-import type { EventType, RecipientStatus, SmtpReply } from '../model.js';
+import type { BounceReason, EventType, RecipientStatus, SmtpReply } from '../model.js';
+import { classifyBounce } from './classify-bounce.js';
 import type { AttemptOutcome } from './smtp-outcome.js';
 import { nextRetryAt, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 
@@ -51,12 +52,21 @@ export function decideAttempt(
             ],
           }
         : { status: 'sent', nextAttemptAt: null, events: [{ type: 'sent', metadata: meta }] };
-    case 'permanent':
+    case 'permanent': {
+      // A 5xx is final but not always the address's fault: the bounce rules say which (a full mailbox,
+      // a reputation block or an SPF failure bounce soft and do not suppress). Either way no retry.
+      const { reason, hard, status } = classifyBounce(outcome.reply);
       return {
         status: 'bounced',
         nextAttemptAt: null,
-        events: [{ type: 'bounced', metadata: { ...meta, bounce_type: 'hard' } }],
+        events: [
+          {
+            type: 'bounced',
+            metadata: { ...meta, dsn: outcome.reply.dsn ?? status, reason, hard, bounce_type: hard ? 'hard' : 'soft' },
+          },
+        ],
       };
+    }
     case 'config_fault': {
       if (c.attempt >= c.policy.configFaultMaxAttempts) {
         return {
@@ -92,8 +102,11 @@ export function decideAttempt(
               type: 'bounced',
               metadata: {
                 ...meta,
+                dsn: outcome.reply.dsn ?? '4.4.7',
+                reason: 'expired' satisfies BounceReason,
+                hard: false,
                 bounce_type: 'soft',
-                reason: `still failing temporarily after ${Math.round(c.policy.maxDeferMs / 3_600_000)} h`,
+                description: `still failing temporarily after ${Math.round(c.policy.maxDeferMs / 3_600_000)} h`,
               },
             },
           ],

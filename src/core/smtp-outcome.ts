@@ -1,4 +1,4 @@
-import type { SmtpReply } from '../model.js';
+import type { SmtpReply, SmtpStage } from '../model.js';
 
 /**
  * An attempt's outcome, before policy: `accepted` (2xx), `temporary` (4xx, dropped connection, DNS
@@ -19,9 +19,9 @@ export function enhancedStatus(text: string): string | null {
   return m ? `${m[1]}.${m[2]}.${m[3]}` : null;
 }
 
-/** Classifies an SMTP reply code: 2xx accepted, 4xx temporary, 5xx permanent. */
-export function classifySmtpReply(code: number, text: string, host: string | null): AttemptOutcome {
-  const reply: SmtpReply = { code, text, dsn: enhancedStatus(text), host };
+/** Classifies an SMTP reply code: 2xx accepted, 4xx temporary, 5xx permanent; `stage` is the step it answered. */
+export function classifySmtpReply(code: number, text: string, host: string | null, stage?: SmtpStage): AttemptOutcome {
+  const reply: SmtpReply = { code, text, dsn: enhancedStatus(text), host, ...(stage ? { stage } : {}) };
   if (code >= 200 && code < 300) return { kind: 'accepted', reply };
   if (code >= 400 && code < 500) return { kind: 'temporary', reply };
   return { kind: 'permanent', reply };

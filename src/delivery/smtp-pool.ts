@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { AttemptOutcome } from '../core/smtp-outcome.js';
 import { classifySmtpReply, enhancedStatus } from '../core/smtp-outcome.js';
+import type { SmtpStage } from '../model.js';
 
 /** Where and how to connect. */
 export interface PoolTarget {
@@ -33,6 +34,17 @@ interface SmtpError extends Error {
   responseCode?: number;
   response?: string;
   rejectedErrors?: SmtpError[];
+  /** The command the server refused, as nodemailer names it: `MAIL FROM`, `RCPT TO`, `DATA`… */
+  command?: string;
+}
+
+/** The SMTP step of a refused command, for the bounce rules (a "user unknown" to DATA is a filter's). */
+function stageOf(command: string | undefined): SmtpStage | undefined {
+  if (!command) return undefined;
+  if (/^rcpt/i.test(command)) return 'rcpt';
+  if (/^mail/i.test(command)) return 'mail';
+  if (/^(?:data|bdat|\.)/i.test(command)) return 'data';
+  return undefined;
 }
 
 interface Conn {
@@ -133,7 +145,12 @@ export class SmtpPool {
           if (rejected.responseCode !== 421 && conn.usable) this.resetAndRelease(conn);
           else this.discard(conn);
           return resolve({
-            outcome: classifySmtpReply(rejected.responseCode, rejected.response ?? rejected.message, serverName),
+            outcome: classifySmtpReply(
+              rejected.responseCode,
+              rejected.response ?? rejected.message,
+              serverName,
+              stageOf(rejected.command ?? error.command),
+            ),
           });
         }
         this.discard(conn);

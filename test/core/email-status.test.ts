@@ -61,7 +61,13 @@ describe('SMTP replies and the retry policy', () => {
     expect(decideAttempt(temp, { ...base, attempt: 1 })).toMatchObject({ status: 'deferred', nextAttemptAt: 46_000 });
     const late = decideAttempt(temp, { ...base, attempt: 20, now: 72 * 3_600_000 });
     expect(late.status).toBe('bounced');
-    expect(late.events[0]!.metadata).toMatchObject({ bounce_type: 'soft', smtp_code: 451 });
+    expect(late.events[0]!.metadata).toMatchObject({
+      bounce_type: 'soft',
+      reason: 'expired',
+      hard: false,
+      dsn: '4.7.1',
+      smtp_code: 451,
+    });
   });
 
   it('makes the last attempt at the give-up deadline instead of giving up early', () => {
@@ -86,10 +92,14 @@ describe('SMTP replies and the retry policy', () => {
     expect(nextRetryAt({ ...policy, maxDeferMs: 0 }, { attempts: 1, firstAttemptAt: 5000, now: 5000 })).toBeNull();
   });
 
-  it('bounces a 5xx hard and fails a configuration fault after its attempts', () => {
+  it('bounces a 5xx at once, hard only when the address is bad, and fails a configuration fault after its attempts', () => {
     expect(
       decideAttempt(classifySmtpReply(550, '550 5.1.1 unknown', 'mx'), { ...base, attempt: 1 }).events[0]!.metadata,
-    ).toMatchObject({ bounce_type: 'hard', dsn: '5.1.1' });
+    ).toMatchObject({ bounce_type: 'hard', hard: true, reason: 'user_unknown', dsn: '5.1.1' });
+    // A full mailbox is final for this email but not the address's fault: soft, and not retried.
+    const full = decideAttempt(classifySmtpReply(552, '552 5.2.2 Mailbox full', 'mx'), { ...base, attempt: 1 });
+    expect(full).toMatchObject({ status: 'bounced', nextAttemptAt: null });
+    expect(full.events[0]!.metadata).toMatchObject({ bounce_type: 'soft', hard: false, reason: 'mailbox_full' });
     const fault = {
       kind: 'config_fault' as const,
       reply: { code: 535, text: '535 5.7.8 bad credentials', dsn: '5.7.8', host: 'relay' },
