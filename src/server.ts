@@ -17,6 +17,8 @@ import { TtlCache } from './ttl-cache.js';
 import { ensureSecret } from './secret.js';
 import { TrackingTokens } from './tracking/tokens.js';
 import { HitBuffer } from './tracking/recording/hit-buffer.js';
+import { InboundListener } from './inbound/listener.js';
+import { inboundHandlers } from './services/inbound-mail.js';
 
 /** How long a key's owner and a sender stay cached: a deleted key or sender stops working within this (at once in this
  * process). */
@@ -30,6 +32,8 @@ export interface Server {
   worker: DeliveryWorker | null;
   /** `http://host:port` the API listens on. */
   url: string;
+  /** The port the inbound SMTP listener took, when this process runs the inbound role. */
+  inboundPort: number | null;
   /** The first account's key when this start created it without a bootstrap key (print it once). */
   bootstrapKey: string | null;
   /** Drains: stop accepting, stop claiming, finish and record in-flight work, close the database. */
@@ -129,6 +133,24 @@ export async function startServer(
     tracking: recorder ? { tokens, recorder } : null,
     onQueued: () => activeWorker?.wake(),
   });
+  // Bounces, complaint reports and unsubscribe mail: the MX of every domain's return-path host.
+  let inbound: InboundListener | null = null;
+  if (config.roles.has('inbound')) {
+    try {
+      inbound = await InboundListener.start({
+        host: config.inboundSmtpHost,
+        port: config.inboundSmtpPort,
+        name: config.heloName,
+        handlers: inboundHandlers({ store, committer, log: log.child({ role: 'inbound' }) }),
+        log: log.child({ role: 'inbound' }),
+      });
+    } catch (error) {
+      // Closing the app also stops the recording thread (its onClose hook).
+      await app.close();
+      await store.close();
+      throw error;
+    }
+  }
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -142,11 +164,13 @@ export async function startServer(
     app,
     worker,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    inboundPort: inbound?.port ?? null,
     bootstrapKey: boot?.generated ? boot.key : null,
     close: () =>
       (closing ??= (async () => {
         // The worker stops claiming at once, not after the HTTP side has finished its requests; its drain is bounded.
         const workerStopped = worker?.stop(config.drainTimeoutMs);
+        await inbound?.close();
         await app.close();
         await scheduler?.stop();
         await workerStopped;
