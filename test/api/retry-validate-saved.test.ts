@@ -18,7 +18,7 @@ describe.each(testDatabases())('retry, validate and saved searches on %s', (kind
   beforeAll(async () => {
     sink = await startSmtpSink({
       rcptReply: (rcpt) =>
-        rcpt.startsWith('broken') && !fixed ? { code: 550, message: '5.2.1 Mailbox disabled' } : null,
+        rcpt.startsWith('broken') && !fixed ? { code: 550, message: '5.1.1 User unknown' } : null,
     });
     dns = await startDnsServer({
       mx: { 'recipient.test': [{ exchange: 'mx.recipient.test', priority: 10 }] },

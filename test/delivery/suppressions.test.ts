@@ -16,6 +16,12 @@ async function infrastructure(): Promise<{ sink: SmtpSink; dns: DnsServer }> {
       if (gone.has(rcpt))
         return { code: 550, message: '5.1.1 The email account that you tried to reach does not exist' };
       if (rcpt.startsWith('busy')) return { code: 450, message: '4.2.1 Mailbox temporarily unavailable' };
+      if (rcpt.startsWith('full')) return { code: 552, message: '5.2.2 Mailbox full, quota exceeded' };
+      if (rcpt.startsWith('blocked'))
+        return {
+          code: 554,
+          message: '5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org',
+        };
       return null;
     },
   });
@@ -159,6 +165,40 @@ describe.each(testDatabases())('suppressions on the way out, on %s', (kind) => {
     expect(again.status).toBe('queued');
     await settled(t, again.id, 'delivered');
     expect(sink.rcptAttempts('moved@recipient.test')).toBe(2);
+  });
+
+  it('bounces a full mailbox and a reputation block soft at once: no retry, no suppression', async () => {
+    const accepted = await send(['full-one@recipient.test', 'blocked-one@recipient.test']);
+    const detail = await settled(t, accepted.id, 'bounced');
+    expect(recipients(detail)).toEqual([
+      ['full-one@recipient.test', 'bounced', 1],
+      ['blocked-one@recipient.test', 'bounced', 1],
+    ]);
+    // One event per recipient; the two copies are recorded one after the other, in either order.
+    const bounced = Object.fromEntries(
+      detail.events
+        .filter((e: { event_type: string }) => e.event_type === 'bounced')
+        .map((e: { recipient: string; metadata: Record<string, unknown> }) => [e.recipient, e.metadata]),
+    );
+    expect(bounced).toEqual({
+      'full-one@recipient.test': expect.objectContaining({
+        reason: 'mailbox_full',
+        hard: false,
+        bounce_type: 'soft',
+        dsn: '5.2.2',
+        smtp_code: 552,
+      }),
+      'blocked-one@recipient.test': expect.objectContaining({
+        reason: 'blocked',
+        hard: false,
+        bounce_type: 'soft',
+        dsn: '5.7.1',
+        smtp_code: 554,
+      }),
+    });
+    expect(eventTypes(detail)).not.toContain('deferred');
+    for (const address of ['full-one@recipient.test', 'blocked-one@recipient.test'])
+      expect((await t.call('GET', `/v1/suppressions/bounce/${address}`)).status).toBe(404);
   });
 
   it('never suppresses on a 4xx, even when it is given up on (a soft bounce)', async () => {
