@@ -17,8 +17,7 @@ describe.each(testDatabases())('retry, validate and saved searches on %s', (kind
   let fixed = false; // the mailbox that bounced is repaired before the retry
   beforeAll(async () => {
     sink = await startSmtpSink({
-      rcptReply: (rcpt) =>
-        rcpt.startsWith('broken') && !fixed ? { code: 550, message: '5.1.1 User unknown' } : null,
+      rcptReply: (rcpt) => (rcpt.startsWith('broken') && !fixed ? { code: 550, message: '5.1.1 User unknown' } : null),
     });
     dns = await startDnsServer({
       mx: { 'recipient.test': [{ exchange: 'mx.recipient.test', priority: 10 }] },
