@@ -1,4 +1,5 @@
 import type { RecipientStatus } from '../model.js';
+import { recipientStatuses } from './queue-repo.js';
 import type { Db, RecipientRow, Trx } from './schema.js';
 
 /** The recipient copy a VERP token names, or undefined (a token we never issued). */
@@ -47,11 +48,5 @@ export async function setReportedStatus(
     .set({ status: r.status, updated_at: r.now })
     .where('id', '=', r.recipientId)
     .execute();
-  const rows = await trx
-    .selectFrom('email_recipients')
-    .select('status')
-    .where('email_id', '=', r.emailId)
-    .orderBy('position')
-    .execute();
-  return rows.map((row) => row.status);
+  return recipientStatuses(trx, r.emailId);
 }

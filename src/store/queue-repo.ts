@@ -104,10 +104,15 @@ export async function recordAttempt(trx: Trx, r: AttemptRecord): Promise<Recipie
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) === 0) return null;
   if (r.onlyRecipient) return [r.status];
+  return recipientStatuses(trx, r.emailId);
+}
+
+/** The statuses of an email's recipients, in the order they were given (its status is derived from them). */
+export async function recipientStatuses(trx: Trx, emailId: string): Promise<RecipientStatus[]> {
   const rows = await trx
     .selectFrom('email_recipients')
     .select('status')
-    .where('email_id', '=', r.emailId)
+    .where('email_id', '=', emailId)
     .orderBy('position')
     .execute();
   return rows.map((row) => row.status);
