@@ -244,6 +244,7 @@ export const domainBody = answer({
   click_tracking: bool,
   pixel_position: { type: 'string', enum: ['top', 'bottom'] },
   tracking_host: nullableStr,
+  unsubscribe_links: bool,
   created_at: time,
   verified_at: nullableTime,
   last_checked_at: nullableTime,
@@ -256,6 +257,7 @@ export const updateDomainBody = {
     click_tracking: { type: 'boolean' },
     pixel_position: { type: 'string', enum: ['top', 'bottom'] },
     tracking_host: { type: ['string', 'null'], maxLength: 253 },
+    unsubscribe_links: { type: 'boolean' },
   },
 } as const;
 

@@ -104,6 +104,7 @@ const DOMAIN = sorted(
   'click_tracking',
   'pixel_position',
   'tracking_host',
+  'unsubscribe_links',
   'created_at',
   'verified_at',
   'last_checked_at',
