@@ -33,11 +33,11 @@ function html(reply: FastifyReply, status: number, body: string): FastifyReply {
  */
 export function unsubscribeRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const deps: UnsubscribeDeps = { store: ctx.store, committer: ctx.committer };
-  // RFC 8058 allows either encoding; the body's text is all that is read.
-  app.addContentTypeParser(
-    ['application/x-www-form-urlencoded', 'multipart/form-data'],
-    { parseAs: 'string', bodyLimit: FORM_LIMIT_BYTES },
-    (_request, body, done) => done(null, body),
+  // RFC 8058 allows form-urlencoded or multipart; any other type is read as text too rather than refused
+  // with 415: a provider's one-click request must not fail on how it labels a 26-byte body.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: FORM_LIMIT_BYTES }, (_request, body, done) =>
+    done(null, body),
   );
   const schema = (summary: string) => ({ tags, summary, params: tokenParams, security: [] });
 

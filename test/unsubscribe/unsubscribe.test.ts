@@ -162,6 +162,13 @@ describe.each(testDatabases())('unsubscribe links on %s', (kind) => {
     expect((await post(path, 'List-Unsubscribe=One-Click')).status).toBe(200);
     expect(await suppressions(address)).toHaveLength(1);
     expect(await unsubscribeEvents(e.id)).toHaveLength(2);
+    // Multipart and mislabelled one-click requests are answered as one-click too.
+    const multipart = '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n';
+    const viaMultipart = await post(path, multipart, 'multipart/form-data; boundary=b');
+    expect([viaMultipart.status, await viaMultipart.text()]).toEqual([200, 'Unsubscribed.\n']);
+    const viaText = await post(path, 'List-Unsubscribe=One-Click', 'text/plain');
+    expect([viaText.status, await viaText.text()]).toEqual([200, 'Unsubscribed.\n']);
+    expect(await suppressions(address)).toHaveLength(1);
 
     const next = await t.call('POST', '/v1/emails/', sendBody({ to: [{ email: address }] }));
     await settled(t, next.body.id, 'rejected');
