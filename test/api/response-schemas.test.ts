@@ -55,6 +55,7 @@ const DETAIL = sorted(
   'opened_at',
   'clicked_at',
   'tracking',
+  'unsubscribe',
   'recipients',
   'attachments',
   'events',

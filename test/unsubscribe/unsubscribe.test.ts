@@ -69,6 +69,7 @@ describe.each(testDatabases())('unsubscribe links on %s', (kind) => {
   it('adds the headers when the domain setting or the send body says so, and not otherwise', async () => {
     expect((await send({})).raw).not.toMatch(/^List-Unsubscribe/im);
     const on = await send({ unsubscribe: true });
+    expect((await t.call('GET', `/v1/emails/${on.id}`)).body.unsubscribe).toBe(true);
     const targets = await headerTargets(on.raw);
     expect(targets.path).toMatch(/^\/v1\/unsubscribe\//);
     expect(targets.mailto).toMatch(/^unsubscribe\+[\w-]+\.[\w-]+@tfm-bounces\.example\.com$/);
