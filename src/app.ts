@@ -18,6 +18,7 @@ import { trackingRoutes } from './tracking/routes.js';
 import { registerOpenApi, serveOpenApi } from './api/openapi.js';
 import { senderRoutes } from './api/senders.js';
 import { suppressionRoutes } from './api/suppressions.js';
+import { unsubscribeRoutes } from './api/unsubscribe.js';
 
 /** Largest request body: 24 MiB of attachments as base64 (×4/3) plus bodies and headers. */
 const BODY_LIMIT_BYTES = 40 * 1024 * 1024;
@@ -74,7 +75,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   return app;
 }
 
-/** Every route but tracking: health, the OpenAPI document and, with the api role, /v1. */
+/** Every route but tracking: health, the OpenAPI document and, with the api role, /v1 and the unsubscribe endpoints. */
 async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -91,6 +92,9 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   healthRoutes(app, ctx);
   await serveOpenApi(app);
   if (!ctx.config.roles.has('api')) return;
+  // The unsubscribe endpoints: no key (recipients and mailbox providers call them), and a form body parser of
+  // their own.
+  await app.register(async (scope) => unsubscribeRoutes(scope, ctx));
   await app.register(async (v1) => {
     // Authentication and the rate limit run first, on the request line and headers alone: a caller
     // without a key gets 401 (and one over its rate 429) before its body is read or validated.

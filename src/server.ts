@@ -15,7 +15,7 @@ import { concurrentWriters } from './store/dialects/write-transactions.js';
 import { GroupCommitter } from './store/group-commit.js';
 import { TtlCache } from './ttl-cache.js';
 import { ensureSecret } from './secret.js';
-import { TrackingTokens } from './tracking/tokens.js';
+import { TrackingTokens, UnsubscribeTokens } from './tracking/tokens.js';
 import { HitBuffer } from './tracking/recording/hit-buffer.js';
 import { InboundListener } from './inbound/listener.js';
 import { inboundHandlers } from './services/inbound-mail.js';
@@ -66,6 +66,7 @@ export async function startServer(
   const boot = await bootstrapFirstAccount(store, config.bootstrapApiKey);
   const secret = ensureSecret(config.secret, config.dataDir);
   const tokens = new TrackingTokens(secret);
+  const unsubscribeTokens = new UnsubscribeTokens(secret);
   // Tracking hits are judged and written by a thread of their own, on a connection of its own.
   let recorder: HitBuffer | null = null;
   if (config.roles.has('tracking')) {
@@ -100,6 +101,7 @@ export async function startServer(
       createTransport(config, store, log),
       {
         tokens,
+        unsubscribeTokens,
         publicUrl: config.publicUrl,
         concurrency: config.workerConcurrency,
         leaseMs: config.leaseSeconds * 1000,
@@ -131,6 +133,7 @@ export async function startServer(
     authCache: new TtlCache(AUTH_CACHE_MS),
     senderCache: new TtlCache(AUTH_CACHE_MS),
     tracking: recorder ? { tokens, recorder } : null,
+    unsubscribeTokens,
     onQueued: () => activeWorker?.wake(),
   });
   // Bounces, complaint reports and unsubscribe mail: the MX of every domain's return-path host.
@@ -141,7 +144,7 @@ export async function startServer(
         host: config.inboundSmtpHost,
         port: config.inboundSmtpPort,
         name: config.heloName,
-        handlers: inboundHandlers({ store, committer, log: log.child({ role: 'inbound' }) }),
+        handlers: inboundHandlers({ store, committer, unsubscribeTokens, log: log.child({ role: 'inbound' }) }),
         log: log.child({ role: 'inbound' }),
       });
     } catch (error) {

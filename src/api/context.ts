@@ -8,6 +8,7 @@ import type { KeyOwner } from '../store/accounts-repo.js';
 import type { SenderCache } from '../services/accept-email.js';
 import type { TtlCache } from '../ttl-cache.js';
 import type { TrackingDeps } from '../tracking/routes.js';
+import type { UnsubscribeTokens } from '../tracking/tokens.js';
 
 /** What route modules need: configuration, storage and the few shared services. */
 export interface ApiContext {
@@ -24,6 +25,8 @@ export interface ApiContext {
   senderCache: SenderCache;
   /** The tracking endpoints' needs, when this process runs the tracking role. */
   tracking: Omit<TrackingDeps, 'log'> | null;
+  /** Verifies the tokens of the unsubscribe endpoints. */
+  unsubscribeTokens: UnsubscribeTokens;
   /** Called after an email was committed, so an in-process worker can claim it at once. */
   onQueued: () => void;
 }

@@ -39,6 +39,7 @@ export function domainView(d: DomainRow) {
     click_tracking: d.click_tracking === 1,
     pixel_position: d.pixel_position,
     tracking_host: d.tracking_host,
+    unsubscribe_links: d.unsubscribe_links === 1,
     created_at: iso(d.created_at),
     verified_at: iso(d.verified_at),
     last_checked_at: iso(d.last_checked_at),
@@ -107,7 +108,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         tags,
-        summary: 'Change tracking settings (the defaults of emails sent from the domain)',
+        summary: 'Change tracking and unsubscribe settings (the defaults of emails sent from the domain)',
         params: idParams,
         body: updateDomainBody,
         response: withErrors({ 200: domainBody }, 404, 422),

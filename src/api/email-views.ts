@@ -91,6 +91,7 @@ export function emailDetail(e: EmailRow, recipients: RecipientRow[], attachments
     opened_at: iso(e.opened_at),
     clicked_at: iso(e.clicked_at),
     tracking: e.tracking_json,
+    unsubscribe: e.unsubscribe === null ? null : e.unsubscribe === 1,
     recipients: recipients.map(recipientView),
     attachments: attachments.map((a) => ({ filename: a.filename, content_type: a.content_type, size: a.size })),
     events: events.map(eventView),

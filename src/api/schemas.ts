@@ -20,6 +20,7 @@ const bool = { type: 'boolean' } as const;
 const nullableStr = { type: ['string', 'null'] } as const;
 const time = { type: 'string', format: 'date-time' } as const;
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+const nullableBool = { type: ['boolean', 'null'] } as const;
 const strings = { type: 'array', items: str } as const;
 const nullableStrings = { type: ['array', 'null'], items: str } as const;
 /** The ids this API gives out (UUIDv7). */
@@ -197,6 +198,8 @@ export const emailDetail = answer({
   clicked_at: nullableTime,
   // Free-form: the send body's tracking options as given (open, click, pixel_position), or null for the domain's.
   tracking: nullableFreeForm,
+  // The send body's unsubscribe override, or null for the domain's unsubscribe_links.
+  unsubscribe: nullableBool,
   recipients: { type: 'array', items: recipientBody },
   attachments: { type: 'array', items: answer({ filename: str, content_type: str, size: int }) },
   events: { type: 'array', items: eventBody },
@@ -244,6 +247,7 @@ export const domainBody = answer({
   click_tracking: bool,
   pixel_position: { type: 'string', enum: ['top', 'bottom'] },
   tracking_host: nullableStr,
+  unsubscribe_links: bool,
   created_at: time,
   verified_at: nullableTime,
   last_checked_at: nullableTime,
@@ -256,6 +260,7 @@ export const updateDomainBody = {
     click_tracking: { type: 'boolean' },
     pixel_position: { type: 'string', enum: ['top', 'bottom'] },
     tracking_host: { type: ['string', 'null'], maxLength: 253 },
+    unsubscribe_links: { type: 'boolean' },
   },
 } as const;
 

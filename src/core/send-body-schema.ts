@@ -135,6 +135,11 @@ export const sendEmailBody = {
         pixel_position: { enum: ['top', 'bottom'] },
       },
     },
+    unsubscribe: {
+      type: ['boolean', 'null'],
+      description:
+        "List-Unsubscribe and List-Unsubscribe-Post headers on each recipient's copy. Defaults to the sending domain's unsubscribe_links.",
+    },
     attachments: { type: ['array', 'null'], items: attachment },
   },
 } as const;

@@ -31,6 +31,8 @@ export interface SendRequest {
   sendAt: number | null;
   /** Per-email tracking; unset parts default to the sending domain's settings. */
   tracking: TrackingOverride;
+  /** Unsubscribe headers on or off for this email; null for the sending domain's setting. */
+  unsubscribe: boolean | null;
 }
 
 /** A body as it arrived, with what the route's JSON schema (core/send-body-schema.ts) found wrong in it. */
@@ -188,6 +190,7 @@ function toSendRequest(body: SendEmailBody, decoded: Buffer[], sendAtMs: number 
     })),
     sendAt: sendAtMs,
     tracking: { ...body.tracking },
+    unsubscribe: body.unsubscribe ?? null,
   };
 }
 

@@ -6,13 +6,14 @@ import { domainToASCII } from 'node:url';
 // and signs on the event loop; here the key is parsed once per domain and the RSA operation runs on
 // libuv's thread pool. mailauth verifies what this signs in test/delivery/dkim.test.ts.
 
-/** Header fields signed wherever they appear: the list mailauth signed before this signer replaced it. */
+/** Header fields signed wherever they appear: the list mailauth signed before this signer replaced it, and one more. */
 const SIGNED_FIELDS = new Set(
   (
     'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
     'Content-ID:Content-Description:Resent-Date:Resent-From:Resent-Sender:Resent-To:Resent-Cc:Resent-Message-ID:' +
     'In-Reply-To:References:List-Id:List-Help:List-Unsubscribe:List-Subscribe:List-Post:List-Owner:List-Archive:' +
-    'BIMI-Selector'
+    // RFC 8058 §4: the one-click header must be signed along with List-Unsubscribe.
+    'List-Unsubscribe-Post:BIMI-Selector'
   )
     .toLowerCase()
     .split(':'),

@@ -13,7 +13,13 @@ import {
   type TrackedTemplate,
   type TrackingPlan,
 } from '../tracking/links/tracked-bodies.js';
-import type { TrackingTokens } from '../tracking/tokens.js';
+import {
+  unsubscribeCopy,
+  unsubscribePlan,
+  unsubscribesPerRecipient,
+  type UnsubscribePlan,
+} from '../tracking/links/unsubscribe-links.js';
+import type { TrackingTokens, UnsubscribeTokens } from '../tracking/tokens.js';
 import { dkimKey, type DkimKey } from './dkim.js';
 import { renderMime } from './render-mime.js';
 
@@ -23,6 +29,7 @@ interface Rendered {
   key: DkimKey;
   attachments: AttachmentRow[];
   plan: TrackingPlan;
+  unsubscribe: UnsubscribePlan;
   /** The message every recipient gets, when the email is not tracked; null means render per recipient. */
   shared: Buffer | null;
   /** For tracked emails: the bodies rewritten once, to be filled with each recipient's URLs. */
@@ -54,6 +61,8 @@ export class MessageCache {
     private readonly opts: {
       /** Signs the tracking URLs of each recipient's copy. */
       tokens: TrackingTokens;
+      /** Signs the unsubscribe URLs and mailto addresses of each recipient's copy. */
+      unsubscribeTokens: UnsubscribeTokens;
       /** Base of tracking URLs when a domain has no tracking host. */
       publicUrl: string;
     },
@@ -76,9 +85,12 @@ export class MessageCache {
         const found = entry.email.domain_id ? await this.domain(entry.email.domain_id) : undefined;
         if (!found?.domain || !found.key) throw new Error('the sending domain was deleted');
         const plan = trackingPlan(entry.email, found.domain, this.opts.publicUrl);
-        // Tracked emails differ per recipient (their own pixel and link tokens); the others are rendered once.
+        const unsubscribe = unsubscribePlan(entry.email, found.domain, plan.base);
+        // Tracked emails differ per recipient (their own pixel and link tokens), and so do those with unsubscribe
+        // links (their own unsubscribe tokens); the others are rendered once.
         const tracked = isTracked(plan, entry.email);
-        const shared = tracked ? null : await renderMime(entry.email, entry.attachments, found.key);
+        const perRecipient = tracked || unsubscribesPerRecipient(unsubscribe);
+        const shared = perRecipient ? null : await renderMime(entry.email, entry.attachments, found.key);
         const template = tracked ? await trackedTemplate(entry.email, plan) : null;
         return {
           email: entry.email,
@@ -86,6 +98,7 @@ export class MessageCache {
           key: found.key,
           attachments: entry.attachments,
           plan,
+          unsubscribe,
           shared,
           template,
           recipientCount: recipientCount(entry.email),
@@ -119,19 +132,22 @@ export class MessageCache {
   /** One recipient's envelope sender (its VERP address) and signed message; throws when it cannot be rendered. */
   async messageFor(r: RecipientRow): Promise<{ from: string; raw: Buffer; onlyRecipient: boolean }> {
     const rendered = await (this.rendered.get(r.email_id) ?? Promise.reject(new Error('the email was not loaded')));
-    const raw =
-      rendered.shared ??
-      (await renderMime(
-        rendered.email,
-        rendered.attachments,
-        rendered.key,
-        trackedBodies(rendered.email, rendered.plan, rendered.template!, this.opts.tokens, r.id),
-      ));
+    const raw = rendered.shared ?? (await this.copyFor(rendered, r.id));
     return {
       from: `bounce+${r.verp_token}@${rendered.domain.return_path_host}`,
       raw,
       onlyRecipient: rendered.recipientCount === 1,
     };
+  }
+
+  /** One recipient's own copy: its tracked bodies, then its unsubscribe links. */
+  private async copyFor(rendered: Rendered, recipientId: string): Promise<Buffer> {
+    const { email } = rendered;
+    const bodies = rendered.template
+      ? trackedBodies(email, rendered.plan, rendered.template, this.opts.tokens, recipientId)
+      : { html: email.html_body, text: email.text_body };
+    const copy = unsubscribeCopy(email, rendered.unsubscribe, this.opts.unsubscribeTokens, recipientId, bodies);
+    return renderMime(email, rendered.attachments, rendered.key, copy.bodies, copy.headers);
   }
 
   /** One claimed recipient is done with (recorded, skipped or lost): the email's rendering is dropped after its last.

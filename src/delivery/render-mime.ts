@@ -17,6 +17,7 @@ export async function renderMime(
   attachments: AttachmentRow[],
   key: DkimKey,
   bodies: { html: string | null; text: string | null } = { html: email.html_body, text: email.text_body },
+  headers: Record<string, string> = email.headers_json ?? {},
 ): Promise<Buffer> {
   const replyTo = email.reply_to_json;
   const composer = new MailComposer({
@@ -27,7 +28,7 @@ export async function renderMime(
     subject: email.subject,
     text: bodies.text ?? undefined,
     html: bodies.html ?? undefined,
-    headers: email.headers_json ?? {},
+    headers,
     messageId: email.message_id,
     date: new Date(email.created_at),
     attachments: attachments.map((a) => ({

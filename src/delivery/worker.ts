@@ -10,7 +10,7 @@ import { recordDeliveryAttempt } from '../services/record-attempt.js';
 import { suppressionsOf } from '../services/suppression-check.js';
 import { claimDueRecipients, releaseLeases, renewLeases } from '../store/queue-repo.js';
 import type { RecipientRow } from '../store/schema.js';
-import type { TrackingTokens } from '../tracking/tokens.js';
+import type { TrackingTokens, UnsubscribeTokens } from '../tracking/tokens.js';
 import { groupForConnection } from './connection-groups.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { MessageCache } from './message-cache.js';
@@ -19,6 +19,8 @@ import type { Transport } from './transport.js';
 export interface WorkerOptions {
   /** Signs the tracking URLs of each recipient's copy. */
   tokens: TrackingTokens;
+  /** Signs the unsubscribe links of each recipient's copy. */
+  unsubscribeTokens: UnsubscribeTokens;
   /** Base of tracking URLs when a domain has no tracking host. */
   publicUrl: string;
   /** Connections (so transactions) in flight at once. */
@@ -62,7 +64,11 @@ export class DeliveryWorker {
     private readonly opts: WorkerOptions,
     private readonly log: Logger,
   ) {
-    this.messages = new MessageCache(store, { tokens: opts.tokens, publicUrl: opts.publicUrl });
+    this.messages = new MessageCache(store, {
+      tokens: opts.tokens,
+      unsubscribeTokens: opts.unsubscribeTokens,
+      publicUrl: opts.publicUrl,
+    });
     this.leases = new LeaseKeeper({
       leaseMs: opts.leaseMs,
       renew: (ids, now) =>

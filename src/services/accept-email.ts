@@ -145,6 +145,7 @@ export async function prepareEmail(
       message_id: messageId,
       rejection_reason: rejectionReason,
       tracking_json: Object.keys(req.tracking).length ? JSON.stringify(req.tracking) : null,
+      unsubscribe: req.unsubscribe === null ? null : req.unsubscribe ? 1 : 0,
       scheduled_at: req.sendAt,
       created_at: now,
       updated_at: now,

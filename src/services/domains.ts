@@ -23,12 +23,13 @@ export interface DomainDeps {
   onSendersChanged: () => void;
 }
 
-/** The tracking settings of a domain that PATCH may change. */
+/** The tracking and unsubscribe settings of a domain that PATCH may change. */
 export interface DomainSettings {
   open_tracking?: boolean;
   click_tracking?: boolean;
   pixel_position?: 'top' | 'bottom';
   tracking_host?: string | null;
+  unsubscribe_links?: boolean;
 }
 
 async function found(deps: DomainDeps, accountId: string, id: string): Promise<DomainRow> {
@@ -74,6 +75,7 @@ export async function addDomain(deps: DomainDeps, accountId: string, rawName: st
     click_tracking: 1,
     tracking_host: null,
     pixel_position: 'bottom',
+    unsubscribe_links: 0,
     created_at: now,
     updated_at: now,
     verified_at: null,
@@ -121,6 +123,7 @@ export async function updateDomainSettings(
     ...(s.click_tracking !== undefined ? { click_tracking: s.click_tracking ? 1 : 0 } : {}),
     ...(s.pixel_position !== undefined ? { pixel_position: s.pixel_position } : {}),
     ...(s.tracking_host !== undefined ? { tracking_host: host ?? null } : {}),
+    ...(s.unsubscribe_links !== undefined ? { unsubscribe_links: s.unsubscribe_links ? 1 : 0 } : {}),
   };
   await repo.updateDomainSettings(deps.store.db, domain.id, { ...changes, updated_at: Date.now() });
   return { ...domain, ...changes };

@@ -16,23 +16,33 @@ import {
 } from '../store/inbound-repo.js';
 import { updateEmailStatus } from '../store/queue-repo.js';
 import type { RecipientRow, Trx } from '../store/schema.js';
+import type { UnsubscribeTokens } from '../tracking/tokens.js';
 import { TtlCache } from '../ttl-cache.js';
 import { addSuppression } from './suppressions.js';
+import { unsubscribe } from './unsubscribe.js';
 
-/** Our mailboxes at each return-path host: VERP return paths and the feedback-loop box. */
+/** Our mailboxes at each return-path host: VERP return paths, the feedback-loop box and unsubscribe addresses. */
 const VERP_BOX = /^bounce\+([A-Za-z0-9]{20})$/i;
 const COMPLAINT_BOX = /^(fbl|complaints|abuse)$/i;
+/** The mailto of a List-Unsubscribe header: the token keeps its case (base64url). */
+const UNSUBSCRIBE_BOX = /^unsubscribe\+([A-Za-z0-9_.-]+)$/i;
 
 /** What the inbound use cases need. */
 export interface InboundDeps {
   store: Store;
   committer: GroupCommitter;
+  /** Verifies the tokens of unsubscribe addresses. */
+  unsubscribeTokens: UnsubscribeTokens;
   log: Logger;
 }
 
 function split(address: string): { local: string; host: string } | null {
   const at = address.lastIndexOf('@');
   return at > 0 ? { local: address.slice(0, at), host: address.slice(at + 1).toLowerCase() } : null;
+}
+
+function isReportBox(local: string): boolean {
+  return VERP_BOX.test(local) || COMPLAINT_BOX.test(local);
 }
 
 /** The statuses a report may move a copy out of: a copy still in the queue is the worker's to decide. */
@@ -115,17 +125,22 @@ async function apply(trx: Trx, copy: RecipientRow, r: ReportedRecipient, now: nu
 }
 
 /**
- * The listener's handlers: our mailboxes are the VERP return paths and the feedback-loop box at any
- * domain's return-path host; a message is read as a report (bounce, delay, delivery, complaint) and
- * applied to the copies it names, in one transaction, before the listener answers 250. A report that
- * names no copy of ours is logged and dropped (still 250: the sender cannot do better).
+ * The listener's handlers: our mailboxes are the VERP return paths, the feedback-loop box and the
+ * unsubscribe addresses (only with a genuine token) at any domain's return-path host. A message to an
+ * unsubscribe address unsubscribes the recipient its token names, whatever it says; any other is read as
+ * a report (bounce, delay, delivery, complaint) and applied to the copies it names, in one transaction,
+ * before the listener answers 250. A report that names no copy of ours is logged and dropped (still 250:
+ * the sender cannot do better).
  */
 export function inboundHandlers(deps: InboundDeps): InboundHandlers {
   const hosts = new TtlCache<boolean>(60_000, 10_000);
   return {
     async accepts(address) {
       const a = split(address);
-      if (!a || !(VERP_BOX.test(a.local) || COMPLAINT_BOX.test(a.local))) return false;
+      if (!a) return false;
+      const unsubscribeToken = UNSUBSCRIBE_BOX.exec(a.local)?.[1];
+      if (unsubscribeToken !== undefined ? !deps.unsubscribeTokens.verify(unsubscribeToken) : !isReportBox(a.local))
+        return false;
       let known = hosts.get(a.host);
       if (known === undefined) {
         known = await isReturnPathHost(deps.store.db, a.host);
@@ -134,6 +149,12 @@ export function inboundHandlers(deps: InboundDeps): InboundHandlers {
       return known;
     },
     async handle(m: InboundMessage) {
+      const unsubscribes = m.recipients.flatMap((r) => {
+        const target = deps.unsubscribeTokens.verify(UNSUBSCRIBE_BOX.exec(split(r)?.local ?? '')?.[1] ?? '');
+        return target ? [target] : [];
+      });
+      for (const target of unsubscribes) await unsubscribe(deps, target, 'mailto');
+      if (unsubscribes.length === m.recipients.length) return;
       const report = parseReport(m.raw);
       const token =
         m.recipients.map((r) => VERP_BOX.exec(split(r)?.local ?? '')?.[1]).find(Boolean) ?? report.verpToken;

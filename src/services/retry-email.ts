@@ -40,6 +40,7 @@ export async function retryEmail(deps: SendDeps, caller: Caller, emailId: string
     })),
     sendAt: null,
     tracking: email.tracking_json ?? {},
+    unsubscribe: email.unsubscribe === null ? null : email.unsubscribe === 1,
   };
   // Only cc/bcc recipients failed: they still go out, as the original's cc/bcc.
   return sendRetry(deps, caller, req, email.id, email.source);

@@ -53,7 +53,7 @@ export async function deleteDomain(db: Kysely<Database>, accountId: string, id: 
   return Number(r.numDeletedRows) > 0;
 }
 
-/** Changes a domain's tracking settings. */
+/** Changes a domain's tracking and unsubscribe settings. */
 export async function updateDomainSettings(
   db: Kysely<Database>,
   id: string,
@@ -62,6 +62,7 @@ export async function updateDomainSettings(
     click_tracking?: number;
     pixel_position?: 'top' | 'bottom';
     tracking_host?: string | null;
+    unsubscribe_links?: number;
     updated_at: number;
   },
 ): Promise<void> {

@@ -69,6 +69,8 @@ export interface DomainsTable {
   click_tracking: number;
   tracking_host: string | null;
   pixel_position: Generated<'top' | 'bottom'>;
+  /** 1: every email from the domain carries List-Unsubscribe headers unless its send body says otherwise. */
+  unsubscribe_links: Generated<number>;
   created_at: number;
   updated_at: number;
   verified_at: number | null;
@@ -115,6 +117,8 @@ export interface EmailsTable {
   tracking_json: NullableJson<TrackingOverride>;
   opened_at: number | null;
   clicked_at: number | null;
+  /** The send body's `unsubscribe` (1 or 0), or null for the domain's `unsubscribe_links`. */
+  unsubscribe: number | null;
 }
 
 export interface EmailRecipientsTable {

@@ -73,3 +73,45 @@ export class TrackingTokens {
     return createHmac('sha256', this.secret).update(body).digest().subarray(0, MAC_BYTES);
   }
 }
+
+/** What an unsubscribe token stands for: one recipient's copy, and whether it stops only the email's first tag. */
+export interface UnsubscribeTarget {
+  recipientId: string;
+  /** True: from the sending domain's mail with the email's first tag; false: from all of the domain's mail. */
+  tagOnly: boolean;
+}
+
+/** Characters of every unsubscribe token: base64url of its 17-byte body, a dot, base64url of the MAC. */
+const UNSUBSCRIBE_TOKEN_CHARS = Math.ceil((17 * 4) / 3) + 1 + Math.ceil((MAC_BYTES * 4) / 3);
+
+/**
+ * Signs and verifies unsubscribe tokens: `base64url(kind ‖ recipient id) . base64url(HMAC-SHA256)`
+ * truncated to 128 bits, the kind `d` (domain) or `t` (tag), which open and click tokens never use. The
+ * recipient names its email; leaving the email id out keeps `unsubscribe+{token}` at 57 characters,
+ * within the 64 that RFC 5321 allows a mailbox's local part.
+ */
+export class UnsubscribeTokens {
+  constructor(private readonly secret: string) {}
+
+  /** A URL-safe token, also valid in a mailbox's local part. */
+  sign(t: UnsubscribeTarget): string {
+    const body = Buffer.concat([Buffer.from(t.tagOnly ? 't' : 'd'), uuidBytes(t.recipientId)]);
+    return `${body.toString('base64url')}.${this.mac(body).toString('base64url')}`;
+  }
+
+  /** The target of a genuine token, or null for anything else (tampered, truncated, another kind of token). */
+  verify(token: string): UnsubscribeTarget | null {
+    const dot = token.indexOf('.');
+    if (dot <= 0 || token.length !== UNSUBSCRIBE_TOKEN_CHARS) return null;
+    const body = Buffer.from(token.slice(0, dot), 'base64url');
+    const mac = Buffer.from(token.slice(dot + 1), 'base64url');
+    if (mac.length !== MAC_BYTES || body.length !== 17 || !timingSafeEqual(mac, this.mac(body))) return null;
+    const kind = body.subarray(0, 1).toString();
+    if (kind !== 'd' && kind !== 't') return null;
+    return { recipientId: uuidString(body.subarray(1)), tagOnly: kind === 't' };
+  }
+
+  private mac(body: Buffer): Buffer {
+    return createHmac('sha256', this.secret).update(body).digest().subarray(0, MAC_BYTES);
+  }
+}

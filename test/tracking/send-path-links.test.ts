@@ -11,8 +11,7 @@ const UNSUBSCRIBE_LINKS = [
   'https://lists.example.com/unsub/abc?u=1', // the email's List-Unsubscribe target
   '{{unsubscribe}}',
   '{{{unsubscribe_url}}}',
-  '%unsubscribe_url%',
-  '*|UNSUB|*', // other mailers' merge tags
+  '*|UNSUB|*', // other mailers' merge tags (ours, such as %unsubscribe_url%, are replaced: test/unsubscribe)
 ];
 const LIST_UNSUBSCRIBE = '<https://lists.example.com/unsub/abc?u=1>, <mailto:unsub@example.com?subject=unsubscribe>';
 
