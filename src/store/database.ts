@@ -9,7 +9,7 @@ import * as m0004 from './migrations/0004-tracking.js';
 import * as m0005 from './migrations/0005-counted-engagement.js';
 import * as m0006 from './migrations/0006-lean-event-indexes.js';
 import * as m0007 from './migrations/0007-suppressions.js';
-import * as m0009 from './migrations/0009-unsubscribe-links.js';
+import * as m0008 from './migrations/0008-unsubscribe-links.js';
 
 export type { Store };
 
@@ -34,7 +34,7 @@ const migrations: Record<string, Migration> = {
   '0005-counted-engagement': m0005,
   '0006-lean-event-indexes': m0006,
   '0007-suppressions': m0007,
-  '0009-unsubscribe-links': m0009,
+  '0008-unsubscribe-links': m0008,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
