@@ -28,6 +28,8 @@ export function classifyBounce(input: {
   dsn: string | null;
   text: string;
   stage?: SmtpStage;
+  /** The step was seen in our own SMTP session, not read from a report's words. */
+  seen?: boolean;
 }): BounceClass {
   const text = input.text.slice(0, MAX_TEXT_CHARS).replace(/\s+/g, ' ');
   const status = STATUS.exec(input.dsn ?? '');
@@ -43,9 +45,19 @@ export function classifyBounce(input: {
   const klass = status?.[1] ?? (input.code !== null && input.code >= 400 && input.code < 500 ? '4' : '5');
   return {
     reason,
-    hard: klass === '5' && HARD_REASONS.has(reason),
+    hard: klass === '5' && (HARD_REASONS.has(reason) || disabledAtRcpt(reason, input.stage, input.seen === true)),
     status: status ? (input.dsn ?? '') : `${klass}.0.${detail}`,
   };
+}
+
+/**
+ * A disabled mailbox is hard when the recipient's server refused that address at RCPT TO in our own
+ * session: the address itself is what it refuses. Read from a later report (a relay's bounce), it stays
+ * soft: providers re-enable accounts, a suppression would outlast that, and the reports' own words
+ * rarely say which step refused it.
+ */
+function disabledAtRcpt(reason: BounceReason, stage: SmtpStage | undefined, seen: boolean): boolean {
+  return reason === 'mailbox_disabled' && stage === 'rcpt' && seen;
 }
 
 /** What the refused step says that the words do not: [reason, detail] when it changes the verdict. */

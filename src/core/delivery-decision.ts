@@ -55,7 +55,7 @@ export function decideAttempt(
     case 'permanent': {
       // A 5xx is final but not always the address's fault: the bounce rules say which (a full mailbox,
       // a reputation block or an SPF failure bounce soft and do not suppress). Either way no retry.
-      const { reason, hard, status } = classifyBounce(outcome.reply);
+      const { reason, hard, status } = classifyBounce({ ...outcome.reply, seen: true });
       return {
         status: 'bounced',
         nextAttemptAt: null,

@@ -75,6 +75,17 @@ describe('a failure gets a reason, and only the address’s own failures are har
     expect(classifyBounce({ code, dsn, text, stage })).toMatchObject({ reason, hard });
   });
 
+  it('makes a disabled mailbox hard only when our own session saw the recipient refused at RCPT TO', () => {
+    const reply = { code: 550, dsn: '5.2.1', text: '550 5.2.1 The email account that you tried to reach is disabled.' };
+    expect(classifyBounce({ ...reply, stage: 'rcpt', seen: true })).toMatchObject({
+      reason: 'mailbox_disabled',
+      hard: true,
+    });
+    expect(classifyBounce({ ...reply, stage: 'data', seen: true }).hard).toBe(false);
+    // Read from a relay's report: soft, whatever step its words name.
+    expect(classifyBounce({ ...reply, stage: 'rcpt' }).hard).toBe(false);
+  });
+
   it('derives a status code from the reason when the reply carries none', () => {
     expect(classifyBounce({ code: 550, dsn: null, text: '550 No such user' }).status).toBe('5.0.911');
     // Nothing at all to go on: "on hold" (901), not "words we do not know" (900).
