@@ -97,6 +97,48 @@ describe.each(bounces ? testDatabases() : [])('reports at the inbound listener o
     expect((await t.call('GET', `/v1/suppressions/complaint/${carol}`)).status).toBe(200);
   });
 
+  it("turns a relay's delivery report into delivered, for a copy the relay had only accepted", async () => {
+    const erin = 'erin.report@customer.test';
+    const e = await delivered([erin]);
+    // As after a relay's 250: sent, not yet known to be delivered.
+    const db = t.server.store.db;
+    await db.updateTable('email_recipients').set({ status: 'sent' }).where('email_id', '=', e.id).execute();
+    await db.updateTable('emails').set({ status: 'sent', delivered_at: null }).where('id', '=', e.id).execute();
+    const dsn = [
+      'From: MAILER-DAEMON@relay.example.net',
+      `To: bounce+${e.tokens[erin]}@${RETURN_PATH}`,
+      'Subject: Successful Mail Delivery Report',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain',
+      '',
+      'Your message was successfully delivered to the destination(s) listed below.',
+      '',
+      '--b1',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; relay.example.net',
+      '',
+      `Final-Recipient: rfc822; ${erin}`,
+      'Action: delivered',
+      'Status: 2.0.0',
+      'Remote-MTA: dns; mx.customer.test',
+      'Diagnostic-Code: smtp; 250 2.0.0 Ok: queued as 4XYZ',
+      '',
+      '--b1--',
+      '',
+    ].join('\r\n');
+    expect((await report(dsn, `bounce+${e.tokens[erin]}@${RETURN_PATH}`)).response).toMatch(/^250/);
+    const detail = (await t.call('GET', `/v1/emails/${e.id}`)).body;
+    expect([detail.status, detail.recipients[0].status]).toEqual(['delivered', 'delivered']);
+    expect((await events(e.id)).filter((ev) => ev.event_type === 'delivered').at(-1)).toMatchObject({
+      recipient: erin,
+      metadata: { source: 'report', action: 'delivered' },
+    });
+  });
+
   it('drops a report about a copy it never sent (250, nothing recorded)', async () => {
     const dave = 'dave.report@customer.test';
     const e = await delivered([dave]);
