@@ -15,6 +15,7 @@ import type { SendRequest } from '../core/send-validation.js';
 import { searchTokens } from '../core/search-query.js';
 import { sendingDomain } from '../core/suppression-address.js';
 import { decideSuppressed } from '../core/suppression-rules.js';
+import { copyOf, newEvent } from './new-event.js';
 import { suppressionsOf } from './suppression-check.js';
 
 /** What a 202 answers for one email: `rejected` when every recipient is on a suppression list. */
@@ -166,7 +167,16 @@ export async function prepareEmail(
     // One `queued`/`scheduled` event for the email (none when nothing will be sent); the delivery events
     // that follow, and the rejections of suppressed recipients, are per recipient.
     events: [
-      ...(status === 'rejected' ? [] : [emailEvent(id, who.accountId, status, req.sendAt, now)]),
+      ...(status === 'rejected'
+        ? []
+        : [
+            newEvent(
+              { emailId: id, accountId: who.accountId },
+              status,
+              req.sendAt !== null ? { send_at: new Date(req.sendAt).toISOString() } : null,
+              now,
+            ),
+          ]),
       ...dropped.events,
     ],
     searchTokens: searchTokens({
@@ -178,27 +188,6 @@ export async function prepareEmail(
     }),
     accepted: { id, status, message_id: messageId, rejection_reason: rejectionReason },
     quota,
-  };
-}
-
-/** The email's own first event: `queued`, or `scheduled` with its time. */
-function emailEvent(
-  emailId: string,
-  accountId: string,
-  status: 'queued' | 'scheduled',
-  sendAt: number | null,
-  now: number,
-): NewEvent {
-  return {
-    id: newId(),
-    email_id: emailId,
-    account_id: accountId,
-    recipient_id: null,
-    recipient: null,
-    event_type: status,
-    metadata: sendAt !== null ? JSON.stringify({ send_at: new Date(sendAt).toISOString() }) : null,
-    bot: null,
-    created_at: now,
   };
 }
 
@@ -228,18 +217,7 @@ async function dropSuppressed(
     r.status = decision.status;
     r.next_attempt_at = null;
     reasons.push(decision.reason);
-    for (const ev of decision.events)
-      events.push({
-        id: newId(),
-        email_id: r.email_id,
-        account_id: accountId,
-        recipient_id: r.id,
-        recipient: r.address,
-        event_type: ev.type,
-        metadata: JSON.stringify(ev.metadata),
-        bot: null,
-        created_at: mail.now,
-      });
+    for (const ev of decision.events) events.push(newEvent(copyOf(r), ev.type, ev.metadata, mail.now));
   });
   return { events, reasons };
 }

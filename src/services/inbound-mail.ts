@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { emailStatusOf } from '../core/email-status.js';
-import { newId } from '../ids.js';
 import type { InboundHandlers, InboundMessage } from '../inbound/listener.js';
 import { parseReport } from '../inbound/parse-report.js';
 import type { ReportedRecipient } from '../inbound/report-types.js';
@@ -19,6 +18,7 @@ import type { RecipientRow, Trx } from '../store/schema.js';
 import type { UnsubscribeTokens } from '../tracking/tokens.js';
 import { TtlCache } from '../ttl-cache.js';
 import { addSuppression } from './suppressions.js';
+import { copyOf, newEvent } from './new-event.js';
 import { unsubscribe } from './unsubscribe.js';
 
 /** Our mailboxes at each return-path host: VERP return paths, the feedback-loop box and unsubscribe addresses. */
@@ -86,19 +86,7 @@ async function apply(trx: Trx, copy: RecipientRow, r: ReportedRecipient, now: nu
     diagnostic: r.diagnostic,
     ...(outcome.type === 'bounced' ? { bounce_type: r.hard ? 'hard' : 'soft' } : {}),
   };
-  await recordEvents(trx, [
-    {
-      id: newId(),
-      email_id: copy.email_id,
-      account_id: copy.account_id,
-      recipient_id: copy.id,
-      recipient: copy.address,
-      event_type: outcome.type,
-      metadata: JSON.stringify(metadata),
-      bot: null,
-      created_at: now,
-    },
-  ]);
+  await recordEvents(trx, [newEvent(copyOf(copy), outcome.type, metadata, now)]);
   if (outcome.status) {
     const statuses = await setReportedStatus(trx, {
       recipientId: copy.id,

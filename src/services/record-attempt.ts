@@ -1,12 +1,12 @@
 import type { Decision } from '../core/delivery-decision.js';
 import { emailStatusOf } from '../core/email-status.js';
 import { isHardBounce, type SuppressedDecision } from '../core/suppression-rules.js';
-import { newId } from '../ids.js';
 import type { EventType, SmtpReply } from '../model.js';
 import { recordEvents } from '../store/events-repo.js';
 import type { GroupCommitter } from '../store/group-commit.js';
 import { recordAttempt, updateEmailStatus } from '../store/queue-repo.js';
 import type { RecipientRow } from '../store/schema.js';
+import { copyOf, newEvent } from './new-event.js';
 import { addSuppression } from './suppressions.js';
 
 /**
@@ -45,17 +45,7 @@ export async function recordDeliveryAttempt(
     if (statuses === null) return false;
     await recordEvents(
       trx,
-      events.map((ev) => ({
-        id: newId(),
-        email_id: r.email_id,
-        account_id: r.account_id,
-        recipient_id: r.id,
-        recipient: r.address,
-        event_type: ev.type,
-        metadata: JSON.stringify(ev.metadata),
-        bot: null,
-        created_at: now,
-      })),
+      events.map((ev) => newEvent(copyOf(r), ev.type, ev.metadata, now)),
     );
     if (decision.status === 'bounced' && isHardBounce(events))
       await addSuppression(trx, {

@@ -1,6 +1,5 @@
 import { errors } from '../core/errors.js';
 import { usagePeriods } from '../core/plans.js';
-import { newId } from '../ids.js';
 import type { Store } from '../store/database.js';
 import { recordEvents } from '../store/events-repo.js';
 import {
@@ -10,35 +9,16 @@ import {
   promoteScheduledRows,
   type ScheduledRow,
 } from '../store/schedule-repo.js';
-import type { NewEvent, Trx } from '../store/schema.js';
+import type { Trx } from '../store/schema.js';
 import { inWriteTransaction } from '../store/transactions.js';
+import { newEvent } from './new-event.js';
 import { giveBackQuota } from '../store/usage-repo.js';
-
-/** An email-wide event (no recipient) of a scheduled email. */
-function emailEvent(
-  e: { emailId: string; accountId: string },
-  type: 'queued' | 'cancelled',
-  metadata: object | null,
-  now: number,
-): NewEvent {
-  return {
-    id: newId(),
-    email_id: e.emailId,
-    account_id: e.accountId,
-    recipient_id: null,
-    recipient: null,
-    event_type: type,
-    metadata: metadata === null ? null : JSON.stringify(metadata),
-    bot: null,
-    created_at: now,
-  };
-}
 
 async function promote(trx: Trx, p: Parameters<typeof promoteScheduledRows>[1]): Promise<string[]> {
   const promoted = await promoteScheduledRows(trx, p);
   await recordEvents(
     trx,
-    promoted.map((e) => emailEvent({ emailId: e.id, accountId: e.account_id }, 'queued', { scheduled: true }, p.now)),
+    promoted.map((e) => newEvent({ emailId: e.id, accountId: e.account_id }, 'queued', { scheduled: true }, p.now)),
   );
   return promoted.map((e) => e.id);
 }
@@ -77,7 +57,7 @@ export async function cancelScheduledEmail(store: Store, accountId: string, emai
     if (!c) return false;
     for (const period of Object.values(usagePeriods(c.acceptedAt)))
       await giveBackQuota(trx, accountId, period, c.recipients);
-    await recordEvents(trx, [emailEvent({ emailId, accountId }, 'cancelled', null, now)]);
+    await recordEvents(trx, [newEvent({ emailId, accountId }, 'cancelled', null, now)]);
     return true;
   });
   if (!cancelled) throw errors.notFound('Scheduled email');

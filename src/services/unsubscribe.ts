@@ -1,11 +1,11 @@
 import { sendingDomain, suppressionKey } from '../core/suppression-address.js';
-import { newId } from '../ids.js';
 import type { Store } from '../store/database.js';
 import { recordEvents } from '../store/events-repo.js';
 import type { GroupCommitter } from '../store/group-commit.js';
 import { deleteSuppressions } from '../store/suppressions-repo.js';
 import { findUnsubscribeCopy, type UnsubscribeCopy } from '../store/unsubscribe-repo.js';
 import type { UnsubscribeTarget } from '../tracking/tokens.js';
+import { newEvent } from './new-event.js';
 import { addSuppression } from './suppressions.js';
 
 /** What the unsubscribe use cases need. */
@@ -56,19 +56,13 @@ export async function unsubscribe(
   const s = scopeOf(copy, target);
   const now = Date.now();
   await deps.committer.run(async (trx) => {
-    await recordEvents(trx, [
-      {
-        id: newId(),
-        email_id: copy.emailId,
-        account_id: copy.accountId,
-        recipient_id: copy.recipientId,
-        recipient: copy.address,
-        event_type: 'unsubscribe',
-        metadata: JSON.stringify({ scope: s.scope, domain: s.domain, tag: s.tag || null, via }),
-        bot: null,
-        created_at: now,
-      },
-    ]);
+    const subject = {
+      emailId: copy.emailId,
+      accountId: copy.accountId,
+      recipient: { id: copy.recipientId, address: copy.address },
+    };
+    const metadata = { scope: s.scope, domain: s.domain, tag: s.tag || null, via };
+    await recordEvents(trx, [newEvent(subject, 'unsubscribe', metadata, now)]);
     await addSuppression(trx, {
       accountId: copy.accountId,
       type: 'unsubscribe',
