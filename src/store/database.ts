@@ -10,6 +10,7 @@ import * as m0005 from './migrations/0005-counted-engagement.js';
 import * as m0006 from './migrations/0006-lean-event-indexes.js';
 import * as m0007 from './migrations/0007-suppressions.js';
 import * as m0008 from './migrations/0008-unsubscribe-links.js';
+import * as m0009 from './migrations/0009-webhooks.js';
 
 export type { Store };
 
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0006-lean-event-indexes': m0006,
   '0007-suppressions': m0007,
   '0008-unsubscribe-links': m0008,
+  '0009-webhooks': m0009,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -55,6 +55,53 @@ export async function recordEvents(
   if (deltas.length > 0) await moveCounters(trx, deltas);
 }
 
+/** What the followers of recordEvents (webhook outbox, stats rollups) need to know of an event's email. */
+export interface EventEmail {
+  id: string;
+  account_id: string;
+  from_email: string;
+  subject: string;
+  message_id: string;
+  tags: string[];
+  /** The sending domain (of the From address), lower-cased. */
+  domain: string;
+  /** How many recipients it was sent to. */
+  recipients: number;
+}
+
+/** The emails of `emailIds`, by id, read in the caller's transaction (one statement per 400). */
+export async function loadEventEmails(trx: Trx, emailIds: Iterable<string>): Promise<Map<string, EventEmail>> {
+  const ids = [...new Set(emailIds)];
+  const out = new Map<string, EventEmail>();
+  for (let i = 0; i < ids.length; i += 400) {
+    const rows = await trx
+      .selectFrom('emails')
+      .select(['id', 'account_id', 'from_email', 'subject', 'message_id', 'tags_json'])
+      .select((eb) =>
+        eb
+          .selectFrom('email_recipients')
+          .select((e2) => e2.fn.countAll<number>().as('n'))
+          .whereRef('email_recipients.email_id', '=', 'emails.id')
+          .as('recipients'),
+      )
+      .where('id', 'in', ids.slice(i, i + 400))
+      .execute();
+    for (const r of rows) {
+      out.set(r.id, {
+        id: r.id,
+        account_id: r.account_id,
+        from_email: r.from_email,
+        subject: r.subject,
+        message_id: r.message_id,
+        tags: r.tags_json ?? [],
+        domain: r.from_email.slice(r.from_email.lastIndexOf('@') + 1).toLowerCase(),
+        recipients: Number(r.recipients ?? 0),
+      });
+    }
+  }
+  return out;
+}
+
 /** Events as rows of one set of columns, in one order, so that they go out in a few cached statements. */
 async function insertEvents(trx: Trx, events: readonly NewEvent[]): Promise<void> {
   const rows = events.map((e) => ({

@@ -27,6 +27,7 @@ const JSON_COLUMNS: ReadonlySet<string> = new Set([
   'metadata',
   'response',
   'searches',
+  'event_types',
 ]);
 
 /** Decodes the JSON columns of every row a query returns (see JSON_COLUMNS). */

@@ -218,6 +218,73 @@ export interface SuppressionsTable {
   created_at: number;
 }
 
+/** The webhook event names (`email.delivered` …): see core/webhook-events.ts. */
+export type WebhookEventName = `email.${string}`;
+
+/** Where delivery of one outbox row stands. */
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface WebhooksTable {
+  id: string;
+  account_id: string;
+  url: string;
+  /** The event names it wants; null for all of them. */
+  event_types: NullableJson<WebhookEventName[]>;
+  /** Only events of emails sent from this domain, when set. */
+  domain: string | null;
+  /** Only events of emails carrying this tag, when set. */
+  tag: string | null;
+  enabled: number;
+  /** 1: opens and clicks by machines are not sent. */
+  human_only: number;
+  /** `whsec_` and the base64 key. */
+  secret: string;
+  /** The secret before the last rotation, still signing beside the new one until it expires. */
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  /** Why it was switched off by us (every attempt failed for three days); null when enabled, or disabled by hand. */
+  disabled_reason: string | null;
+  /** The first failed attempt since the last success. */
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  /** Also the `webhook-id` header of every attempt. */
+  id: string;
+  webhook_id: string;
+  account_id: string;
+  /** The event it carries; null for a test delivery. */
+  event_id: string | null;
+  event_type: string;
+  /** The JSON text posted (and signed), byte for byte. */
+  payload: string;
+  status: WebhookDeliveryStatus;
+  attempts: Generated<number>;
+  next_attempt_at: number | null;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  webhook_id: string;
+  attempted_at: number;
+  duration_ms: number;
+  /** The HTTP status answered; null when none was (timeout, refused connection, refused address). */
+  status_code: number | null;
+  error: string | null;
+  /** The first 1 KiB of the response body. */
+  response_body: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -233,6 +300,9 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   saved_searches: SavedSearchesTable;
   suppressions: SuppressionsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 /** Any handle a repository function can run on: the database, or a transaction on it. */
@@ -252,3 +322,6 @@ export type NewAttachment = Insertable<EmailAttachmentsTable>;
 export type EventRow = Selectable<EmailEventsTable>;
 export type NewEvent = Insertable<EmailEventsTable>;
 export type SuppressionRow = Selectable<SuppressionsTable>;
+export type WebhookRow = Selectable<WebhooksTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;
