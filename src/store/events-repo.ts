@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { BotKind } from '../model.js';
 import { chunksOfPowersOf4, insertRows } from './insert-rows.js';
+import { enqueueWebhookDeliveries } from './webhook-outbox-repo.js';
 import type { Db, EventRow, NewEvent, Trx } from './schema.js';
 
 /**
@@ -53,6 +54,11 @@ export async function recordEvents(
   }
   const deltas = counterDeltas(events, relabels);
   if (deltas.length > 0) await moveCounters(trx, deltas);
+  const emails = await loadEventEmails(trx, [
+    ...events.map((e) => e.email_id),
+    ...relabels.map((r) => r.event.email_id),
+  ]);
+  await enqueueWebhookDeliveries(trx, events, emails);
 }
 
 /** What the followers of recordEvents (webhook outbox, stats rollups) need to know of an event's email. */

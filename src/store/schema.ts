@@ -15,6 +15,8 @@ import type {
   SmtpReply,
   SuppressionType,
   TrackingOverride,
+  WebhookDeliveryStatus,
+  WebhookEventName,
 } from '../model.js';
 
 /**
@@ -217,12 +219,6 @@ export interface SuppressionsTable {
   source_email_id: string | null;
   created_at: number;
 }
-
-/** The webhook event names (`email.delivered` …): see core/webhook-events.ts. */
-export type WebhookEventName = `email.${string}`;
-
-/** Where delivery of one outbox row stands. */
-export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
 export interface WebhooksTable {
   id: string;
