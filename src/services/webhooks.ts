@@ -28,8 +28,8 @@ async function checked(deps: WebhookDeps, input: WebhookInput): Promise<WebhookC
   return result.value;
 }
 
-/** Columns of changes (booleans as 0/1, the event list as JSON text). */
-function columns(c: WebhookChanges): repo.WebhookUpdate {
+/** Columns of changes (booleans as 0/1, the event list as JSON text) to a webhook that is `enabled` or not. */
+function columns(c: WebhookChanges, enabled: boolean): repo.WebhookUpdate {
   const set: repo.WebhookUpdate = {};
   if (c.url !== undefined) set.url = c.url;
   if (c.event_types !== undefined) set.event_types = c.event_types && JSON.stringify(c.event_types);
@@ -38,7 +38,7 @@ function columns(c: WebhookChanges): repo.WebhookUpdate {
   if (c.human_only !== undefined) set.human_only = c.human_only ? 1 : 0;
   if (c.enabled !== undefined) set.enabled = c.enabled ? 1 : 0;
   // Switched on again by hand: whatever disabled it is forgiven, and three days of failure count afresh.
-  if (c.enabled) Object.assign(set, { disabled_reason: null, failing_since: null });
+  if (c.enabled && !enabled) Object.assign(set, { disabled_reason: null, failing_since: null });
   return set;
 }
 
@@ -107,8 +107,8 @@ export async function updateWebhook(
   input: WebhookInput,
 ): Promise<WebhookRow> {
   // A webhook that is not the account's is a 404 before its fields are judged (and before any look-up).
-  await findWebhook(deps.store, accountId, id);
-  const set = columns(await checked(deps, input));
+  const current = await findWebhook(deps.store, accountId, id);
+  const set = columns(await checked(deps, input), current.enabled === 1);
   if (Object.keys(set).length === 0) return findWebhook(deps.store, accountId, id);
   const row = await repo.updateWebhook(deps.store.db, accountId, id, { ...set, updated_at: Date.now() });
   if (!row) throw errors.notFound('Webhook');

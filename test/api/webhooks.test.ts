@@ -199,11 +199,19 @@ describe.each(testDatabases())('webhook endpoints through the API on %s', (kind)
       failing_since: new Date(since).toISOString(),
     });
     // Another change leaves it as it is.
-    expect((await t.call('PATCH', `/v1/webhooks/${id}`, { tag: 'x' })).body.disabled_reason).not.toBeNull();
+    expect((await t.call('PATCH', `/v1/webhooks/${id}`, { tag: 'x', enabled: false })).body).toMatchObject({
+      enabled: false,
+      disabled_reason: 'Every delivery attempt failed (3 days).',
+    });
     const on = await t.call('PATCH', `/v1/webhooks/${id}`, { enabled: true });
     expect(on.body).toMatchObject({ enabled: true, disabled_reason: null, failing_since: null });
     const row = await stored(id);
     expect([row.enabled, row.disabled_reason, row.failing_since]).toEqual([1, null, null]);
+    // An enabled endpoint that is failing keeps counting: saying enabled again does not restart the clock.
+    await t.server.store.db.updateTable('webhooks').set({ failing_since: since }).where('id', '=', id).execute();
+    expect((await t.call('PATCH', `/v1/webhooks/${id}`, { enabled: true })).body.failing_since).toBe(
+      new Date(since).toISOString(),
+    );
     await t.call('DELETE', `/v1/webhooks/${id}`);
   });
 
