@@ -9,7 +9,7 @@ import { SandboxTransport } from './delivery/sandbox-transport.js';
 import type { Transport } from './delivery/transport.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { Scheduler } from './delivery/scheduler.js';
-import { createResolver } from './dns/resolver.js';
+import { createResolver, hostLookup } from './dns/resolver.js';
 import { migrateToLatest, openStore, type Store } from './store/database.js';
 import { concurrentWriters } from './store/dialects/write-transactions.js';
 import { GroupCommitter } from './store/group-commit.js';
@@ -128,7 +128,7 @@ export async function startServer(
   // Webhook posts: one keep-alive pool for the dispatcher and the API's test sends.
   const webhookSender = new WebhookSender({
     timeoutMs: config.webhookTimeoutMs,
-    connections: config.webhookConcurrencyPerEndpoint,
+    guard: { allowPrivate: config.allowPrivateWebhooks, lookup: hostLookup(config.dnsServers) },
   });
   const dispatcher = config.roles.has('webhooks')
     ? new WebhookDispatcher(

@@ -1,6 +1,7 @@
 /** The rules of webhook endpoints: what a URL, an event list and the filters may be; secrets and their rotation. */
 import { isDomainName } from './domain-records.js';
 import type { FieldError } from './errors.js';
+import type { WebhookEventName } from '../model.js';
 import { ALL_WEBHOOK_EVENTS, isWebhookEventName } from './webhook-events.js';
 
 /** Endpoints per account: enough for every environment and consumer, few enough that each event fans out cheaply. */
@@ -12,8 +13,6 @@ export const SECRET_GRACE_MS = 24 * 3_600_000;
 export const DISABLE_AFTER_FAILING_MS = 3 * 86_400_000;
 /** `events` in the API for "every event", including those added later; stored as null. */
 export const ALL_EVENTS = '*';
-
-type EventName = `email.${string}`;
 
 /** A webhook's fields as a request gives them (its route's schema has checked types and lengths). */
 export interface WebhookInput {
@@ -29,15 +28,11 @@ export interface WebhookInput {
 /** Checked fields, as stored (those not given are left out): `event_types` null for every event. */
 export interface WebhookChanges {
   url?: string;
-  event_types?: EventName[] | null;
+  event_types?: WebhookEventName[] | null;
   domain?: string | null;
   tag?: string | null;
   enabled?: boolean;
   human_only?: boolean;
-}
-
-function isEventName(name: string): name is EventName {
-  return isWebhookEventName(name);
 }
 
 /** A URL we may post to, in its normalised form, or why not: absolute http(s), no credentials, ≤ 2,048 chars. */
@@ -58,7 +53,7 @@ export function checkWebhookUrl(raw: string): { ok: true; url: string } | { ok: 
 }
 
 /** The event names to store (in the order of ALL_WEBHOOK_EVENTS, once each), null for all, or the unknown ones. */
-function eventTypes(events: readonly string[] | null): { ok: true; value: EventName[] | null } | FieldError[] {
+function eventTypes(events: readonly string[] | null): { ok: true; value: WebhookEventName[] | null } | FieldError[] {
   if (events === null || events.includes(ALL_EVENTS)) return { ok: true, value: null };
   if (events.length === 0) return [{ field: 'events', error: `must name at least one event, or "${ALL_EVENTS}"` }];
   const unknown = [...new Set(events.filter((e) => !isWebhookEventName(e)))];
@@ -67,7 +62,7 @@ function eventTypes(events: readonly string[] | null): { ok: true; value: EventN
       field: 'events',
       error: `has an unknown event ${JSON.stringify(e)}; known: ${ALL_WEBHOOK_EVENTS.join(', ')}, or "${ALL_EVENTS}"`,
     }));
-  return { ok: true, value: ALL_WEBHOOK_EVENTS.filter((e) => events.includes(e)).filter(isEventName) };
+  return { ok: true, value: ALL_WEBHOOK_EVENTS.filter((e) => events.includes(e)) };
 }
 
 /** A filter's value: null when not given or blank. */
@@ -131,12 +126,31 @@ export function signingSecrets(w: WebhookSecrets, now: number): string[] {
   return previousSecretActive(w, now) && w.previous_secret ? [w.secret, w.previous_secret] : [w.secret];
 }
 
+/** A span of time in words: "3 days", "5 hours", "90 seconds". */
+function span(ms: number): string {
+  const [n, unit] =
+    ms % 86_400_000 === 0
+      ? [ms / 86_400_000, 'day']
+      : ms % 3_600_000 === 0
+        ? [ms / 3_600_000, 'hour']
+        : [ms / 1000, 'second'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
 /**
  * Why an endpoint is disabled after an attempt failed at `now`, when every attempt since `failingSince`
- * has failed for three days; null while it has not.
+ * has failed for `afterMs` (three days); null while it has not. `last` says what the last attempt got.
  */
-export function failingDisabledReason(failingSince: number, now: number): string | null {
-  if (now - failingSince < DISABLE_AFTER_FAILING_MS) return null;
+export function failingDisabledReason(
+  failingSince: number,
+  now: number,
+  afterMs = DISABLE_AFTER_FAILING_MS,
+  last?: string,
+): string | null {
+  if (now - failingSince < afterMs) return null;
   const since = new Date(failingSince).toISOString();
-  return `Every delivery attempt since ${since} failed (3 days): fix the endpoint, then set enabled to true.`;
+  return (
+    `Every delivery attempt since ${since} failed (${span(afterMs)}${last ? `; the last: ${last}` : ''}):` +
+    ' fix the endpoint, then set enabled to true.'
+  );
 }

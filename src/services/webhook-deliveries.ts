@@ -2,10 +2,9 @@ import { errors } from '../core/errors.js';
 import { newId } from '../ids.js';
 import type { WebhookDeliveryStatus, WebhookEventName } from '../model.js';
 import type { Store } from '../store/database.js';
-import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookRow } from '../store/schema.js';
+import type { WebhookAttemptRow, WebhookDeliveryRow } from '../store/schema.js';
 import { inWriteTransaction } from '../store/transactions.js';
 import {
-  accountWebhook,
   getDelivery,
   insertTestDelivery,
   listAttempts,
@@ -14,18 +13,13 @@ import {
   replayDelivery,
 } from '../store/webhook-outbox-repo.js';
 import { attempt } from '../webhooks/dispatcher.js';
+import { findWebhook } from './webhooks.js';
 import type { WebhookSender } from '../webhooks/sender.js';
 
 /** A delivery with its attempts, oldest first. */
 export interface DeliveryWithAttempts {
   delivery: WebhookDeliveryRow;
   attempts: WebhookAttemptRow[];
-}
-
-async function endpoint(store: Store, accountId: string, webhookId: string): Promise<WebhookRow> {
-  const w = await accountWebhook(store.db, accountId, webhookId);
-  if (!w) throw errors.notFound('Webhook');
-  return w;
 }
 
 async function withAttempts(store: Store, rows: WebhookDeliveryRow[]): Promise<DeliveryWithAttempts[]> {
@@ -45,7 +39,7 @@ export async function webhookDeliveries(
   webhookId: string,
   o: { status?: WebhookDeliveryStatus; limit: number; offset: number },
 ): Promise<DeliveryWithAttempts[]> {
-  await endpoint(store, accountId, webhookId);
+  await findWebhook(store, accountId, webhookId);
   return withAttempts(store, await listDeliveries(store.db, webhookId, o));
 }
 
@@ -56,7 +50,7 @@ export async function webhookDelivery(
   webhookId: string,
   deliveryId: string,
 ): Promise<DeliveryWithAttempts> {
-  await endpoint(store, accountId, webhookId);
+  await findWebhook(store, accountId, webhookId);
   const row = await getDelivery(store.db, webhookId, deliveryId);
   if (!row) throw errors.notFound('Delivery');
   const [one] = await withAttempts(store, [row]);
@@ -73,7 +67,7 @@ export async function replayWebhookDelivery(
   webhookId: string,
   deliveryId: string,
 ): Promise<DeliveryWithAttempts> {
-  await endpoint(store, accountId, webhookId);
+  await findWebhook(store, accountId, webhookId);
   if (!(await replayDelivery(store.db, webhookId, deliveryId, Date.now()))) throw errors.notFound('Delivery');
   return webhookDelivery(store, accountId, webhookId, deliveryId);
 }
@@ -110,7 +104,7 @@ export async function testWebhook(
   webhookId: string,
   type: WebhookEventName,
 ): Promise<DeliveryWithAttempts> {
-  const w = await endpoint(store, accountId, webhookId);
+  const w = await findWebhook(store, accountId, webhookId);
   const now = Date.now();
   const workerId = `test-${newId()}`;
   const row = await insertTestDelivery(store.db, {
@@ -124,7 +118,7 @@ export async function testWebhook(
   const result = await attempt(sender, row, w, []);
   await inWriteTransaction(store.db, (trx) =>
     // A test says nothing about the endpoint's health over days: it neither disables nor clears.
-    recordAttemptResults(trx, [{ ...result, workerId }], { now: Date.now(), disableBefore: null }),
+    recordAttemptResults(trx, [{ ...result, workerId }], { now: Date.now(), disableReason: null }),
   );
   return webhookDelivery(store, accountId, webhookId, row.id);
 }

@@ -164,17 +164,20 @@ export interface AttemptResult {
   endpointHealthy: boolean;
 }
 
+/** How an endpoint's failures are judged: the reason to disable it, failing since `since`, or null while not. */
+type DisableReason = (since: number, last: string) => string | null;
+
 /**
  * Records attempts: each delivery's new state and its attempt row, and each endpoint's health — a
- * healthy answer clears `failing_since`, a failure sets it when unset; an endpoint failing since
- * before `disableBefore` is switched off with `disabled_reason` (a null `disableBefore`: the results
+ * healthy answer clears `failing_since`, a failure sets it when unset, and an endpoint `disableReason`
+ * gives a reason for is switched off with it as `disabled_reason` (a null `disableReason`: the results
  * say nothing of the endpoint's health, as a test send's). A result for a delivery no longer leased to
  * its worker (its lease expired and another took it) is recorded as an attempt only.
  */
 export async function recordAttemptResults(
   trx: Trx,
   results: readonly AttemptResult[],
-  c: { now: number; disableBefore: number | null },
+  c: { now: number; disableReason: DisableReason | null },
 ): Promise<void> {
   if (results.length === 0) return;
   for (const r of [...results].sort((a, b) => (a.deliveryId < b.deliveryId ? -1 : 1))) {
@@ -210,14 +213,15 @@ export async function recordAttemptResults(
       .insertInto('webhook_attempts')
       .values(attempts.slice(i, i + 200))
       .execute();
-  if (c.disableBefore !== null) await moveEndpointHealth(trx, results, { now: c.now, disableBefore: c.disableBefore });
+  if (c.disableReason !== null) await moveEndpointHealth(trx, results, c.now, c.disableReason);
 }
 
 /** The last result per endpoint decides: healthy clears `failing_since`; failing sets it, and may disable. */
 async function moveEndpointHealth(
   trx: Trx,
   results: readonly AttemptResult[],
-  c: { now: number; disableBefore: number },
+  now: number,
+  disableReason: DisableReason,
 ): Promise<void> {
   const last = new Map<string, AttemptResult>();
   for (const r of results) last.set(r.webhookId, r);
@@ -231,23 +235,25 @@ async function moveEndpointHealth(
         .execute();
       continue;
     }
+    const w = await trx
+      .selectFrom('webhooks')
+      .select(['failing_since', 'enabled'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!w) continue;
+    if (w.failing_since === null) {
+      await trx.updateTable('webhooks').set({ failing_since: r.attemptedAt }).where('id', '=', id).execute();
+      continue;
+    }
+    const reason = disableReason(
+      Number(w.failing_since),
+      r.statusCode !== null ? `HTTP ${r.statusCode}` : (r.error ?? 'no answer'),
+    );
+    if (reason === null || w.enabled !== 1) continue;
     await trx
       .updateTable('webhooks')
-      .set({ failing_since: r.attemptedAt })
+      .set({ enabled: 0, disabled_reason: reason, updated_at: now })
       .where('id', '=', id)
-      .where('failing_since', 'is', null)
-      .execute();
-    const what = r.statusCode !== null ? `HTTP ${r.statusCode}` : (r.error ?? 'no answer');
-    await trx
-      .updateTable('webhooks')
-      .set({
-        enabled: 0,
-        disabled_reason: `Every delivery attempt failed for 3 days (last: ${what}); re-enable it once it answers.`,
-        updated_at: c.now,
-      })
-      .where('id', '=', id)
-      .where('enabled', '=', 1)
-      .where('failing_since', '<=', c.disableBefore)
       .execute();
   }
 }
@@ -321,14 +327,4 @@ export async function insertTestDelivery(
   };
   await db.insertInto('webhook_deliveries').values(row).execute();
   return row;
-}
-
-/** One of an account's endpoints, or undefined. */
-export async function accountWebhook(db: Db, accountId: string, id: string): Promise<WebhookRow | undefined> {
-  return db
-    .selectFrom('webhooks')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('id', '=', id)
-    .executeTakeFirst();
 }

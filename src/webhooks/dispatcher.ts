@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { failingDisabledReason, signingSecrets } from '../core/webhook-endpoints.js';
 import { decideWebhookAttempt } from '../core/webhook-retry.js';
 import { newId } from '../ids.js';
 import type { Store } from '../store/database.js';
@@ -12,7 +13,7 @@ import {
   type AttemptResult,
 } from '../store/webhook-outbox-repo.js';
 import type { WebhookSender } from './sender.js';
-import { signedHeaders, signingSecrets } from './sign.js';
+import { signedHeaders } from './sign.js';
 
 export interface DispatcherOptions {
   /** Delays before each retry, in seconds; when used up the delivery is `failed`. */
@@ -161,7 +162,10 @@ export class WebhookDispatcher {
         const now = Date.now();
         try {
           await inWriteTransaction(this.store.db, (trx) =>
-            recordAttemptResults(trx, batch, { now, disableBefore: now - this.opts.disableAfterMs }),
+            recordAttemptResults(trx, batch, {
+              now,
+              disableReason: (since, last) => failingDisabledReason(since, now, this.opts.disableAfterMs, last),
+            }),
           );
         } catch (error) {
           // Not recorded: the leases expire and the deliveries are sent again (at least once).

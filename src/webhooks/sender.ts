@@ -1,5 +1,5 @@
-import type { LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
+import { guardedConnector, type TargetGuardOptions } from './target-guard.js';
 
 /** The first this many bytes of a response body are kept in the delivery log. */
 const KEPT_BODY_BYTES = 1024;
@@ -16,19 +16,19 @@ export interface PostResult {
 
 /**
  * Posts webhook payloads over keep-alive connections (one undici Agent). No redirect is followed (a
- * 3xx is an answer like any other). With `lookup`, every connection resolves through it, so a target
- * is checked again on the address actually connected to.
+ * 3xx is an answer like any other). Every connection goes through the SSRF guard, so a target is
+ * judged again on the address actually connected to (target-guard.ts).
  */
 export class WebhookSender {
   private readonly agent: Agent;
 
-  constructor(private readonly opts: { timeoutMs: number; lookup?: LookupFunction; connections?: number }) {
+  constructor(private readonly opts: { timeoutMs: number; guard: TargetGuardOptions }) {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
-      connections: opts.connections ?? 16,
+      // No cap per origin here: the dispatcher caps posts per endpoint, and endpoints can share a host.
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
-      connect: { timeout: opts.timeoutMs, ...(opts.lookup ? { lookup: opts.lookup } : {}) },
+      connect: guardedConnector(opts.guard, { timeout: opts.timeoutMs }),
     });
   }
 
@@ -82,6 +82,7 @@ function describe(error: unknown, signal: AbortSignal): string {
   const code = e.cause?.code ?? e.code;
   const message = e.cause?.message ?? e.message ?? String(error);
   if (code === 'ECONNREFUSED') return 'Connection refused.';
+  if (code === 'ERR_WEBHOOK_TARGET_FORBIDDEN') return `Refused: ${message}`;
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT')
     return 'No answer within the timeout.';
   return code ? `${code}: ${message}` : message;

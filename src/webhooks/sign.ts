@@ -1,14 +1,5 @@
 import { Webhook } from 'standardwebhooks';
 
-/** The secrets an endpoint signs with now: its secret, and the previous one until it expires. */
-export function signingSecrets(
-  w: { secret: string; previous_secret: string | null; previous_secret_expires_at: number | null },
-  now: number,
-): string[] {
-  const previous = w.previous_secret && (w.previous_secret_expires_at ?? 0) > now ? [w.previous_secret] : [];
-  return [w.secret, ...previous];
-}
-
 /**
  * The Standard Webhooks headers of one attempt: `webhook-id` (the delivery's id, the same on every
  * retry), `webhook-timestamp` (this attempt, in seconds) and `webhook-signature`, one `v1,…` per

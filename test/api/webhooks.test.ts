@@ -35,7 +35,11 @@ describe.each(testDatabases())('webhook endpoints through the API on %s', (kind)
     dns = await startDnsServer({
       a: { 'hooks.example.test': ['93.184.215.14'], 'other.example.test': ['93.184.215.15'] },
     });
-    t = await startTestServer(kind, { TAIFA_ROLES: 'api', TAIFA_DNS_SERVERS: dns.address });
+    t = await startTestServer(kind, {
+      TAIFA_ROLES: 'api',
+      TAIFA_DNS_SERVERS: dns.address,
+      TAIFA_ALLOW_PRIVATE_WEBHOOKS: 'false',
+    });
   });
   afterAll(async () => {
     await t?.close();

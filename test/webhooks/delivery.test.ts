@@ -240,6 +240,30 @@ describe.each(testDatabases())('webhook endpoints that fail on %s', (kind) => {
     }
   });
 
+  it('never lets a slow endpoint hold back another', async () => {
+    const t = await sandbox(kind, { TAIFA_WEBHOOK_CONCURRENCY_PER_ENDPOINT: '2' });
+    const rx = await WebhookReceiver.start();
+    try {
+      rx.respond = (r) => (r.path === '/slow' ? { status: 200, delayMs: 2000 } : { status: 200 });
+      await hook(t, { url: rx.url('/slow'), events: ['*'] });
+      await hook(t, { url: rx.url('/fast'), events: ['*'] });
+      const ids = await Promise.all([1, 2, 3, 4, 5].map(() => send(t)));
+      for (const id of ids) await settled(t, id, 'delivered');
+      // Fifteen events each (queued, sent, delivered): the fast endpoint has them all while the slow
+      // one, two at a time, is still being served.
+      await eventually('the fast endpoint to have all', async () => (rx.at('/fast').length >= 15 ? true : undefined));
+      expect(rx.at('/slow').length).toBeLessThan(15);
+      await eventually(
+        'the slow endpoint to have all',
+        async () => (rx.at('/slow').length >= 15 ? true : undefined),
+        60_000,
+      );
+    } finally {
+      await t.close();
+      await rx.down();
+    }
+  });
+
   it('keeps what a down endpoint missed, across a restart, and delivers it once it is back', async () => {
     const rx = await WebhookReceiver.start();
     await rx.down();
