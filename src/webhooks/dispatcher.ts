@@ -42,7 +42,11 @@ export class WebhookDispatcher {
   private running = false;
   private loop: Promise<void> | null = null;
   private inFlight = 0;
-  private readonly perEndpoint = new Map<string, number>();
+  /** Claimed deliveries per endpoint, waiting for one of its slots, and its posts in flight. */
+  private readonly endpoints = new Map<
+    string,
+    { endpoint: WebhookRow; waiting: WebhookDeliveryRow[]; inFlight: number }
+  >();
   private readonly sends = new Set<Promise<void>>();
   private results: AttemptResult[] = [];
   private writing: Promise<void> | null = null;
@@ -66,27 +70,43 @@ export class WebhookDispatcher {
     this.wakeUp?.();
   }
 
-  /** Stops claiming, lets posts in flight finish, and records them. */
+  /** Stops claiming, lets posts in flight finish, records them, and gives back what was claimed and not sent. */
   async stop(): Promise<void> {
     this.running = false;
     this.wake();
     await this.loop;
+    const unsent = [...this.endpoints.values()].flatMap((q) => q.waiting.splice(0).map((r) => r.id));
     await Promise.allSettled([...this.sends]);
     await this.flushResults();
+    await releaseDeliveries(this.store.db, this.workerId, unsent, Date.now()).catch((error: unknown) =>
+      this.log.warn({ err: error }, 'could not give back claimed webhook deliveries; their leases will expire'),
+    );
+  }
+
+  /** Claimed and not yet posted, all endpoints together. */
+  private waiting(): number {
+    let n = 0;
+    for (const q of this.endpoints.values()) n += q.waiting.length;
+    return n;
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       let claimed = 0;
       try {
-        claimed = await this.claimAndSend();
+        claimed = await this.claim();
       } catch (error) {
         this.log.error({ err: error }, 'webhook dispatch failed; retrying');
       }
       if (!this.running) break;
-      // Full: wait for a slot. Idle: wait for the poll interval (or a wake-up).
-      if (claimed === 0 || this.inFlight >= this.opts.concurrency) await this.pause();
+      // Idle, or enough in hand: wait for the poll interval (or a wake-up: posts used up half of what was in hand).
+      if (claimed === 0 || this.waiting() >= this.claimLimit() / 2) await this.pause();
     }
+  }
+
+  /** How many deliveries are claimed ahead of their posts: a few rounds of every slot. */
+  private claimLimit(): number {
+    return this.opts.concurrency * 4;
   }
 
   private pause(): Promise<void> {
@@ -101,46 +121,54 @@ export class WebhookDispatcher {
     });
   }
 
-  private async claimAndSend(): Promise<number> {
-    const free = this.opts.concurrency - this.inFlight;
-    if (free <= 0) return 0;
-    const busy = [...this.perEndpoint].filter(([, n]) => n >= this.opts.perEndpoint).map(([id]) => id);
-    const now = Date.now();
+  /**
+   * Claims due deliveries in one statement, in big batches (one transaction for hundreds of posts), but
+   * never for an endpoint that already has a few rounds of its slots claimed: a slow endpoint's backlog
+   * stays in the database, where it holds no one back and no lease runs out on it.
+   */
+  private async claim(): Promise<number> {
+    const room = this.claimLimit() - this.waiting();
+    if (room <= 0) return 0;
+    const enough = this.opts.perEndpoint * 4;
+    const busy = [...this.endpoints].filter(([, q]) => q.waiting.length + q.inFlight >= enough).map(([id]) => id);
     const rows = await claimDueDeliveries(this.store.db, {
       workerId: this.workerId,
-      now,
+      now: Date.now(),
       leaseMs: this.opts.leaseMs,
-      limit: free,
+      limit: room,
       busy,
     });
     if (rows.length === 0) return 0;
-    const endpoints = new Map(
-      (await webhooksByIds(this.store.db, [...new Set(rows.map((r) => r.webhook_id))])).map((w) => [w.id, w]),
-    );
-    const surplus: string[] = [];
-    for (const row of rows) {
-      const endpoint = endpoints.get(row.webhook_id);
-      const n = this.perEndpoint.get(row.webhook_id) ?? 0;
-      if (!endpoint || n >= this.opts.perEndpoint) {
-        surplus.push(row.id);
-        continue;
-      }
-      this.track(row, endpoint);
+    const known = await webhooksByIds(this.store.db, [...new Set(rows.map((r) => r.webhook_id))]);
+    for (const endpoint of known) {
+      const q = this.endpoints.get(endpoint.id);
+      if (q) q.endpoint = endpoint;
+      else this.endpoints.set(endpoint.id, { endpoint, waiting: [], inFlight: 0 });
     }
-    await releaseDeliveries(this.store.db, this.workerId, surplus, now);
-    return rows.length - surplus.length;
+    for (const row of rows) this.endpoints.get(row.webhook_id)?.waiting.push(row);
+    this.pump();
+    return rows.length;
   }
 
-  private track(row: WebhookDeliveryRow, endpoint: WebhookRow): void {
+  /** Starts posts while there are slots: per endpoint, and overall. */
+  private pump(): void {
+    for (const [id, q] of this.endpoints) {
+      while (q.waiting.length > 0 && q.inFlight < this.opts.perEndpoint && this.inFlight < this.opts.concurrency) {
+        this.track(q.waiting.shift()!, q);
+      }
+      if (q.waiting.length === 0 && q.inFlight === 0) this.endpoints.delete(id);
+    }
+  }
+
+  private track(row: WebhookDeliveryRow, q: { endpoint: WebhookRow; inFlight: number }): void {
     this.inFlight++;
-    this.perEndpoint.set(endpoint.id, (this.perEndpoint.get(endpoint.id) ?? 0) + 1);
-    const p = this.send(row, endpoint).finally(() => {
+    q.inFlight++;
+    const p = this.send(row, q.endpoint).finally(() => {
       this.inFlight--;
-      const n = (this.perEndpoint.get(endpoint.id) ?? 1) - 1;
-      if (n === 0) this.perEndpoint.delete(endpoint.id);
-      else this.perEndpoint.set(endpoint.id, n);
+      q.inFlight--;
       this.sends.delete(p);
-      this.wake();
+      this.pump();
+      if (this.waiting() < this.claimLimit() / 2) this.wake();
     });
     this.sends.add(p);
   }
