@@ -19,6 +19,7 @@ import { TrackingTokens, UnsubscribeTokens } from './tracking/tokens.js';
 import { HitBuffer } from './tracking/recording/hit-buffer.js';
 import { InboundListener } from './inbound/listener.js';
 import { inboundHandlers } from './services/inbound-mail.js';
+import { EventPruner } from './services/event-retention.js';
 
 /** How long a key's owner and a sender stay cached: a deleted key or sender stops working within this (at once in this
  * process). */
@@ -123,6 +124,11 @@ export async function startServer(
         log.child({ role: 'scheduler' }),
       )
     : null;
+  // Retention: events older than TAIFA_EVENT_RETENTION_DAYS go, a small batch at a time, in the background.
+  const pruner =
+    config.roles.has('worker') && config.eventRetentionDays > 0
+      ? new EventPruner(store, config.eventRetentionDays, log.child({ role: 'retention' }))
+      : null;
   const app = await buildApp({
     config,
     store,
@@ -159,6 +165,7 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   worker?.start();
   scheduler?.start();
+  pruner?.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -176,6 +183,7 @@ export async function startServer(
         await inbound?.close();
         await app.close();
         await scheduler?.stop();
+        await pruner?.stop();
         await workerStopped;
         await acceptCommitter.drain();
         await committer.drain();
