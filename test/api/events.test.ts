@@ -12,6 +12,7 @@ import { hit, sendTracked } from '../tracking/tracked-email.js';
 
 /** The settle window these tests run with: short, so that waiting for it stays quick. */
 const SETTLE_MS = 300;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const GMAIL_PROXY = 'Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)';
 
 interface ApiEvent {
@@ -283,6 +284,88 @@ describe.each(testDatabases())('GET /v1/events on %s', (kind) => {
         });
         expect(next.map((e: ApiEvent) => e.id)).toEqual([late]);
       }
+    }
+  });
+
+  it('neither skips nor repeats an event while events are being written, newest first or oldest first', async () => {
+    const recipient = await db()
+      .selectFrom('email_recipients')
+      .select(['id', 'address'])
+      .where('email_id', '=', emails.news)
+      .executeTakeFirstOrThrow();
+    const written: Array<{ id: string; at: number }> = [];
+    let writing = true;
+    // Each writer makes an event's id, then commits it up to 200 ms later (less than the settle window),
+    // as a transaction in flight would: meanwhile the other writers commit younger ids.
+    const writer = async () => {
+      while (writing) {
+        const at = Date.now();
+        const id = uuidv7({ msecs: at });
+        await sleep(Math.random() * 200);
+        const event: NewEvent = {
+          id,
+          email_id: emails.news,
+          account_id: accountId,
+          recipient_id: recipient.id,
+          recipient: recipient.address,
+          event_type: 'deferred',
+          metadata: null,
+          bot: null,
+          counted: 0,
+          created_at: at,
+        };
+        await db()
+          .transaction()
+          .execute((trx) => recordEvents(trx, [event]));
+        written.push({ id, at });
+      }
+    };
+    const page = async (query: string) => {
+      const r = await t.call<ApiEvent[]>('GET', `/v1/events?type=deferred&limit=5&${query}`);
+      expect(r.status).toBe(200);
+      return { ids: r.body.map((e) => e.id), cursor: r.headers.get('x-next-cursor') };
+    };
+    // Oldest first: one poller follows the cursor for as long as events come.
+    const polled: string[] = [];
+    let cursor = '';
+    const poll = async () => {
+      const p = await page(`order=asc${cursor ? `&cursor=${cursor}` : ''}`);
+      polled.push(...p.ids);
+      cursor = p.cursor!;
+      return p.ids.length;
+    };
+    // Newest first: walks from the top to the end, one after another; each must hold every event settled
+    // when it started, once.
+    const walks: Array<{ startedAt: number; ids: string[] }> = [];
+    const walk = async () => {
+      const w = { startedAt: Date.now(), ids: [] as string[] };
+      let next: string | null = null;
+      do {
+        const p = await page(next ? `cursor=${next}` : 'order=desc');
+        w.ids.push(...p.ids);
+        next = p.cursor;
+      } while (next);
+      walks.push(w);
+    };
+    const writers = Promise.all([writer(), writer(), writer()]);
+    const stopAt = Date.now() + 2500;
+    while (Date.now() < stopAt) {
+      await poll();
+      if (walks.length < 4 && Date.now() > stopAt - 2000 + walks.length * 500) await walk();
+    }
+    writing = false;
+    await writers;
+    await sleep(SETTLE_MS + 50);
+    while ((await poll()) > 0);
+
+    const all = written.map((w) => w.id).sort();
+    expect(all.length).toBeGreaterThan(20);
+    expect(polled).toEqual(all);
+    expect(walks.length).toBeGreaterThanOrEqual(2);
+    for (const w of walks) {
+      expect(w.ids).toEqual([...new Set(w.ids)].sort().reverse());
+      const settledThen = written.filter((e) => e.at <= w.startedAt - SETTLE_MS).map((e) => e.id);
+      expect(w.ids).toEqual(expect.arrayContaining(settledThen));
     }
   });
 
