@@ -8,6 +8,7 @@ import { apiKeyRoutes } from './api/api-keys.js';
 import type { ApiContext } from './api/context.js';
 import { domainRoutes } from './api/domains.js';
 import { emailRoutes } from './api/email-detail.js';
+import { eventRoutes } from './api/events.js';
 import { savedSearchRoutes } from './api/saved-searches.js';
 import { scheduledEmailRoutes } from './api/scheduled-emails.js';
 import { sendEmailRoutes } from './api/send-emails.js';
@@ -123,5 +124,6 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     suppressionRoutes(v1, ctx);
     webhookRoutes(v1, ctx);
     webhookDeliveryRoutes(v1, ctx);
+    eventRoutes(v1, ctx);
   });
 }

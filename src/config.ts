@@ -99,9 +99,15 @@ export interface Config {
   /**
    * GET /v1/emails/updates only shows changes at least this old, in milliseconds, so that a write
    * still in flight (stamped, not yet committed) cannot later appear behind a poller's `since`.
-   * Must exceed the longest write transaction plus the clock skew between processes.
+   * Must exceed the longest write transaction plus the clock skew between processes. GET /v1/events
+   * holds back events younger than this too, for the same reason (an event's id is made before it commits).
    */
   updatesSettleMs: number;
+  /**
+   * Events older than this many days are deleted in the background (by processes with the worker role),
+   * a small batch at a time; emails keep their counters and first open and click times. 0 keeps them forever.
+   */
+  eventRetentionDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -219,6 +225,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     scannerRangesFiles: files(env, 'TAIFA_SCANNER_RANGES_FILE', SHIPPED_SCANNER_RANGES),
     trackingMaxPending: int(env, 'TAIFA_TRACKING_MAX_PENDING', 20_000),
     updatesSettleMs: int(env, 'TAIFA_UPDATES_SETTLE_MS', 5000),
+    eventRetentionDays: int(env, 'TAIFA_EVENT_RETENTION_DAYS', 30),
   };
   return Object.freeze(config);
 }

@@ -6,6 +6,19 @@ export function newId(): string {
   return uuidv7();
 }
 
+/**
+ * The smallest (`first`) or largest (`last`) id text a UUIDv7 made in millisecond `ms` can have: its first
+ * 12 hex digits are the time, so these bound, in text order, every id of that millisecond (a range of ids
+ * for a range of times).
+ */
+export function idBoundAt(ms: number, which: 'first' | 'last'): string {
+  const hex = Math.min(Math.max(Math.floor(ms), 0), 0xffff_ffff_ffff)
+    .toString(16)
+    .padStart(12, '0');
+  const rest = which === 'first' ? '0000-0000-000000000000' : 'ffff-ffff-ffffffffffff';
+  return `${hex.slice(0, 8)}-${hex.slice(8)}-${rest}`;
+}
+
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** CSPRNG bytes drawn a few kilobytes at a time (one call per recipient cost more than the token), each used once. */

@@ -21,6 +21,7 @@ import { InboundListener } from './inbound/listener.js';
 import { inboundHandlers } from './services/inbound-mail.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { WebhookSender } from './webhooks/sender.js';
+import { EventPruner } from './services/event-retention.js';
 
 /** How long a key's owner and a sender stay cached: a deleted key or sender stops working within this (at once in this
  * process). */
@@ -145,6 +146,11 @@ export async function startServer(
         log.child({ role: 'webhooks' }),
       )
     : null;
+  // Retention: events older than TAIFA_EVENT_RETENTION_DAYS go, a small batch at a time, in the background.
+  const pruner =
+    config.roles.has('worker') && config.eventRetentionDays > 0
+      ? new EventPruner(store, config.eventRetentionDays, log.child({ role: 'retention' }))
+      : null;
   const app = await buildApp({
     config,
     store,
@@ -183,6 +189,7 @@ export async function startServer(
   worker?.start();
   scheduler?.start();
   dispatcher?.start();
+  pruner?.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -200,6 +207,7 @@ export async function startServer(
         await inbound?.close();
         await app.close();
         await scheduler?.stop();
+        await pruner?.stop();
         await workerStopped;
         await dispatcher?.stop();
         await webhookSender.close();

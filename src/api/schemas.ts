@@ -169,6 +169,22 @@ export const eventBody = answer({
   created_at: time,
 });
 
+/** events.ts `accountEventView`: an event of GET /v1/events, with the email it belongs to. */
+export const accountEventBody = answer({
+  id,
+  email_id: id,
+  recipient: nullableStr,
+  event_type: str,
+  // Free-form: each event type records its own details (SMTP reply, bounce type, URL, user agent…).
+  metadata: nullableFreeForm,
+  bot: {
+    type: ['string', 'null'],
+    description:
+      'Opens and clicks by machines: the kind of machine (apple, gmail, microsoft, proofpoint, mimecast, generic); null for a person and for other events.',
+  },
+  created_at: time,
+});
+
 /** email-views.ts `recipientView`. */
 const recipientBody = answer({
   email: str,

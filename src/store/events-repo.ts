@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { idBoundAt } from '../ids.js';
 import type { BotKind } from '../model.js';
 import { chunksOfPowersOf4, insertRows } from './insert-rows.js';
 import { enqueueWebhookDeliveries } from './webhook-outbox-repo.js';
@@ -230,4 +231,27 @@ export async function listEvents(
     .orderBy('id')
     .limit(opts.limit ?? 1000)
     .execute();
+}
+
+/**
+ * Retention: deletes the `limit` oldest events recorded before `before` (epoch ms) and after the id
+ * `after` (where the previous batch ended), by primary key, in one short statement of its own. Returns
+ * how many went and the last id deleted (null: none was left). Nothing else moves: an email keeps its
+ * counters and first times, which were kept as its events came, never recounted from them.
+ */
+export async function deleteEventsBefore(
+  db: Db,
+  o: { before: number; after: string | null; limit: number },
+): Promise<{ deleted: number; last: string | null }> {
+  // An id is made after its event's created_at, so every event with an older id is older itself.
+  let oldest = db
+    .selectFrom('email_events')
+    .select('id')
+    .where('id', '<', idBoundAt(o.before, 'first'))
+    .orderBy('id')
+    .limit(o.limit);
+  if (o.after !== null) oldest = oldest.where('id', '>', o.after);
+  const rows = await db.deleteFrom('email_events').where('id', 'in', oldest).returning('id').execute();
+  const last = rows.reduce<string | null>((max, r) => (max === null || r.id > max ? r.id : max), null);
+  return { deleted: rows.length, last };
 }

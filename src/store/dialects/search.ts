@@ -95,3 +95,27 @@ export async function matchingEmails(
     ORDER BY s.rowid DESC LIMIT ${o.limit} OFFSET ${o.offset}`.execute(db);
   return r.rows;
 }
+
+/**
+ * How many of an account's emails hold every one of `tokens` (whole tokens), counted up to `max` at
+ * most: whether the email set of an events filter is small enough to read the events email by email.
+ */
+export async function countEmailsWithTokens(
+  db: Db,
+  accountId: string,
+  tokens: readonly string[],
+  max: number,
+): Promise<number> {
+  const r = await sql<{
+    n: number | string;
+  }>`SELECT count(*) AS n FROM (${emailIdsWithTokens(db, accountId, tokens)} LIMIT ${max}) AS s`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** The ids of an account's emails that hold every one of `tokens`, as a subquery (`email_id IN (…)`). */
+export function emailIdsWithTokens(db: Db, accountId: string, tokens: readonly string[]): RawBuilder<unknown> {
+  const gs: SearchGroups = tokens.map((token) => [{ token }]);
+  return dialectOf(db) === 'postgres'
+    ? sql`SELECT email_id FROM email_search WHERE account_id = ${accountId} AND doc @@ ${tsQuery(gs)}::tsquery`
+    : sql`SELECT email_id FROM email_search WHERE email_search MATCH ${ftsMatch(accountId, gs)}`;
+}
