@@ -17,6 +17,7 @@ import { listEmailRoutes } from './api/list-emails.js';
 import { trackingRoutes } from './tracking/routes.js';
 import { registerOpenApi, serveOpenApi } from './api/openapi.js';
 import { senderRoutes } from './api/senders.js';
+import { statsRoutes } from './api/stats.js';
 import { suppressionRoutes } from './api/suppressions.js';
 import { unsubscribeRoutes } from './api/unsubscribe.js';
 
@@ -119,5 +120,6 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     savedSearchRoutes(v1, ctx);
     emailRoutes(v1, ctx);
     suppressionRoutes(v1, ctx);
+    statsRoutes(v1, ctx);
   });
 }

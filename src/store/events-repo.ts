@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { BotKind } from '../model.js';
 import { chunksOfPowersOf4, insertRows } from './insert-rows.js';
 import type { Db, EventRow, NewEvent, Trx } from './schema.js';
+import { moveRollups } from './stats-repo.js';
 
 /**
  * A counted open or click found later to be a machine's (its visitor followed the honeypot): the
@@ -34,9 +35,10 @@ interface CounterDelta {
 /**
  * Records events in the caller's transaction: appends `events` and applies `relabels`. The one way
  * events are written — by the API's accept path, the worker, the scheduler and the tracking thread —
- * so that what must follow every event follows it in the same transaction: today the emails' open and
- * click counters and first times (moved by counted events, taken back by relabels); the webhook outbox
- * and the stats rollups join here. An email's status change is the caller's, in the same transaction.
+ * so that what must follow every event follows it in the same transaction: the emails' open and
+ * click counters and first times (moved by counted events, taken back by relabels), then the stats
+ * rollups (stats-repo.ts); the webhook outbox joins here. An email's status change is the caller's,
+ * in the same transaction.
  */
 export async function recordEvents(
   trx: Trx,
@@ -53,6 +55,11 @@ export async function recordEvents(
   }
   const deltas = counterDeltas(events, relabels);
   if (deltas.length > 0) await moveCounters(trx, deltas);
+  const emails = await loadEventEmails(trx, [
+    ...events.map((e) => e.email_id),
+    ...relabels.map((r) => r.event.email_id),
+  ]);
+  await moveRollups(trx, events, relabels, emails);
 }
 
 /** What the followers of recordEvents (webhook outbox, stats rollups) need to know of an event's email. */
