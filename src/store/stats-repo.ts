@@ -4,6 +4,7 @@ import { parameterMarkers, textKey } from './dialects/statement-text.js';
 import type { EventEmail, Relabel } from './events-repo.js';
 import { chunksOfPowersOf4 } from './insert-rows.js';
 import type { Db, NewEvent, Trx } from './schema.js';
+import { atEnd } from './transactions.js';
 
 /** The rollups' bucket: one UTC hour. Days and months are sums of whole hours. */
 export const HOUR_MS = 3_600_000;
@@ -98,13 +99,17 @@ function isHard(m: Record<string, unknown>): boolean {
 /**
  * Moves the stats rollups by what `events` and `relabels` change, in the caller's transaction (called by
  * recordEvents, after the emails' counters, which also hold the row locks of the emails whose opens
- * and clicks change: see moveFirsts). The counts are those of docs/stats.md: `accepted` counts an
- * email's recipients at its `queued` event (not the one of a scheduled email's promotion, which was
- * counted at its `scheduled` event), less those a suppression rejected in the same call (the accept
- * path records their `rejected` events with it); opens and clicks count people's counted ones, their
- * first per recipient (unique), and machines' apart; a relabel takes back what its event counted.
- * A handful of statements whatever the number of events: the rows' changes are summed in memory and
- * written in multi-row upserts, in key order.
+ * and clicks change: see moveFirsts). The rollup rows are hot (every event of an account's domain in
+ * an hour moves the same row), so in a group commit's transaction the changes of all its calls are
+ * summed and written at its end, last, in one key order (atEnd): a transaction never waits for another
+ * row while it holds one of them, and holds them only until its commit. Elsewhere they are written here.
+ *
+ * The counts are those of docs/stats.md: `accepted` counts an email's recipients at its `queued` event
+ * (not the one of a scheduled email's promotion, which was counted at its `scheduled` event), less
+ * those a suppression rejected in the same call (the accept path records their `rejected` events with
+ * it); opens and clicks count people's counted ones, their first per recipient (unique), and machines'
+ * apart; a relabel takes back what its event counted. A handful of statements whatever the number of
+ * events: the rows' changes are summed in memory and written in multi-row upserts, in key order.
  */
 export async function moveRollups(
   trx: Trx,
@@ -112,7 +117,9 @@ export async function moveRollups(
   relabels: readonly Relabel[],
   emails: ReadonlyMap<string, EventEmail>,
 ): Promise<void> {
-  const deltas = new RollupDeltas();
+  // Gathered until the end of a group commit's (or inWriteTransaction's) transaction, else written here.
+  const gathered = atEnd(trx, 'stats-rollups', () => new RollupDeltas(), writeRollups);
+  const deltas = gathered ?? new RollupDeltas();
   const firsts = new Map<string, FirstsChange>();
   const change = (recipientId: string, email: EventEmail) => {
     let c = firsts.get(recipientId);
@@ -187,6 +194,11 @@ export async function moveRollups(
     }
   }
   if (firsts.size > 0) await moveFirsts(trx, [...firsts.values()], deltas);
+  if (!gathered) await writeRollups(trx, deltas);
+}
+
+/** Writes the rows' changes in key order, in multi-row upserts. */
+async function writeRollups(trx: Trx, deltas: RollupDeltas): Promise<void> {
   for (const chunk of chunksOfPowersOf4(deltas.sorted())) await upsertRollups(trx, chunk);
 }
 
