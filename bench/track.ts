@@ -28,6 +28,7 @@ import {
   startTaifa,
   tempDir,
   tempPostgres,
+  waitForPort,
   mainThreadCpuMs,
   treeCpuMs,
   waitHealthy,
@@ -43,6 +44,9 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     // Requests per second in all, instead of as many as the server answers: to compare CPU per answer at one rate.
     rate: { type: 'string' },
+    // Also measure the pixel with one webhook endpoint subscribed to opens and clicks (a receiver in its own
+    // process, the webhooks role posting to it), against the pixel with none, in the same rounds.
+    webhook: { type: 'boolean', default: false },
     // Internal: this script again, as the load generator in its own process.
     load: { type: 'string' },
     // Internal: this script again, as the Fastify ceiling server (PORT from the environment).
@@ -272,9 +276,32 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     TAIFA_SANDBOX: 'true',
     TAIFA_BOOTSTRAP_API_KEY: BENCH_KEY,
-    TAIFA_ROLES: 'api,tracking',
+    TAIFA_ROLES: values.webhook ? 'api,tracking,webhooks' : 'api,tracking',
     TAIFA_SECRET: SECRET,
+    TAIFA_ALLOW_PRIVATE_WEBHOOKS: 'true',
   });
+  // The endpoint is switched on only for the rounds' "pixel, one endpoint" loads.
+  let hookId = '';
+  if (values.webhook) {
+    const port = await freePort();
+    const receiver = spawnNode('receiver', ['bench/webhooks.ts', '--receive', String(port)]);
+    await waitForPort(port, 30_000);
+    void receiver;
+    const h = await api(taifa.url, BENCH_KEY, 'POST', '/v1/webhooks', {
+      url: `http://127.0.0.1:${port}/hook`,
+      events: ['email.opened', 'email.clicked'],
+      enabled: false,
+    });
+    if (h.status !== 201) throw new Error(`webhook: ${h.status} ${JSON.stringify(h.body)}`);
+    hookId = h.body.id as string;
+  }
+  const withEndpoint = async (paths: string[]): Promise<Load | null> => {
+    if (!hookId) return null;
+    await api(taifa.url, BENCH_KEY, 'PATCH', `/v1/webhooks/${hookId}`, { enabled: true });
+    const l = await load(dir, taifa.url, paths, taifa.pid);
+    await api(taifa.url, BENCH_KEY, 'PATCH', `/v1/webhooks/${hookId}`, { enabled: false });
+    return l;
+  };
   const d = await api(taifa.url, BENCH_KEY, 'POST', '/v1/domains', { name: 'bench.example.com' });
   await api(taifa.url, BENCH_KEY, 'POST', `/v1/domains/${d.body.id}/verify`);
   await api(taifa.url, BENCH_KEY, 'POST', '/v1/senders', { email: 'news@bench.example.com' });
@@ -330,7 +357,14 @@ async function main(): Promise<void> {
   await waitHealthy(bareChild, `${bare.url}/`);
   await load(dir, bare.url, ['/x'], bareChild.pid); // warm-up
   // Rounds of the four, so that a slow moment of the shared machine moves one round, not the ratio.
-  const rounds: Array<{ base: Load; floor: Load; clickFloor: Load; pixel: Load; click: Load }> = [];
+  const rounds: Array<{
+    base: Load;
+    floor: Load;
+    clickFloor: Load;
+    pixel: Load;
+    click: Load;
+    pixelHook: Load | null;
+  }> = [];
   for (let r = 0; r < Number(values.rounds); r++) {
     rounds.push({
       base: await load(dir, bare.url, opens, bareChild.pid),
@@ -338,6 +372,7 @@ async function main(): Promise<void> {
       clickFloor: await load(dir, floor.url, clicks, floorChild.pid),
       pixel: await load(dir, taifa.url, opens, taifa.pid),
       click: await load(dir, taifa.url, clicks, taifa.pid),
+      pixelHook: await withEndpoint(opens),
     });
   }
   await bareChild.stop();
@@ -352,8 +387,8 @@ async function main(): Promise<void> {
   const sum = (pick: (r: (typeof rounds)[number]) => Load, k: 'ok' | 'sent') =>
     rounds.reduce((a, r) => a + pick(r)[k], 0);
   const answered = {
-    opens: sum((r) => r.pixel, 'ok'),
-    opensSent: sum((r) => r.pixel, 'sent'),
+    opens: sum((r) => r.pixel, 'ok') + (hookId ? sum((r) => r.pixelHook!, 'ok') : 0),
+    opensSent: sum((r) => r.pixel, 'sent') + (hookId ? sum((r) => r.pixelHook!, 'sent') : 0),
     clicks: sum((r) => r.click, 'ok'),
     clicksSent: sum((r) => r.click, 'sent'),
   };
@@ -412,6 +447,12 @@ async function main(): Promise<void> {
         .join(', ')}`,
       `recorded: ${got.opens} opens for ${answered.opens} pixel hits answered (${answered.opensSent} sent), ${got.clicks} clicks for ${answered.clicks} answered (${answered.clicksSent} sent), + ${got.backfilled} back-filled opens`,
       `          ${got.human} by people (${got.coalesced} of them coalesced), ${got.bots} classified as machines`,
+      ...(hookId
+        ? [
+            `pixel with one webhook endpoint (opens and clicks) by round: ${rounds.map((r) => `${f(r.pixelHook!.rps).trim()} req/s (${(r.pixelHook!.rps / r.pixel.rps).toFixed(2)} of that round's pixel with none, cpu µs ${r.pixelHook!.cpuUs.toFixed(0)})`).join('; ')}`,
+            `median pixel with one endpoint / with none: ${(median((r) => r.pixelHook!).rps / pixel.rps).toFixed(2)} (target ≥ 0.85)`,
+          ]
+        : []),
       `machine: ${machine()}`,
       '',
     ].join('\n'),

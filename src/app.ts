@@ -20,6 +20,8 @@ import { senderRoutes } from './api/senders.js';
 import { statsRoutes } from './api/stats.js';
 import { suppressionRoutes } from './api/suppressions.js';
 import { unsubscribeRoutes } from './api/unsubscribe.js';
+import { webhookRoutes } from './api/webhooks.js';
+import { webhookDeliveryRoutes } from './api/webhook-deliveries.js';
 
 /** Largest request body: 24 MiB of attachments as base64 (×4/3) plus bodies and headers. */
 const BODY_LIMIT_BYTES = 40 * 1024 * 1024;
@@ -120,6 +122,8 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     savedSearchRoutes(v1, ctx);
     emailRoutes(v1, ctx);
     suppressionRoutes(v1, ctx);
+    webhookRoutes(v1, ctx);
+    webhookDeliveryRoutes(v1, ctx);
     statsRoutes(v1, ctx);
   });
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './core/retry-policy.js';
+import { DEFAULT_WEBHOOK_RETRY_SECONDS } from './core/webhook-retry.js';
 import { SHIPPED_SCANNER_AGENTS, SHIPPED_SCANNER_RANGES } from './tracking/scanner-lists.js';
 
 export type Role = 'api' | 'tracking' | 'worker' | 'inbound' | 'webhooks';
@@ -41,6 +42,18 @@ export interface Config {
   sandbox: boolean;
   /** Let webhooks target private and loopback addresses. */
   allowPrivateWebhooks: boolean;
+  /** Delays before each retry of a webhook delivery, in seconds; once used up the delivery has failed. */
+  webhookRetryScheduleSeconds: readonly number[];
+  /** How long a webhook endpoint has to answer, in milliseconds. */
+  webhookTimeoutMs: number;
+  /** An endpoint whose every attempt failed for this long is disabled, in seconds (3 days). */
+  webhookDisableAfterSeconds: number;
+  /** Webhook posts in flight at once, per process. */
+  webhookConcurrency: number;
+  /** Webhook posts in flight at once to one endpoint. */
+  webhookConcurrencyPerEndpoint: number;
+  /** How often an idle webhook dispatcher looks for due deliveries, in milliseconds. */
+  webhookPollIntervalMs: number;
   /** pino level. */
   logLevel: string;
   /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy: true, a hop count, or addresses/CIDRs); false
@@ -160,6 +173,9 @@ export function loadConfig(env: Env): Readonly<Config> {
   const retry = list(env.TAIFA_RETRY_SCHEDULE).map(Number);
   if (retry.some((n) => !Number.isFinite(n) || n <= 0))
     throw new ConfigError('TAIFA_RETRY_SCHEDULE must be a comma list of positive seconds');
+  const webhookRetry = list(env.TAIFA_WEBHOOK_RETRY_SCHEDULE).map(Number);
+  if (webhookRetry.some((n) => !Number.isFinite(n) || n <= 0))
+    throw new ConfigError('TAIFA_WEBHOOK_RETRY_SCHEDULE must be a comma list of positive seconds');
   const config: Config = {
     port: int(env, 'PORT', 3000),
     host: env.HOST || '127.0.0.1',
@@ -177,6 +193,12 @@ export function loadConfig(env: Env): Readonly<Config> {
     dataDir,
     sandbox,
     allowPrivateWebhooks: bool(env, 'TAIFA_ALLOW_PRIVATE_WEBHOOKS'),
+    webhookRetryScheduleSeconds: webhookRetry.length ? webhookRetry : DEFAULT_WEBHOOK_RETRY_SECONDS,
+    webhookTimeoutMs: int(env, 'TAIFA_WEBHOOK_TIMEOUT_MS', 10_000, 100),
+    webhookDisableAfterSeconds: int(env, 'TAIFA_WEBHOOK_DISABLE_AFTER_SECONDS', 3 * 86_400, 1),
+    webhookConcurrency: int(env, 'TAIFA_WEBHOOK_CONCURRENCY', 64, 1),
+    webhookConcurrencyPerEndpoint: int(env, 'TAIFA_WEBHOOK_CONCURRENCY_PER_ENDPOINT', 16, 1),
+    webhookPollIntervalMs: int(env, 'TAIFA_WEBHOOK_POLL_INTERVAL_MS', 250, 10),
     logLevel: env.LOG_LEVEL || 'info',
     trustProxy: trustProxy(env.TAIFA_TRUST_PROXY),
     heloName: env.TAIFA_HELO_NAME || os.hostname(),

@@ -1,4 +1,4 @@
-import { createHash, randomFillSync } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 
 /** A new UUIDv7 (time-ordered) id. */
@@ -34,6 +34,14 @@ export function randomToken(length: number): string {
 /** A new API key: `tfm_k_` + 32 random characters. */
 export function newApiKey(): string {
   return `tfm_k_${randomToken(32)}`;
+}
+
+/**
+ * A new webhook signing secret in the Standard Webhooks form: `whsec_` and the base64 of 32 random bytes
+ * (the HMAC-SHA256 key). Stored as it is: every delivery is signed with it.
+ */
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
 /** What we store of an API key: its SHA-256, hex. */

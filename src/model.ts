@@ -33,6 +33,24 @@ export type EventType =
   | 'unsubscribe'
   | 'complaint';
 
+/** The webhook name of each event type: `email.` and the past tense (DESIGN: events and statuses). */
+export const WEBHOOK_EVENT_NAMES = {
+  queued: 'email.queued',
+  scheduled: 'email.scheduled',
+  sent: 'email.sent',
+  delivered: 'email.delivered',
+  deferred: 'email.deferred',
+  bounced: 'email.bounced',
+  rejected: 'email.rejected',
+  failed: 'email.failed',
+  cancelled: 'email.cancelled',
+  open: 'email.opened',
+  click: 'email.clicked',
+  unsubscribe: 'email.unsubscribed',
+  complaint: 'email.complained',
+} as const satisfies Record<EventType, `email.${string}`>;
+export type WebhookEventName = (typeof WEBHOOK_EVENT_NAMES)[EventType];
+
 /**
  * Why a delivery failed, as the bounce rules (core/bounce-rules.ts) name it; kept in a bounced event's
  * metadata. Only user_unknown, host_unknown, has_moved and not_accepting_mail say the address itself
@@ -94,6 +112,9 @@ export type SuppressionType = (typeof SUPPRESSION_TYPES)[number];
 
 /** A sending domain's state. */
 export type DomainStatus = 'pending' | 'verified' | 'failed';
+
+/** Where delivery of one webhook outbox row stands. */
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
 /** A mailbox: address plus optional display name. */
 export interface Address {

@@ -9,7 +9,7 @@ import { SandboxTransport } from './delivery/sandbox-transport.js';
 import type { Transport } from './delivery/transport.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { Scheduler } from './delivery/scheduler.js';
-import { createResolver } from './dns/resolver.js';
+import { createResolver, hostLookup } from './dns/resolver.js';
 import { migrateToLatest, openStore, type Store } from './store/database.js';
 import { concurrentWriters } from './store/dialects/write-transactions.js';
 import { GroupCommitter } from './store/group-commit.js';
@@ -19,6 +19,8 @@ import { TrackingTokens, UnsubscribeTokens } from './tracking/tokens.js';
 import { HitBuffer } from './tracking/recording/hit-buffer.js';
 import { InboundListener } from './inbound/listener.js';
 import { inboundHandlers } from './services/inbound-mail.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WebhookSender } from './webhooks/sender.js';
 
 /** How long a key's owner and a sender stay cached: a deleted key or sender stops working within this (at once in this
  * process). */
@@ -123,6 +125,26 @@ export async function startServer(
         log.child({ role: 'scheduler' }),
       )
     : null;
+  // Webhook posts: one keep-alive pool for the dispatcher and the API's test sends.
+  const webhookSender = new WebhookSender({
+    timeoutMs: config.webhookTimeoutMs,
+    guard: { allowPrivate: config.allowPrivateWebhooks, lookup: hostLookup(config.dnsServers) },
+  });
+  const dispatcher = config.roles.has('webhooks')
+    ? new WebhookDispatcher(
+        store,
+        webhookSender,
+        {
+          retryScheduleSeconds: config.webhookRetryScheduleSeconds,
+          disableAfterMs: config.webhookDisableAfterSeconds * 1000,
+          concurrency: config.webhookConcurrency,
+          perEndpoint: config.webhookConcurrencyPerEndpoint,
+          pollIntervalMs: config.webhookPollIntervalMs,
+          leaseMs: Math.max(60_000, config.webhookTimeoutMs * 3),
+        },
+        log.child({ role: 'webhooks' }),
+      )
+    : null;
   const app = await buildApp({
     config,
     store,
@@ -135,6 +157,7 @@ export async function startServer(
     tracking: recorder ? { tokens, recorder } : null,
     unsubscribeTokens,
     onQueued: () => activeWorker?.wake(),
+    webhookSender,
   });
   // Bounces, complaint reports and unsubscribe mail: the MX of every domain's return-path host.
   let inbound: InboundListener | null = null;
@@ -159,6 +182,7 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   worker?.start();
   scheduler?.start();
+  dispatcher?.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -177,6 +201,8 @@ export async function startServer(
         await app.close();
         await scheduler?.stop();
         await workerStopped;
+        await dispatcher?.stop();
+        await webhookSender.close();
         await acceptCommitter.drain();
         await committer.drain();
         await store.close();

@@ -9,6 +9,7 @@ import type { SenderCache } from '../services/accept-email.js';
 import type { TtlCache } from '../ttl-cache.js';
 import type { TrackingDeps } from '../tracking/routes.js';
 import type { UnsubscribeTokens } from '../tracking/tokens.js';
+import type { WebhookSender } from '../webhooks/sender.js';
 
 /** What route modules need: configuration, storage and the few shared services. */
 export interface ApiContext {
@@ -29,6 +30,8 @@ export interface ApiContext {
   unsubscribeTokens: UnsubscribeTokens;
   /** Called after an email was committed, so an in-process worker can claim it at once. */
   onQueued: () => void;
+  /** Posts webhook test sends (the dispatcher posts the outbox with the same pool). */
+  webhookSender: WebhookSender;
 }
 
 /** Who a request authenticated as. */

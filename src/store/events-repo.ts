@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { BotKind } from '../model.js';
 import { chunksOfPowersOf4, insertRows } from './insert-rows.js';
+import { enqueueWebhookDeliveries } from './webhook-outbox-repo.js';
 import type { Db, EventRow, NewEvent, Trx } from './schema.js';
 import { moveRollups } from './stats-repo.js';
 
@@ -37,8 +38,8 @@ interface CounterDelta {
  * events are written — by the API's accept path, the worker, the scheduler and the tracking thread —
  * so that what must follow every event follows it in the same transaction: the emails' open and
  * click counters and first times (moved by counted events, taken back by relabels), then the stats
- * rollups (stats-repo.ts); the webhook outbox joins here. An email's status change is the caller's,
- * in the same transaction.
+ * rollups (stats-repo.ts) and the webhook outbox (webhook-outbox-repo.ts). An email's status change is
+ * the caller's, in the same transaction.
  */
 export async function recordEvents(
   trx: Trx,
@@ -60,6 +61,7 @@ export async function recordEvents(
     ...relabels.map((r) => r.event.email_id),
   ]);
   await moveRollups(trx, events, relabels, emails);
+  await enqueueWebhookDeliveries(trx, events, emails);
 }
 
 /** What the followers of recordEvents (webhook outbox, stats rollups) need to know of an event's email. */

@@ -16,6 +16,8 @@ import type {
   StatCounts,
   SuppressionType,
   TrackingOverride,
+  WebhookDeliveryStatus,
+  WebhookEventName,
 } from '../model.js';
 
 /**
@@ -218,12 +220,6 @@ export interface SuppressionsTable {
   source_email_id: string | null;
   created_at: number;
 }
-
-/** The webhook event names (`email.delivered` …): see core/webhook-events.ts. */
-export type WebhookEventName = `email.${string}`;
-
-/** Where delivery of one outbox row stands. */
-export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
 export interface WebhooksTable {
   id: string;

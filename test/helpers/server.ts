@@ -46,6 +46,8 @@ export async function startTestServer(kind: DatabaseKind, env: Record<string, st
     TAIFA_SECRET: 'test-secret',
     // Servers run side by side: each inbound listener takes a free port.
     TAIFA_INBOUND_SMTP_PORT: '0',
+    // Webhook receivers in tests listen on loopback (tests of the rule set it to false).
+    TAIFA_ALLOW_PRIVATE_WEBHOOKS: 'true',
     ...env,
   });
   const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

@@ -30,3 +30,12 @@ export async function lockEmailRows(trx: Trx, emailIds: readonly string[]): Prom
     .forUpdate()
     .execute();
 }
+
+/**
+ * Locks an account's row until the transaction ends (PostgreSQL; SQLite has one writer): a count-then-insert
+ * of the account's rows (its capped webhooks) taken under it cannot be raced past the cap.
+ */
+export async function lockAccountRow(trx: Trx, accountId: string): Promise<void> {
+  if (dialectOf(trx) === 'sqlite') return;
+  await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+}
