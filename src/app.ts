@@ -18,6 +18,7 @@ import { listEmailRoutes } from './api/list-emails.js';
 import { trackingRoutes } from './tracking/routes.js';
 import { registerOpenApi, serveOpenApi } from './api/openapi.js';
 import { senderRoutes } from './api/senders.js';
+import { statsRoutes } from './api/stats.js';
 import { suppressionRoutes } from './api/suppressions.js';
 import { unsubscribeRoutes } from './api/unsubscribe.js';
 import { webhookRoutes } from './api/webhooks.js';
@@ -125,5 +126,6 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     webhookRoutes(v1, ctx);
     webhookDeliveryRoutes(v1, ctx);
     eventRoutes(v1, ctx);
+    statsRoutes(v1, ctx);
   });
 }

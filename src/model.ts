@@ -75,6 +75,34 @@ export type BounceReason =
   | 'not_accepting_mail'
   | 'other';
 
+/**
+ * The counts of the stats (GET /v1/stats), named after the events that make them (docs/stats.md):
+ * recipients accepted for delivery, delivery events, bounces hard and soft, people's opens and clicks
+ * (counted, and unique: a recipient's first), machines' opens and clicks apart, unsubscribes, complaints.
+ */
+export const STAT_COUNTS = [
+  'accepted',
+  'sent',
+  'delivered',
+  'deferred',
+  'bounced',
+  'bounced_hard',
+  'bounced_soft',
+  'rejected',
+  'failed',
+  'cancelled',
+  'opened',
+  'opened_unique',
+  'opened_machine',
+  'clicked',
+  'clicked_unique',
+  'clicked_machine',
+  'unsubscribed',
+  'complained',
+] as const;
+export type StatCount = (typeof STAT_COUNTS)[number];
+export type StatCounts = Record<StatCount, number>;
+
 /** Who fetched a pixel or followed a link: '' for a person, else the kind of machine. */
 export type BotKind = '' | 'apple' | 'gmail' | 'microsoft' | 'proofpoint' | 'mimecast' | 'generic';
 

@@ -11,6 +11,7 @@ import * as m0006 from './migrations/0006-lean-event-indexes.js';
 import * as m0007 from './migrations/0007-suppressions.js';
 import * as m0008 from './migrations/0008-unsubscribe-links.js';
 import * as m0009 from './migrations/0009-webhooks.js';
+import * as m0010 from './migrations/0010-stats-rollups.js';
 import * as m0011 from './migrations/0011-account-events.js';
 
 export type { Store };
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '0007-suppressions': m0007,
   '0008-unsubscribe-links': m0008,
   '0009-webhooks': m0009,
+  '0010-stats-rollups': m0010,
   '0011-account-events': m0011,
 };
 

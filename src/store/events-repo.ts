@@ -4,6 +4,7 @@ import type { BotKind } from '../model.js';
 import { chunksOfPowersOf4, insertRows } from './insert-rows.js';
 import { enqueueWebhookDeliveries } from './webhook-outbox-repo.js';
 import type { Db, EventRow, NewEvent, Trx } from './schema.js';
+import { moveRollups } from './stats-repo.js';
 
 /**
  * A counted open or click found later to be a machine's (its visitor followed the honeypot): the
@@ -36,9 +37,10 @@ interface CounterDelta {
 /**
  * Records events in the caller's transaction: appends `events` and applies `relabels`. The one way
  * events are written — by the API's accept path, the worker, the scheduler and the tracking thread —
- * so that what must follow every event follows it in the same transaction: today the emails' open and
- * click counters and first times (moved by counted events, taken back by relabels); the webhook outbox
- * and the stats rollups join here. An email's status change is the caller's, in the same transaction.
+ * so that what must follow every event follows it in the same transaction: the emails' open and
+ * click counters and first times (moved by counted events, taken back by relabels), then the stats
+ * rollups (stats-repo.ts) and the webhook outbox (webhook-outbox-repo.ts). An email's status change is
+ * the caller's, in the same transaction.
  */
 export async function recordEvents(
   trx: Trx,
@@ -59,6 +61,7 @@ export async function recordEvents(
     ...events.map((e) => e.email_id),
     ...relabels.map((r) => r.event.email_id),
   ]);
+  await moveRollups(trx, events, relabels, emails);
   await enqueueWebhookDeliveries(trx, events, emails);
 }
 

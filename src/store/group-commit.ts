@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { boundWriteTransaction } from './dialects/write-transactions.js';
 import type { Database } from './schema.js';
+import { gatherUntilEnd, writeAtEnd } from './transactions.js';
 
 /** Lets the units of a group hand rows to one shared write made after all of them, before the commit. */
 export interface GroupBatch {
@@ -104,9 +105,11 @@ export class GroupCommitter {
       const results: unknown[] = [];
       await this.db.transaction().execute(async (trx) => {
         await boundWriteTransaction(trx);
+        gatherUntilEnd(trx);
         const batches = new Batches();
         for (const p of group) results.push(await p.work(trx, batches));
         await batches.flushAll(trx);
+        await writeAtEnd(trx);
       });
       group.forEach((p, i) => p.resolve(results[i]));
     } catch (error) {
@@ -125,9 +128,11 @@ export class GroupCommitter {
         return p.resolve(
           await this.db.transaction().execute(async (trx) => {
             await boundWriteTransaction(trx);
+            gatherUntilEnd(trx);
             const batches = new Batches();
             const result = await p.work(trx, batches);
             await batches.flushAll(trx);
+            await writeAtEnd(trx);
             return result;
           }),
         );

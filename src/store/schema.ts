@@ -13,6 +13,7 @@ import type {
   RecipientStatus,
   SavedSearch,
   SmtpReply,
+  StatCounts,
   SuppressionType,
   TrackingOverride,
   WebhookDeliveryStatus,
@@ -281,6 +282,25 @@ export interface WebhookAttemptsTable {
   response_body: string | null;
 }
 
+/**
+ * What the events of one account's emails from one sending domain counted in one UTC hour: `tag` '' for
+ * all of the domain's emails, else one tag's (see migration 0010). Kept by recordEvents.
+ */
+export type StatsRollupsTable = {
+  account_id: string;
+  /** The hour, as epoch milliseconds. */
+  bucket_start: number;
+  domain: string;
+  tag: string;
+} & StatCounts;
+
+/** A recipient's first counted (people's) open and click, null until there is one. */
+export interface EngagementFirstsTable {
+  recipient_id: string;
+  opened_at: number | null;
+  clicked_at: number | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -299,6 +319,8 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  stats_rollups: StatsRollupsTable;
+  engagement_firsts: EngagementFirstsTable;
 }
 
 /** Any handle a repository function can run on: the database, or a transaction on it. */
