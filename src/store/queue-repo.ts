@@ -13,7 +13,10 @@ const WAITING = sql<boolean>`status IN ('queued', 'deferred')`;
 /**
  * Claims up to `limit` due recipients under a lease. The lease end is also written as the next attempt
  * time, so a recipient whose worker died becomes due again, through the same index, when its lease expires.
- * On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets any number of workers claim side by side.
+ * On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets any number of workers claim side by side. The rows are
+ * chosen once, in a materialised CTE: as `id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` the planner may
+ * run the subquery again for each row it updates, and each run skips the rows the statement has
+ * already locked, so a claim of one took every due row (seen on the webhook outbox's claim).
  */
 export async function claimDueRecipients(
   db: Kysely<Database>,
@@ -21,20 +24,23 @@ export async function claimDueRecipients(
 ): Promise<RecipientRow[]> {
   const until = c.now + c.leaseMs;
   return db
+    .with(
+      (w) => w('claimable').materialized(),
+      (qb) =>
+        skippingLocked(
+          db,
+          qb
+            .selectFrom('email_recipients')
+            .select('id')
+            .where(WAITING)
+            .where('next_attempt_at', '<=', c.now)
+            .orderBy('next_attempt_at')
+            .limit(c.limit),
+        ),
+    )
     .updateTable('email_recipients')
     .set({ locked_by: c.workerId, locked_until: until, next_attempt_at: until })
-    .where('id', 'in', (eb) =>
-      skippingLocked(
-        db,
-        eb
-          .selectFrom('email_recipients')
-          .select('id')
-          .where(WAITING)
-          .where('next_attempt_at', '<=', c.now)
-          .orderBy('next_attempt_at')
-          .limit(c.limit),
-      ),
-    )
+    .where('id', 'in', (eb) => eb.selectFrom('claimable').select('claimable.id'))
     .returningAll()
     .execute();
 }

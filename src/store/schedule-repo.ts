@@ -26,18 +26,23 @@ export async function promoteScheduledRows(
 ): Promise<Array<{ id: string; account_id: string }>> {
   // updated_at is stamped inside the transaction, as late as it can be (GET /v1/emails/updates).
   const promoted = await trx
+    .with(
+      (w) => w('promotable').materialized(),
+      (qb) => {
+        const sub = qb.selectFrom('emails').select('id').where('status', '=', 'scheduled');
+        return skippingLocked(
+          trx,
+          'only' in p
+            ? sub.where('id', '=', p.only.emailId).where('account_id', '=', p.only.accountId)
+            : sub.where('scheduled_at', '<=', p.dueBy).orderBy('scheduled_at').limit(p.limit),
+        );
+      },
+    )
     .updateTable('emails')
     .set({ status: 'queued', updated_at: Math.max(p.now, Date.now()) })
     .where('status', '=', 'scheduled')
-    .where('id', 'in', (eb) => {
-      const sub = eb.selectFrom('emails').select('id').where('status', '=', 'scheduled');
-      return skippingLocked(
-        trx,
-        'only' in p
-          ? sub.where('id', '=', p.only.emailId).where('account_id', '=', p.only.accountId)
-          : sub.where('scheduled_at', '<=', p.dueBy).orderBy('scheduled_at').limit(p.limit),
-      );
-    })
+    // Chosen once, in a materialised CTE (see claimDueRecipients).
+    .where('id', 'in', (eb) => eb.selectFrom('promotable').select('promotable.id'))
     .returning(['id', 'account_id'])
     .execute();
   if (promoted.length === 0) return [];

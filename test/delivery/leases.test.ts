@@ -5,12 +5,33 @@ import { claimDueRecipients, renewLeases } from '../../src/store/queue-repo.js';
 import { startWorkers, type ChildServer } from '../helpers/child-server.js';
 import { testDatabases } from '../helpers/databases.js';
 import { startDnsServer } from '../helpers/dns-server.js';
-import { sendBody } from '../helpers/fixtures.js';
+import { sandboxSender, sendBody } from '../helpers/fixtures.js';
 import { eventTypes, eventually, settled, startTestServer } from '../helpers/server.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { verifiedDomain } from '../helpers/verified-domain.js';
 
 describe.each(testDatabases())('leases on %s', (kind) => {
+  it('a claim takes at most its limit, also from rows another claim has let go', async () => {
+    const t = await startTestServer(kind, { TAIFA_ROLES: 'api', TAIFA_SANDBOX: 'true' });
+    try {
+      const to = Array.from({ length: 6 }, (_, i) => ({ email: `limit${i}@recipient.test` }));
+      await sandboxSender(t);
+      const sent = await t.call('POST', '/v1/emails/', sendBody({ to }));
+      expect(sent.status).toBe(202);
+      const { db } = t.server.store;
+      const t0 = Date.now() + 1000;
+      expect(await claimDueRecipients(db, { workerId: 'w-a', now: t0, leaseMs: 1, limit: 10 })).toHaveLength(6);
+      // A's leases have run out: B's claims of one take one each.
+      const b = await claimDueRecipients(db, { workerId: 'w-b', now: t0 + 10, leaseMs: 60_000, limit: 1 });
+      expect(b).toHaveLength(1);
+      const c = await claimDueRecipients(db, { workerId: 'w-c', now: t0 + 11, leaseMs: 60_000, limit: 2 });
+      expect(c).toHaveLength(2);
+      expect(c.map((r) => r.id)).not.toContain(b[0]!.id);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a worker that lost its lease renews nothing and records no second outcome', async () => {
     const dns = await startDnsServer({});
     const t = await startTestServer(kind, { TAIFA_ROLES: 'api', TAIFA_DNS_SERVERS: dns.address });
