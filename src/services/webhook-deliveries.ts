@@ -1,6 +1,6 @@
 import { errors } from '../core/errors.js';
 import { newId } from '../ids.js';
-import type { WebhookDeliveryStatus, WebhookEventName } from '../model.js';
+import { WEBHOOK_EVENT_NAMES, type EventType, type WebhookDeliveryStatus, type WebhookEventName } from '../model.js';
 import type { Store } from '../store/database.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow } from '../store/schema.js';
 import { inWriteTransaction } from '../store/transactions.js';
@@ -11,8 +11,10 @@ import {
   listDeliveries,
   recordAttemptResults,
   replayDelivery,
+  webhookPayload,
 } from '../store/webhook-outbox-repo.js';
 import { attempt } from '../webhooks/dispatcher.js';
+import { newEvent } from './new-event.js';
 import { findWebhook } from './webhooks.js';
 import type { WebhookSender } from '../webhooks/sender.js';
 
@@ -72,23 +74,27 @@ export async function replayWebhookDelivery(
   return webhookDelivery(store, accountId, webhookId, deliveryId);
 }
 
-/** A made-up event of `type`, shaped as real ones are, for POST /v1/webhooks/{id}/test. */
-function samplePayload(type: WebhookEventName, now: number): string {
-  const isHit = type === 'email.opened' || type === 'email.clicked';
-  return JSON.stringify({
-    type,
-    timestamp: new Date(now).toISOString(),
-    data: {
-      email_id: newId(),
-      event_id: newId(),
-      recipient: 'jane@example.org',
-      from: 'hello@example.com',
-      subject: 'A test event from Taifa Mail',
-      tags: ['test'],
-      message_id: `<${newId()}@example.com>`,
-      metadata: { test: true, ...(type === 'email.clicked' ? { url: 'https://example.com/' } : {}) },
-      ...(isHit ? { bot: null } : {}),
-    },
+/** A made-up event of `type`, made into a payload as real ones are, for POST /v1/webhooks/{id}/test. */
+function samplePayload(accountId: string, type: WebhookEventName, now: number): string {
+  const eventType = (Object.keys(WEBHOOK_EVENT_NAMES) as EventType[]).find((t) => WEBHOOK_EVENT_NAMES[t] === type)!;
+  const emailId = newId();
+  const metadata = { test: true, ...(eventType === 'click' ? { url: 'https://example.com/' } : {}) };
+  const event = newEvent(
+    { emailId, accountId, recipient: { id: newId(), address: 'jane@example.org' } },
+    eventType,
+    metadata,
+    now,
+  );
+  return webhookPayload(event, {
+    id: emailId,
+    account_id: accountId,
+    from_email: 'hello@example.com',
+    subject: 'A test event from Taifa Mail',
+    message_id: `<${emailId}@example.com>`,
+    tags: ['test'],
+    domain: 'example.com',
+    recipients: 1,
+    hooked: true,
   });
 }
 
@@ -110,7 +116,7 @@ export async function testWebhook(
   const row = await insertTestDelivery(store.db, {
     webhookId,
     accountId,
-    payload: samplePayload(type, now),
+    payload: samplePayload(accountId, type, now),
     eventType: type,
     workerId,
     now,

@@ -77,6 +77,8 @@ export interface EventEmail {
   domain: string;
   /** How many recipients it was sent to. */
   recipients: number;
+  /** Whether its account has an enabled webhook endpoint (read with the email: no query for accounts without). */
+  hooked: boolean;
 }
 
 /** The emails of `emailIds`, by id, read in the caller's transaction (one statement per 400). */
@@ -94,6 +96,17 @@ export async function loadEventEmails(trx: Trx, emailIds: Iterable<string>): Pro
           .whereRef('email_recipients.email_id', '=', 'emails.id')
           .as('recipients'),
       )
+      .select((eb) =>
+        eb
+          .exists(
+            eb
+              .selectFrom('webhooks')
+              .select('webhooks.id')
+              .whereRef('webhooks.account_id', '=', 'emails.account_id')
+              .where('webhooks.enabled', '=', 1),
+          )
+          .as('hooked'),
+      )
       .where('id', 'in', ids.slice(i, i + 400))
       .execute();
     for (const r of rows) {
@@ -106,6 +119,8 @@ export async function loadEventEmails(trx: Trx, emailIds: Iterable<string>): Pro
         tags: r.tags_json ?? [],
         domain: r.from_email.slice(r.from_email.lastIndexOf('@') + 1).toLowerCase(),
         recipients: Number(r.recipients ?? 0),
+        // A boolean on PostgreSQL, 0 or 1 on SQLite.
+        hooked: Boolean(r.hooked),
       });
     }
   }

@@ -34,6 +34,8 @@ export class WebhookSender {
 
   async post(url: string, payload: string, headers: Record<string, string>): Promise<PostResult> {
     const started = performance.now();
+    // One deadline for the whole post. undici's own timeouts are per phase (connect, headers, each
+    // body chunk), so a receiver that trickles could hold a slot for several times the timeout.
     const signal = AbortSignal.timeout(this.opts.timeoutMs);
     try {
       const res = await request(url, {

@@ -193,7 +193,14 @@ describe.each(testDatabases())('webhook delivery on %s', (kind) => {
     expect(test.body).toMatchObject({ status: 'succeeded', event_id: null, last_status_code: 202 });
     expect(test.body.attempts[0]).toMatchObject({ status_code: 202, response_body: 'got it' });
     const sample = rx.at('/replay')[2]!;
-    expect(sample.json).toMatchObject({ type: 'email.clicked', data: { bot: null } });
+    expect(sample.json).toMatchObject({
+      type: 'email.clicked',
+      data: { bot: null, metadata: { url: 'https://example.com/' }, tags: ['test'] },
+    });
+    // The same fields a real event's payload has.
+    expect(Object.keys(sample.json.data).sort()).toEqual(
+      ['bot', ...Object.keys(rx.at('/replay')[0]!.json.data)].sort(),
+    );
     expect(verify(w.secret, sample)).toEqual({ ok: true });
     rx.respond = previous;
 

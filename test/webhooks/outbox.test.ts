@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newEvent } from '../../src/services/new-event.js';
 import { recordEvents } from '../../src/store/events-repo.js';
+import { claimDueDeliveries, recordAttemptResults, type AttemptResult } from '../../src/store/webhook-outbox-repo.js';
 import { inWriteTransaction } from '../../src/store/transactions.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sandboxSender, sendBody } from '../helpers/fixtures.js';
@@ -73,5 +74,52 @@ describe.each(testDatabases())('the webhook outbox on %s', (kind) => {
       type: 'email.opened',
       data: { email_id: emailId, event_id: ev.id, metadata: { ua: 'test' } },
     });
+  });
+
+  it('records a flush of results in one go, and moves only the deliveries still leased to their worker', async () => {
+    const db = t.server.store.db;
+    const events = Array.from({ length: 21 }, open);
+    await inWriteTransaction(db, (trx) => recordEvents(trx, events));
+    const now = Date.now();
+    const mine = await claimDueDeliveries(db, { workerId: 'a', now, leaseMs: 1, limit: 100, busy: [] });
+    expect(mine).toHaveLength(22);
+    // Worker a's lease runs out and worker b takes the first delivery.
+    const theirs = await claimDueDeliveries(db, { workerId: 'b', now: now + 10, leaseMs: 60_000, limit: 1, busy: [] });
+    expect(theirs).toHaveLength(1);
+    const result = (id: string, i: number): AttemptResult => ({
+      deliveryId: id,
+      webhookId: 'w1',
+      workerId: 'a',
+      attemptedAt: now + i,
+      durationMs: 5,
+      statusCode: i % 2 === 0 ? 200 : 503,
+      error: null,
+      responseBody: i % 2 === 0 ? 'ok' : 'busy',
+      status: i % 2 === 0 ? 'succeeded' : 'pending',
+      nextAttemptAt: i % 2 === 0 ? null : now + 60_000,
+      endpointHealthy: i % 2 === 0,
+    });
+    const results = mine.map((d, i) => result(d.id, i));
+    await inWriteTransaction(db, (trx) => recordAttemptResults(trx, results, { now, disableReason: null }));
+    const rows = await db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', 'w1').execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const taken = theirs[0]!.id;
+    expect(byId.get(taken)).toMatchObject({ locked_by: 'b', status: 'pending', attempts: 0 });
+    for (const [i, d] of mine.entries()) {
+      if (d.id === taken) continue;
+      expect(byId.get(d.id)).toMatchObject({
+        locked_by: null,
+        locked_until: null,
+        attempts: 1,
+        status: i % 2 === 0 ? 'succeeded' : 'pending',
+        last_status_code: i % 2 === 0 ? 200 : 503,
+        updated_at: now,
+      });
+      expect(Number(byId.get(d.id)!.last_attempt_at)).toBe(now + i);
+      if (i % 2 === 1) expect(Number(byId.get(d.id)!.next_attempt_at)).toBe(now + 60_000);
+    }
+    // Every attempt is logged, the taken one's too.
+    const attempts = await db.selectFrom('webhook_attempts').select('delivery_id').execute();
+    expect(new Set(attempts.map((a) => a.delivery_id))).toEqual(new Set(mine.map((d) => d.id)));
   });
 });
