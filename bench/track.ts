@@ -47,6 +47,9 @@ const { values } = parseArgs({
     // Also measure the pixel with one webhook endpoint subscribed to opens and clicks (a receiver in its own
     // process, the webhooks role posting to it), against the pixel with none, in the same rounds.
     webhook: { type: 'boolean', default: false },
+    // With --webhook: the webhooks role in a second Taifa Mail process on the same database, so that the
+    // pixel's process does the outbox writes only (on two cores the two processes still share the CPU).
+    'webhook-process': { type: 'boolean', default: false },
     // Internal: this script again, as the load generator in its own process.
     load: { type: 'string' },
     // Internal: this script again, as the Fastify ceiling server (PORT from the environment).
@@ -276,10 +279,19 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     TAIFA_SANDBOX: 'true',
     TAIFA_BOOTSTRAP_API_KEY: BENCH_KEY,
-    TAIFA_ROLES: values.webhook ? 'api,tracking,webhooks' : 'api,tracking',
+    TAIFA_ROLES: values.webhook && !values['webhook-process'] ? 'api,tracking,webhooks' : 'api,tracking',
     TAIFA_SECRET: SECRET,
     TAIFA_ALLOW_PRIVATE_WEBHOOKS: 'true',
   });
+  if (values.webhook && values['webhook-process'])
+    await startTaifa('dispatcher', {
+      TAIFA_DATA_DIR: dir,
+      DATABASE_URL: databaseUrl,
+      TAIFA_SANDBOX: 'true',
+      TAIFA_ROLES: 'webhooks',
+      TAIFA_SECRET: SECRET,
+      TAIFA_ALLOW_PRIVATE_WEBHOOKS: 'true',
+    });
   // The endpoint is switched on only for the rounds' "pixel, one endpoint" loads.
   let hookId = '';
   if (values.webhook) {
