@@ -10,8 +10,8 @@ export interface Received {
   at: number;
 }
 
-/** How the receiver answers a request: a status, a body, optionally after a delay. */
-export type Responder = (r: Received) => { status: number; body?: string; delayMs?: number };
+/** How the receiver answers a request: a status, a body, optionally after a delay or once `until` settles. */
+export type Responder = (r: Received) => { status: number; body?: string; delayMs?: number; until?: Promise<unknown> };
 
 /**
  * A webhook endpoint on loopback that keeps every request and answers as `respond` says (200 by
@@ -56,7 +56,8 @@ export class WebhookReceiver {
         this.received.push(got);
         const answer = this.respond(got);
         const send = () => res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? '');
-        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        if (answer.until) void answer.until.then(send);
+        else if (answer.delayMs) setTimeout(send, answer.delayMs);
         else send();
       });
     });
