@@ -11,9 +11,6 @@ import type { Database, Db, NewEvent, Trx, WebhookAttemptRow, WebhookDeliveryRow
 /** What an endpoint subscribes to, as the outbox needs it. */
 type Subscription = Pick<WebhookRow, 'id' | 'account_id' | 'event_types' | 'domain' | 'tag' | 'human_only'>;
 
-/** Written into the SQL, not bound, so that SQLite plans the due-rows index for it. */
-const PENDING = sql<boolean>`status = 'pending'`;
-
 /**
  * Writes, in the caller's transaction, one outbox row per event and enabled endpoint that wants it (its
  * event types, domain and tag filters, and `human_only` for machines' opens and clicks). The payload is
@@ -128,8 +125,10 @@ export async function claimDueDeliveries(
     )
     .updateTable('webhook_deliveries')
     .set({ locked_by: c.workerId, locked_until: until, next_attempt_at: until })
+    // No second `status = 'pending'` here: SQLite took it as a reason to scan every pending row through
+    // the due index, once per claim, instead of looking up the claimed ids (the CTE's locks already
+    // hold the rows as they were chosen).
     .where('id', 'in', (eb) => eb.selectFrom('claimable').select('claimable.id'))
-    .where(PENDING)
     .returningAll()
     .execute();
 }
@@ -140,9 +139,10 @@ export async function releaseDeliveries(db: Db, workerId: string, ids: string[],
   await db
     .updateTable('webhook_deliveries')
     .set({ locked_by: null, locked_until: null, next_attempt_at: now })
+    // Still leased to this worker means still pending: every outcome clears the lease. No status check,
+    // which SQLite would answer with a scan of every pending row through the due index.
     .where('locked_by', '=', workerId)
     .where('id', 'in', ids)
-    .where(PENDING)
     .execute();
 }
 
