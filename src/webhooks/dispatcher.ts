@@ -51,6 +51,8 @@ export class WebhookDispatcher {
   private results: AttemptResult[] = [];
   private writing: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
+  /** When a claim that skipped busy endpoints last found nothing (see claim). */
+  private emptyBusyClaimAt = -Infinity;
 
   constructor(
     private readonly store: Store,
@@ -131,13 +133,20 @@ export class WebhookDispatcher {
     if (room <= 0) return 0;
     const enough = this.opts.perEndpoint * 4;
     const busy = [...this.endpoints].filter(([, q]) => q.waiting.length + q.inFlight >= enough).map(([id]) => id);
+    // A claim that skips busy endpoints reads past all their due rows: with one endpoint's backlog of
+    // thousands, every post's wake-up cost a scan of it, for nothing. After such a claim finds nothing,
+    // the next one skipping endpoints waits for the poll interval; a claim with none busy is cheap (the
+    // first due rows are the ones taken) and is never held back.
+    const now = Date.now();
+    if (busy.length > 0 && now - this.emptyBusyClaimAt < this.opts.pollIntervalMs) return 0;
     const rows = await claimDueDeliveries(this.store.db, {
       workerId: this.workerId,
-      now: Date.now(),
+      now,
       leaseMs: this.opts.leaseMs,
       limit: room,
       busy,
     });
+    if (rows.length === 0 && busy.length > 0) this.emptyBusyClaimAt = now;
     if (rows.length === 0) return 0;
     const known = await webhooksByIds(this.store.db, [...new Set(rows.map((r) => r.webhook_id))]);
     for (const endpoint of known) {
