@@ -101,36 +101,38 @@ export async function claimDueDeliveries(
   c: { workerId: string; now: number; leaseMs: number; limit: number; busy: readonly string[] },
 ): Promise<WebhookDeliveryRow[]> {
   const until = c.now + c.leaseMs;
-  return db
-    .with(
-      (w) => w('claimable').materialized(),
-      (qb) => {
-        let q = qb
-          .selectFrom('webhook_deliveries as d')
-          .select('d.id')
-          .where(sql<boolean>`d.status = 'pending'`)
-          .where('d.next_attempt_at', '<=', c.now)
-          .where((w) =>
-            w.exists(
-              w
-                .selectFrom('webhooks as w')
-                .select('w.id')
-                .whereRef('w.id', '=', 'd.webhook_id')
-                .where('w.enabled', '=', 1),
-            ),
-          );
-        if (c.busy.length > 0) q = q.where('d.webhook_id', 'not in', c.busy);
-        return skippingLocked(db, q.orderBy('d.next_attempt_at').limit(c.limit));
-      },
-    )
-    .updateTable('webhook_deliveries')
-    .set({ locked_by: c.workerId, locked_until: until, next_attempt_at: until })
-    // No second `status = 'pending'` here: SQLite took it as a reason to scan every pending row through
-    // the due index, once per claim, instead of looking up the claimed ids (the CTE's locks already
-    // hold the rows as they were chosen).
-    .where('id', 'in', (eb) => eb.selectFrom('claimable').select('claimable.id'))
-    .returningAll()
-    .execute();
+  return (
+    db
+      .with(
+        (w) => w('claimable').materialized(),
+        (qb) => {
+          let q = qb
+            .selectFrom('webhook_deliveries as d')
+            .select('d.id')
+            .where(sql<boolean>`d.status = 'pending'`)
+            .where('d.next_attempt_at', '<=', c.now)
+            .where((w) =>
+              w.exists(
+                w
+                  .selectFrom('webhooks as w')
+                  .select('w.id')
+                  .whereRef('w.id', '=', 'd.webhook_id')
+                  .where('w.enabled', '=', 1),
+              ),
+            );
+          if (c.busy.length > 0) q = q.where('d.webhook_id', 'not in', c.busy);
+          return skippingLocked(db, q.orderBy('d.next_attempt_at').limit(c.limit));
+        },
+      )
+      .updateTable('webhook_deliveries')
+      .set({ locked_by: c.workerId, locked_until: until, next_attempt_at: until })
+      // No second `status = 'pending'` here: SQLite took it as a reason to scan every pending row through
+      // the due index, once per claim, instead of looking up the claimed ids (the CTE's locks already
+      // hold the rows as they were chosen).
+      .where('id', 'in', (eb) => eb.selectFrom('claimable').select('claimable.id'))
+      .returningAll()
+      .execute()
+  );
 }
 
 /** Gives claimed deliveries back, due now (claimed beyond an endpoint's free slots). */
