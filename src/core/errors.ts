@@ -50,12 +50,13 @@ export const errors = {
   domainNotVerified: (detail: string) =>
     new AppError('domain_not_verified', 422, detail, [{ field: 'email', error: detail }]),
   planFeature: (detail: string) => new AppError('plan_feature_unavailable', 403, detail),
-  quotaExceeded: (limit: 'daily' | 'monthly', max: number, needed: number) =>
+  quotaExceeded: (limit: 'daily' | 'monthly', max: number, needed: number, retryAfterSeconds: number) =>
     new AppError(
       'quota_exceeded',
       429,
       `The ${limit} send limit of ${max} recipients is reached (this request needs ${needed}); it resets at the start of the next UTC ${limit === 'daily' ? 'day' : 'month'}.`,
       [{ field: 'limits', error: `${limit}_limit ${max}` }],
+      { 'retry-after': String(retryAfterSeconds) },
     ),
   rateLimited: (limit: number, retryAfterSeconds: number) =>
     new AppError(

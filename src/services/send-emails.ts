@@ -12,7 +12,7 @@ import {
 } from './accept-email.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { AppError, errors, type FieldError } from '../core/errors.js';
-import { limitsFor, type PlanLimits } from '../core/plans.js';
+import { limitsFor, secondsUntilQuotaReset, type PlanLimits } from '../core/plans.js';
 import type { LimitOverrides, Plan } from '../model.js';
 import { validateSendBody, type CheckedBody, type SendRequest } from '../core/send-validation.js';
 
@@ -100,6 +100,7 @@ async function commitAnswer(
       result.limit,
       result.max,
       prepared.reduce((n, p) => n + p.quota, 0),
+      secondsUntilQuotaReset(result.limit, now),
     );
   if (result.kind === 'replay') {
     // A concurrent request with the same key committed first: answer as it did.

@@ -4,7 +4,7 @@ import { createAccount } from '../../src/services/accounts.js';
 import { updateAccountLimits } from '../../src/store/accounts-repo.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sendBody } from '../helpers/fixtures.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type Res, type TestServer } from '../helpers/server.js';
 
 describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kind) => {
   let t: TestServer;
@@ -18,6 +18,26 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
     return as;
   }
   const from = (domain: string) => ({ from_: { email: `hello@${domain}` } });
+  /** Whole seconds from `ms` until the next UTC day or month begins. */
+  const untilNext = (period: 'day' | 'month', ms: number) => {
+    const d = new Date(ms);
+    const next =
+      period === 'day'
+        ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)
+        : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    return Math.ceil((next - ms) / 1000);
+  };
+  /** Sends `request` and checks its 429's Retry-After: the seconds left, when it was answered, until `period` ends. */
+  async function refusedUntilNext(period: 'day' | 'month', request: () => Promise<Res>): Promise<Res> {
+    const before = Date.now();
+    const r = await request();
+    const after = Date.now();
+    expect(r.status).toBe(429);
+    const retryAfter = Number(r.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(untilNext(period, after));
+    expect(retryAfter).toBeLessThanOrEqual(untilNext(period, before));
+    return r;
+  }
 
   beforeAll(async () => {
     t = await startTestServer(kind, { TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'api' });
@@ -35,7 +55,9 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 202)).toHaveLength(10);
     expect(statuses.filter((s) => s === 429)).toHaveLength(20);
-    const refused = results.find((r) => r.status === 429)!;
+    const refused = await refusedUntilNext('day', () =>
+      t.call('POST', '/v1/emails/', sendBody(from('quota.test')), as),
+    );
     expect(refused.body.code).toBe('quota_exceeded');
     expect(refused.body.detail).toContain('daily send limit of 10');
     const count = Number(
@@ -58,8 +80,9 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
   it('refuses a request whose recipients would cross the monthly limit, taking nothing', async () => {
     const as = await account('pro', 'monthly.test', { monthly_limit: 3, requests_per_second: 1000 });
     const four = [1, 2, 3, 4].map((i) => ({ email: `m${i}@recipient.test` }));
-    const r = await t.call('POST', '/v1/emails/', sendBody({ ...from('monthly.test'), to: four }), as);
-    expect(r.status).toBe(429);
+    const r = await refusedUntilNext('month', () =>
+      t.call('POST', '/v1/emails/', sendBody({ ...from('monthly.test'), to: four }), as),
+    );
     expect(r.body.detail).toContain('monthly');
     const v = await t.call('POST', '/v1/emails/validate', sendBody(from('monthly.test')), as);
     expect(v.body.usage).toMatchObject({ daily: 0, monthly: 0, monthly_limit: 3 });
