@@ -23,6 +23,7 @@ import { healthRoutes } from './api/health.js';
 import { listEmailRoutes } from './api/list-emails.js';
 import { sendPixel, trackingRoutes, unroutedTrackingPath } from './tracking/routes.js';
 import { registerOpenApi, serveOpenApi } from './api/openapi.js';
+import { registerSecurityHeaders } from './api/security-headers.js';
 import { senderRoutes } from './api/senders.js';
 import { statsRoutes } from './api/stats.js';
 import { suppressionRoutes } from './api/suppressions.js';
@@ -99,6 +100,7 @@ function answerUnrouted(ctx: ApiContext, error: Error, request: FastifyRequest, 
 
 /** Every route but tracking: health, the OpenAPI document and, with the api role, /v1 and the unsubscribe endpoints. */
 async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  await registerSecurityHeaders(app, ctx.config.publicUrl);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
