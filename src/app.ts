@@ -10,6 +10,7 @@ import { errors } from './core/errors.js';
 import { limitsFor } from './core/plans.js';
 import { newId } from './ids.js';
 import { apiKeyAuth } from './api/auth.js';
+import { FailedAuthLimiter } from './api/failed-auth-limiter.js';
 import { apiKeyRoutes } from './api/api-keys.js';
 import type { ApiContext } from './api/context.js';
 import { domainRoutes } from './api/domains.js';
@@ -124,8 +125,9 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     // type (422); any type but JSON is a 415, as a missing Content-Type already is (a route of its own may add one).
     v1.removeContentTypeParser('text/plain');
     // Authentication and the rate limit run first, on the request line and headers alone: a caller
-    // without a key gets 401 (and one over its rate 429) before its body is read or validated.
-    v1.addHook('onRequest', apiKeyAuth(ctx));
+    // without a key gets 401 (and one over its rate 429) before its body is read or validated. Failed
+    // authentications are limited per client address, also in this process's memory.
+    v1.addHook('onRequest', apiKeyAuth(ctx, new FailedAuthLimiter(ctx.config.authFailuresPerMinute)));
     // Per-key request rate, after authentication (the plugin's hook is added after the one above).
     // Counted in this process's memory: with several API processes, each enforces the limit on its own.
     await v1.register(rateLimit, {

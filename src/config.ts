@@ -56,6 +56,8 @@ export interface Config {
   webhookPollIntervalMs: number;
   /** pino level. */
   logLevel: string;
+  /** Failed authentications per minute from one client address (an IPv6 /64) before it gets 429; 0: no limit. */
+  authFailuresPerMinute: number;
   /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy: true, a hop count, or addresses/CIDRs); false
    * trusts none. */
   trustProxy: boolean | number | string;
@@ -209,6 +211,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     webhookPollIntervalMs: int(env, 'TAIFA_WEBHOOK_POLL_INTERVAL_MS', 250, 10),
     logLevel: env.LOG_LEVEL || 'info',
     trustProxy: trustProxy(env.TAIFA_TRUST_PROXY),
+    authFailuresPerMinute: int(env, 'TAIFA_AUTH_FAILURES_PER_MINUTE', 20),
     heloName: env.TAIFA_HELO_NAME || os.hostname(),
     retryScheduleSeconds: retry.length ? retry : DEFAULT_RETRY_SCHEDULE_SECONDS,
     maxDeferHours: int(env, 'TAIFA_MAX_DEFER_HOURS', 72, 0),

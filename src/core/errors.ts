@@ -66,6 +66,14 @@ export const errors = {
       undefined,
       { 'retry-after': String(retryAfterSeconds) },
     ),
+  tooManyAuthFailures: (retryAfterSeconds: number) =>
+    new AppError(
+      'too_many_auth_failures',
+      429,
+      `Too many requests with a missing or invalid API key from this address. Retry after ${retryAfterSeconds} s.`,
+      undefined,
+      { 'retry-after': String(retryAfterSeconds) },
+    ),
   idempotencyMismatch: () =>
     new AppError(
       'idempotency_key_reused',
