@@ -8,6 +8,11 @@ import { schemaFieldErrors } from './schema-errors.js';
 /** The longest path parameter the router takes (the app's maxParamLength), named in the 414's sentence. */
 export const MAX_PARAM_CHARS = 10_000;
 
+function consumes(request: FastifyRequest): string | undefined {
+  const schema = request.routeOptions.schema as { consumes?: unknown } | undefined;
+  return Array.isArray(schema?.consumes) && typeof schema.consumes[0] === 'string' ? schema.consumes[0] : undefined;
+}
+
 function fromFastify(error: FastifyError, request: FastifyRequest): AppError | null {
   // Fastify's own messages quote what the caller sent (the URL, the body, a header): our sentences never do.
   switch (error.code) {
@@ -20,7 +25,8 @@ function fromFastify(error: FastifyError, request: FastifyRequest): AppError | n
         'The request body is too large: attachments are capped at 24 MiB each and combined.',
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return errors.unsupportedMediaType();
+      // The type the route reads: JSON, unless its schema says otherwise (the CSV import).
+      return errors.unsupportedMediaType(consumes(request) ?? 'application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return errors.invalidJson('the body is empty.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

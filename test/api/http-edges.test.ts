@@ -102,5 +102,13 @@ describe.each(testDatabases())('the edges of the HTTP API on %s', (kind) => {
       body: 'address,type\nx@csv.test,bounce\n',
     });
     expect(csv.status).toBe(200);
+    const plain = await rawRequest(t.url, {
+      method: 'POST',
+      path: '/v1/suppressions/import',
+      headers: { ...auth(), 'content-type': 'text/plain' },
+      body: 'address,type\nx@csv.test,bounce\n',
+    });
+    expectErrorShape(plain, 415, 'unsupported_media_type');
+    expect(plain.json.detail).toBe('Send the request body as text/csv.');
   });
 });
