@@ -1,9 +1,16 @@
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { errors } from './core/errors.js';
 import { limitsFor } from './core/plans.js';
 import { newId } from './ids.js';
 import { apiKeyAuth } from './api/auth.js';
+import { FailedAuthLimiter } from './api/failed-auth-limiter.js';
 import { apiKeyRoutes } from './api/api-keys.js';
 import type { ApiContext } from './api/context.js';
 import { domainRoutes } from './api/domains.js';
@@ -12,11 +19,12 @@ import { eventRoutes } from './api/events.js';
 import { savedSearchRoutes } from './api/saved-searches.js';
 import { scheduledEmailRoutes } from './api/scheduled-emails.js';
 import { sendEmailRoutes } from './api/send-emails.js';
-import { errorHandler } from './api/error-handler.js';
+import { answerClientError, errorHandler, MAX_PARAM_CHARS } from './api/error-handler.js';
 import { healthRoutes } from './api/health.js';
 import { listEmailRoutes } from './api/list-emails.js';
-import { trackingRoutes } from './tracking/routes.js';
+import { sendPixel, trackingRoutes, unroutedTrackingPath } from './tracking/routes.js';
 import { registerOpenApi, serveOpenApi } from './api/openapi.js';
+import { registerSecurityHeaders } from './api/security-headers.js';
 import { senderRoutes } from './api/senders.js';
 import { statsRoutes } from './api/stats.js';
 import { suppressionRoutes } from './api/suppressions.js';
@@ -46,7 +54,12 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
     // (Typed as boolean only to pick Fastify's HTTP/1 overload; numbers and address lists work the same.)
     trustProxy: ctx.config.trustProxy as boolean,
     // Click tokens carry the destination URL, so path parameters can be long.
-    routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 10_000 },
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: MAX_PARAM_CHARS },
+    // What the router cannot route (a bad %-escape, a parameter over the limit) is answered like any error, or
+    // as the tracking endpoint it was meant for answers a bad token.
+    frameworkErrors: (error, request, reply) => answerUnrouted(ctx, error, request, reply),
+    // A request Node cannot even parse (a malformed header, one over the size limit) gets the error shape too.
+    clientErrorHandler: answerClientError,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -66,10 +79,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   });
   app.decorateRequest('auth', null);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => {
-    const e = errors.routeNotFound(request.method, request.url.split('?', 1)[0] ?? request.url);
-    void reply.header('x-request-id', request.id).status(404).send({ detail: e.message, code: e.code });
-  });
+  app.setNotFoundHandler((request, reply) => answerUnrouted(ctx, errors.routeNotFound(request.method), request, reply));
 
   // The tracking endpoints, the hottest path, in a scope of their own: the hooks of the other routes
   // (request id header, request log, key, rate limit) do not run for them.
@@ -79,8 +89,19 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   return app;
 }
 
+/**
+ * Answers a request no route took, with `error`; one meant for a tracking endpoint (see unroutedTrackingPath) is
+ * answered as that endpoint answers a token it did not sign: the pixel's GIF, the click's invalid link.
+ */
+function answerUnrouted(ctx: ApiContext, error: Error, request: FastifyRequest, reply: FastifyReply): void {
+  const path = ctx.tracking ? unroutedTrackingPath(request.method, request.url) : null;
+  if (path === 'open') void sendPixel(reply);
+  else errorHandler(path === 'click' ? errors.notFound('Link') : error, request, reply);
+}
+
 /** Every route but tracking: health, the OpenAPI document and, with the api role, /v1 and the unsubscribe endpoints. */
 async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  await registerSecurityHeaders(app, ctx.config.publicUrl);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -100,9 +121,13 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   // their own.
   await app.register(async (scope) => unsubscribeRoutes(scope, ctx));
   await app.register(async (v1) => {
+    // JSON only: Fastify also reads text/plain as a string, which a JSON route would see as a body of the wrong
+    // type (422); any type but JSON is a 415, as a missing Content-Type already is (a route of its own may add one).
+    v1.removeContentTypeParser('text/plain');
     // Authentication and the rate limit run first, on the request line and headers alone: a caller
-    // without a key gets 401 (and one over its rate 429) before its body is read or validated.
-    v1.addHook('onRequest', apiKeyAuth(ctx));
+    // without a key gets 401 (and one over its rate 429) before its body is read or validated. Failed
+    // authentications are limited per client address, also in this process's memory.
+    v1.addHook('onRequest', apiKeyAuth(ctx, new FailedAuthLimiter(ctx.config.authFailuresPerMinute)));
     // Per-key request rate, after authentication (the plugin's hook is added after the one above).
     // Counted in this process's memory: with several API processes, each enforces the limit on its own.
     await v1.register(rateLimit, {

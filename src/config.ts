@@ -56,6 +56,8 @@ export interface Config {
   webhookPollIntervalMs: number;
   /** pino level. */
   logLevel: string;
+  /** Failed authentications per minute from one client address (an IPv6 /64) before it gets 429; 0: no limit. */
+  authFailuresPerMinute: number;
   /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy: true, a hop count, or addresses/CIDRs); false
    * trusts none. */
   trustProxy: boolean | number | string;
@@ -182,10 +184,12 @@ export function loadConfig(env: Env): Readonly<Config> {
   const webhookRetry = list(env.TAIFA_WEBHOOK_RETRY_SCHEDULE).map(Number);
   if (webhookRetry.some((n) => !Number.isFinite(n) || n <= 0))
     throw new ConfigError('TAIFA_WEBHOOK_RETRY_SCHEDULE must be a comma list of positive seconds');
+  const port = int(env, 'PORT', 3000);
   const config: Config = {
-    port: int(env, 'PORT', 3000),
+    port,
     host: env.HOST || '127.0.0.1',
-    publicUrl: (env.TAIFA_PUBLIC_URL || 'http://localhost:3000').replace(/\/+$/, ''),
+    // By default the links point at this listener, on whatever port it was given (set it with PORT=0: any port).
+    publicUrl: (env.TAIFA_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
     databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, 'taifa.db')}`,
     secret: env.TAIFA_SECRET || null,
     bootstrapApiKey,
@@ -207,6 +211,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     webhookPollIntervalMs: int(env, 'TAIFA_WEBHOOK_POLL_INTERVAL_MS', 250, 10),
     logLevel: env.LOG_LEVEL || 'info',
     trustProxy: trustProxy(env.TAIFA_TRUST_PROXY),
+    authFailuresPerMinute: int(env, 'TAIFA_AUTH_FAILURES_PER_MINUTE', 20),
     heloName: env.TAIFA_HELO_NAME || os.hostname(),
     retryScheduleSeconds: retry.length ? retry : DEFAULT_RETRY_SCHEDULE_SECONDS,
     maxDeferHours: int(env, 'TAIFA_MAX_DEFER_HOURS', 72, 0),
@@ -230,15 +235,27 @@ export function loadConfig(env: Env): Readonly<Config> {
   return Object.freeze(config);
 }
 
-/** The configuration for printing: secrets masked. */
+/** What a secret is printed as: nothing of it, not even its first or last characters. */
+const MASK = '********';
+
+/** A URL with its password hidden, in the user part (`//user:pass@`) and in a `password=` parameter (PostgreSQL). */
+function maskUrl(url: string): string {
+  // The user part runs to the last @ of the authority (a password may hold an @ of its own).
+  const userPart = /^([a-z][a-z\d+.-]*:\/\/)([^/?#]*)@/i.exec(url);
+  const user = userPart?.[2]?.split(':', 1)[0];
+  const masked = userPart ? `${userPart[1]}${user}:${MASK}@${url.slice(userPart[0].length)}` : url;
+  return masked.replace(/([?&]password=)[^&#]*/gi, `$1${MASK}`);
+}
+
+/** The configuration for printing: secrets masked entirely. */
 export function maskedConfig(config: Config): Record<string, unknown> {
-  const mask = (s: string | null) => (s ? s.slice(0, 6) + '…' : s);
+  const mask = (s: string | null) => (s ? MASK : s);
   return {
     ...config,
     roles: [...config.roles],
     secret: mask(config.secret),
     bootstrapApiKey: mask(config.bootstrapApiKey),
-    databaseUrl: config.databaseUrl.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@'),
-    smtpRelayUrl: config.smtpRelayUrl?.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@') ?? null,
+    databaseUrl: maskUrl(config.databaseUrl),
+    smtpRelayUrl: config.smtpRelayUrl === null ? null : maskUrl(config.smtpRelayUrl),
   };
 }

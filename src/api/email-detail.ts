@@ -7,6 +7,7 @@ import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { emailDetail, eventView } from './email-views.js';
 import { querySchemaValidation, UUID } from './query-schema.js';
+import { CAPTURED_MESSAGE_HEADERS } from './security-headers.js';
 import {
   acceptedBody,
   emailDetail as emailDetailSchema,
@@ -91,6 +92,7 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/emails/:id/raw',
     {
       ...querySchemaValidation,
+      helmet: CAPTURED_MESSAGE_HEADERS,
       schema: {
         tags,
         summary: 'Sandbox: the captured message as message/rfc822',

@@ -1,19 +1,36 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errors } from '../core/errors.js';
+import { newId } from '../ids.js';
 import { schemaFieldErrors } from './schema-errors.js';
 
+/** The longest path parameter the router takes (the app's maxParamLength), named in the 414's sentence. */
+export const MAX_PARAM_CHARS = 10_000;
+
+function consumes(request: FastifyRequest): string | undefined {
+  const schema = request.routeOptions.schema as { consumes?: unknown } | undefined;
+  return Array.isArray(schema?.consumes) && typeof schema.consumes[0] === 'string' ? schema.consumes[0] : undefined;
+}
+
 function fromFastify(error: FastifyError, request: FastifyRequest): AppError | null {
+  // Fastify's own messages quote what the caller sent (the URL, the body, a header): our sentences never do.
   switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return errors.badUrl();
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return errors.uriTooLong(MAX_PARAM_CHARS);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errors.payloadTooLarge(
         'The request body is too large: attachments are capped at 24 MiB each and combined.',
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return errors.unsupportedMediaType();
+      // The type the route reads: JSON, unless its schema says otherwise (the CSV import).
+      return errors.unsupportedMediaType(consumes(request) ?? 'application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return errors.invalidJson('the body is empty.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return errors.invalidJson(error.message);
+      return errors.invalidJson();
     default:
       break;
   }
@@ -32,9 +49,10 @@ function fromFastify(error: FastifyError, request: FastifyRequest): AppError | n
     }
     return errors.validation(fieldErrors);
   }
-  if (error instanceof SyntaxError || error.statusCode === 400) return errors.invalidJson(error.message);
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
-    return new AppError('bad_request', error.statusCode, error.message);
+  if (error instanceof SyntaxError) return errors.invalidJson();
+  const status = error.statusCode;
+  if (status && status >= 400 && status < 500)
+    return new AppError('bad_request', status, `The request could not be handled (${STATUS_CODES[status] ?? status}).`);
   return null;
 }
 
@@ -44,6 +62,8 @@ export function errorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
+  // Also on answers from outside the routes' hooks (the router's errors, the tracking scope).
+  void reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
   const appError = error instanceof AppError ? error : fromFastify(error as FastifyError, request);
   if (!appError) {
     request.log.error({ err: error }, 'unexpected error');
@@ -57,4 +77,32 @@ export function errorHandler(
     code: appError.code,
     ...(appError.errors ? { errors: appError.errors } : {}),
   });
+}
+
+/**
+ * Fastify's clientErrorHandler: a request Node's HTTP parser refused (a malformed request line or header, headers
+ * over the size limit, a timeout) never reaches Fastify, so it is answered here, on the socket, in the API's error
+ * shape with a request id of its own; the connection is then closed.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const [status, code, detail] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'The request took too long to arrive.']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'The request headers are too large.']
+        : [400, 'bad_request', 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ detail, code });
+  socket.end(
+    [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+      'content-type: application/json; charset=utf-8',
+      `content-length: ${Buffer.byteLength(body)}`,
+      'x-content-type-options: nosniff',
+      `x-request-id: ${newId()}`,
+      'connection: close',
+      '',
+      body,
+    ].join('\r\n'),
+  );
 }

@@ -28,12 +28,19 @@ export const errors = {
       errs,
     ),
   badRequest: (detail: string, errs?: FieldError[]) => new AppError('bad_request', 400, detail, errs),
-  invalidJson: (detail: string) => new AppError('invalid_json', 400, `The request body is not valid JSON: ${detail}`),
+  invalidJson: (detail?: string) =>
+    new AppError('invalid_json', 400, `The request body is not valid JSON${detail ? `: ${detail}` : '.'}`),
+  /** Never quotes the URL back: it is the caller's, and may be anything. */
+  badUrl: () =>
+    new AppError('bad_url', 400, 'The request URL is malformed: a % must start an escape of UTF-8 bytes (%XX).'),
+  uriTooLong: (maxChars: number) =>
+    new AppError('uri_too_long', 414, `A part of the request path is longer than ${maxChars} characters.`),
   unauthorized: () =>
     new AppError('unauthorized', 401, 'Missing or invalid API key. Send it as "Authorization: Bearer tfm_k_…".'),
   forbidden: (detail: string) => new AppError('forbidden', 403, detail),
   notFound: (what: string) => new AppError('not_found', 404, `${what} not found.`),
-  routeNotFound: (method: string, url: string) => new AppError('route_not_found', 404, `No route ${method} ${url}.`),
+  routeNotFound: (method: string) =>
+    new AppError('route_not_found', 404, `No route answers ${method} at this path; see /docs for the API.`),
   conflict: (detail: string, code = 'conflict') => new AppError(code, 409, detail),
   payloadTooLarge: (detail: string, errs?: FieldError[]) => new AppError('payload_too_large', 413, detail, errs),
   unsupportedMediaType: (type = 'application/json') =>
@@ -43,18 +50,27 @@ export const errors = {
   domainNotVerified: (detail: string) =>
     new AppError('domain_not_verified', 422, detail, [{ field: 'email', error: detail }]),
   planFeature: (detail: string) => new AppError('plan_feature_unavailable', 403, detail),
-  quotaExceeded: (limit: 'daily' | 'monthly', max: number, needed: number) =>
+  quotaExceeded: (limit: 'daily' | 'monthly', max: number, needed: number, retryAfterSeconds: number) =>
     new AppError(
       'quota_exceeded',
       429,
       `The ${limit} send limit of ${max} recipients is reached (this request needs ${needed}); it resets at the start of the next UTC ${limit === 'daily' ? 'day' : 'month'}.`,
       [{ field: 'limits', error: `${limit}_limit ${max}` }],
+      { 'retry-after': String(retryAfterSeconds) },
     ),
   rateLimited: (limit: number, retryAfterSeconds: number) =>
     new AppError(
       'rate_limited',
       429,
       `Too many requests: this key may make ${limit} requests per second. Retry after ${retryAfterSeconds} s.`,
+      undefined,
+      { 'retry-after': String(retryAfterSeconds) },
+    ),
+  tooManyAuthFailures: (retryAfterSeconds: number) =>
+    new AppError(
+      'too_many_auth_failures',
+      429,
+      `Too many requests with a missing or invalid API key from this address. Retry after ${retryAfterSeconds} s.`,
       undefined,
       { 'retry-after': String(retryAfterSeconds) },
     ),

@@ -51,3 +51,13 @@ export function usagePeriods(nowMs: number): { day: string; month: string } {
   const iso = new Date(nowMs).toISOString();
   return { day: `d:${iso.slice(0, 10)}`, month: `m:${iso.slice(0, 7)}` };
 }
+
+/** Whole seconds from `nowMs` until the quota period of `limit` starts again: the next UTC day or month (≥ 1). */
+export function secondsUntilQuotaReset(limit: 'daily' | 'monthly', nowMs: number): number {
+  const d = new Date(nowMs);
+  const next =
+    limit === 'daily'
+      ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)
+      : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  return Math.max(1, Math.ceil((next - nowMs) / 1000));
+}

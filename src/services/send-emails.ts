@@ -10,8 +10,9 @@ import {
   type PreparedEmail,
   type SenderCache,
 } from './accept-email.js';
+import { canonicalJson } from '../core/canonical-json.js';
 import { AppError, errors, type FieldError } from '../core/errors.js';
-import { limitsFor, type PlanLimits } from '../core/plans.js';
+import { limitsFor, secondsUntilQuotaReset, type PlanLimits } from '../core/plans.js';
 import type { LimitOverrides, Plan } from '../model.js';
 import { validateSendBody, type CheckedBody, type SendRequest } from '../core/send-validation.js';
 
@@ -39,11 +40,16 @@ export interface Answer {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/**
+ * What identifies a request under its Idempotency-Key: SHA-256 of the route, a NUL and the body's canonical JSON,
+ * so that the same body with its keys in another order (at any depth) is the same request. The canonical text of a
+ * body whose keys were already in order is what JSON.stringify made of it before, so keys stored then still match.
+ */
 function requestHash(route: string, body: unknown): string {
   return createHash('sha256')
     .update(route)
     .update('\0')
-    .update(JSON.stringify(body) ?? '')
+    .update(body === undefined ? '' : canonicalJson(body))
     .digest('hex');
 }
 
@@ -94,6 +100,7 @@ async function commitAnswer(
       result.limit,
       result.max,
       prepared.reduce((n, p) => n + p.quota, 0),
+      secondsUntilQuotaReset(result.limit, now),
     );
   if (result.kind === 'replay') {
     // A concurrent request with the same key committed first: answer as it did.

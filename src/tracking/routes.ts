@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { errors } from '../core/errors.js';
 import type { HitBuffer } from './recording/hit-buffer.js';
@@ -14,7 +14,28 @@ export const PIXEL_HEADERS = {
   'cache-control': NO_STORE,
   pragma: 'no-cache',
   expires: '0',
+  'x-content-type-options': 'nosniff',
 };
+const OPEN_PATH = '/v1/track/open';
+const CLICK_PATH = '/v1/track/click';
+
+/**
+ * Which tracking endpoint a request the router could not route was meant for (a token with a bad %-escape,
+ * longer than the router's parameters, empty, or holding a `/`), so that it is answered as that endpoint
+ * answers a token it did not sign: `open` with the GIF (see sendPixel), `click` with the invalid link. Null
+ * for any other request.
+ */
+export function unroutedTrackingPath(method: string, url: string): 'open' | 'click' | null {
+  if (method !== 'GET' && method !== 'HEAD') return null;
+  const path = url.split('?', 1)[0] ?? '';
+  const under = (prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+  return under(OPEN_PATH) ? 'open' : under(CLICK_PATH) ? 'click' : null;
+}
+
+/** Answers the open pixel: the GIF, never stored by a cache. */
+export function sendPixel(reply: FastifyReply): FastifyReply {
+  return reply.headers(PIXEL_HEADERS).send(PIXEL_GIF);
+}
 /**
  * The longest that back-pressure holds an answer, in ms. The GIF and the redirect must always come: a
  * database that stopped answering (PostgreSQL unreachable, a connection attempt hanging) would
@@ -67,7 +88,7 @@ export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
   app.setChildLoggerFactory(() => log);
 
   app.get<{ Params: { token: string } }>(
-    '/v1/track/open/:token',
+    `${OPEN_PATH}/:token`,
     { schema: { tags: ['Tracking'], summary: 'The open pixel (always the GIF)', security: [] } },
     (request, reply) => {
       // The GIF is the answer whatever the token: the recorder checks its MAC with the batch. Only a token
@@ -84,14 +105,17 @@ export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
               at: Date.now(),
             })
           : undefined;
-      return afterWrite(written, () => reply.headers(PIXEL_HEADERS).send(PIXEL_GIF));
+      return afterWrite(written, () => sendPixel(reply));
     },
   );
 
   app.get<{ Params: { token: string } }>(
-    '/v1/track/click/:token',
+    `${CLICK_PATH}/:token`,
     { schema: { tags: ['Tracking'], summary: 'A tracked link: records the click, redirects (302)', security: [] } },
     (request, reply) => {
+      // The router takes `token/` for `token`: a trailing slash is another spelling, refused like the others.
+      const query = request.url.indexOf('?');
+      if ((query === -1 ? request.url : request.url.slice(0, query)).endsWith('/')) throw errors.notFound('Link');
       const target = deps.tokens.verify(request.params.token, 'click');
       if (!target || target.kind !== 'click') throw errors.notFound('Link');
       // The WHATWG serialisation percent-encodes what a Location header cannot carry (non-Latin-1, spaces).
@@ -112,7 +136,7 @@ export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
         at: Date.now(),
       });
       return afterWrite(written, () => {
-        void reply.header('cache-control', NO_STORE);
+        void reply.header('cache-control', NO_STORE).header('x-content-type-options', 'nosniff');
         return location === null ? reply.status(204).send() : reply.redirect(location, 302);
       });
     },

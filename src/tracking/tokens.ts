@@ -23,6 +23,22 @@ export function clickTokenChars(url: string): number {
   return b64(HEAD_BYTES + Buffer.byteLength(url, 'utf8')) + 1 + b64(MAC_BYTES);
 }
 
+/**
+ * The body and MAC of `body.mac` in base64url, or null unless the token is in its one canonical spelling: the
+ * decoder alone would also take padding, `+` and `/`, stray characters (a second dot), and a last character whose
+ * unused bits are set, so that one token would have many spellings (and a scanner's rewrite would still work).
+ */
+function decodeCanonical(token: string): { body: Buffer; mac: Buffer } | null {
+  const dot = token.indexOf('.');
+  if (dot <= 0) return null;
+  const body64 = token.slice(0, dot);
+  const mac64 = token.slice(dot + 1);
+  const body = Buffer.from(body64, 'base64url');
+  const mac = Buffer.from(mac64, 'base64url');
+  if (body.toString('base64url') !== body64 || mac.toString('base64url') !== mac64) return null;
+  return { body, mac };
+}
+
 function uuidBytes(id: string): Buffer {
   const hex = id.replace(/-/g, '');
   if (!/^[0-9a-f]{32}$/i.test(hex)) throw new Error(`not a UUID: ${id}`);
@@ -53,12 +69,12 @@ export class TrackingTokens {
     return `${body.toString('base64url')}.${this.mac(body).toString('base64url')}`;
   }
 
-  /** The target of a genuine token, or null for anything else (tampered, truncated, wrong kind). */
+  /** The target of a genuine token in its canonical spelling, or null for anything else (tampered, truncated, another
+   * spelling, wrong kind). */
   verify(token: string, kind: 'open' | 'click'): TrackingTarget | null {
-    const dot = token.indexOf('.');
-    if (dot <= 0 || token.length > MAX_TOKEN_CHARS) return null;
-    const body = Buffer.from(token.slice(0, dot), 'base64url');
-    const mac = Buffer.from(token.slice(dot + 1), 'base64url');
+    const decoded = token.length > MAX_TOKEN_CHARS ? null : decodeCanonical(token);
+    if (!decoded) return null;
+    const { body, mac } = decoded;
     if (mac.length !== MAC_BYTES || body.length < HEAD_BYTES || !timingSafeEqual(mac, this.mac(body))) return null;
     const k = body.subarray(0, 1).toString();
     const emailId = uuidString(body.subarray(1, 17));
@@ -101,10 +117,9 @@ export class UnsubscribeTokens {
 
   /** The target of a genuine token, or null for anything else (tampered, truncated, another kind of token). */
   verify(token: string): UnsubscribeTarget | null {
-    const dot = token.indexOf('.');
-    if (dot <= 0 || token.length !== UNSUBSCRIBE_TOKEN_CHARS) return null;
-    const body = Buffer.from(token.slice(0, dot), 'base64url');
-    const mac = Buffer.from(token.slice(dot + 1), 'base64url');
+    const decoded = token.length === UNSUBSCRIBE_TOKEN_CHARS ? decodeCanonical(token) : null;
+    if (!decoded) return null;
+    const { body, mac } = decoded;
     if (mac.length !== MAC_BYTES || body.length !== 17 || !timingSafeEqual(mac, this.mac(body))) return null;
     const kind = body.subarray(0, 1).toString();
     if (kind !== 'd' && kind !== 't') return null;

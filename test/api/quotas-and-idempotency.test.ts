@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/services/accounts.js';
 import { updateAccountLimits } from '../../src/store/accounts-repo.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sendBody } from '../helpers/fixtures.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type Res, type TestServer } from '../helpers/server.js';
 
 describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kind) => {
   let t: TestServer;
@@ -17,6 +18,26 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
     return as;
   }
   const from = (domain: string) => ({ from_: { email: `hello@${domain}` } });
+  /** Whole seconds from `ms` until the next UTC day or month begins. */
+  const untilNext = (period: 'day' | 'month', ms: number) => {
+    const d = new Date(ms);
+    const next =
+      period === 'day'
+        ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)
+        : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    return Math.ceil((next - ms) / 1000);
+  };
+  /** Sends `request` and checks its 429's Retry-After: the seconds left, when it was answered, until `period` ends. */
+  async function refusedUntilNext(period: 'day' | 'month', request: () => Promise<Res>): Promise<Res> {
+    const before = Date.now();
+    const r = await request();
+    const after = Date.now();
+    expect(r.status).toBe(429);
+    const retryAfter = Number(r.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(untilNext(period, after));
+    expect(retryAfter).toBeLessThanOrEqual(untilNext(period, before));
+    return r;
+  }
 
   beforeAll(async () => {
     t = await startTestServer(kind, { TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'api' });
@@ -34,7 +55,9 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 202)).toHaveLength(10);
     expect(statuses.filter((s) => s === 429)).toHaveLength(20);
-    const refused = results.find((r) => r.status === 429)!;
+    const refused = await refusedUntilNext('day', () =>
+      t.call('POST', '/v1/emails/', sendBody(from('quota.test')), as),
+    );
     expect(refused.body.code).toBe('quota_exceeded');
     expect(refused.body.detail).toContain('daily send limit of 10');
     const count = Number(
@@ -57,8 +80,9 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
   it('refuses a request whose recipients would cross the monthly limit, taking nothing', async () => {
     const as = await account('pro', 'monthly.test', { monthly_limit: 3, requests_per_second: 1000 });
     const four = [1, 2, 3, 4].map((i) => ({ email: `m${i}@recipient.test` }));
-    const r = await t.call('POST', '/v1/emails/', sendBody({ ...from('monthly.test'), to: four }), as);
-    expect(r.status).toBe(429);
+    const r = await refusedUntilNext('month', () =>
+      t.call('POST', '/v1/emails/', sendBody({ ...from('monthly.test'), to: four }), as),
+    );
     expect(r.body.detail).toContain('monthly');
     const v = await t.call('POST', '/v1/emails/validate', sendBody(from('monthly.test')), as);
     expect(v.body.usage).toMatchObject({ daily: 0, monthly: 0, monthly_limit: 3 });
@@ -158,6 +182,87 @@ describe.each(testDatabases())('quotas, idempotency and rate limits on %s', (kin
     expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);
     expect(burst.every((r) => r.status === 202)).toBe(true);
     expect((await t.call('POST', '/v1/emails/validate', body, as)).body.usage.daily).toBe(2);
+  });
+
+  it('takes the same body with its keys in another order, at any depth, for the same request', async () => {
+    const as = await account('starter', 'idemorder.test', { requests_per_second: 1000 });
+    const body = {
+      from_: { email: 'hello@idemorder.test', name: 'Shop' },
+      to: [
+        { email: 'a@recipient.test', name: 'A' },
+        { email: 'b@recipient.test', name: 'B' },
+      ],
+      subject: 'Order',
+      text: 'Thanks',
+      headers: { 'X-Order': '1', 'X-Campaign': 'spring' },
+      tracking: { open: true, click: false },
+    };
+    const reordered = {
+      tracking: { click: false, open: true },
+      headers: { 'X-Campaign': 'spring', 'X-Order': '1' },
+      text: 'Thanks',
+      subject: 'Order',
+      to: [
+        { name: 'A', email: 'a@recipient.test' },
+        { name: 'B', email: 'b@recipient.test' },
+      ],
+      from_: { name: 'Shop', email: 'hello@idemorder.test' },
+    };
+    const headers = { 'Idempotency-Key': 'order-in-any-order' };
+    const first = await t.call('POST', '/v1/emails/', body, { ...as, headers });
+    expect(first.status).toBe(202);
+    const again = await t.call('POST', '/v1/emails/', reordered, { ...as, headers });
+    expect(again).toMatchObject({ status: 202, body: first.body });
+    // The order of an array's items is part of the request.
+    const swapped = { ...body, to: [body.to[1], body.to[0]] };
+    expect((await t.call('POST', '/v1/emails/', swapped, { ...as, headers })).body.code).toBe('idempotency_key_reused');
+
+    const batchHeaders = { 'Idempotency-Key': 'batch-in-any-order' };
+    const batch = await t.call('POST', '/v1/emails/batch', [body, { ...body, subject: 'Two' }], {
+      ...as,
+      headers: batchHeaders,
+    });
+    expect(batch.status).toBe(202);
+    const batchAgain = await t.call('POST', '/v1/emails/batch', [reordered, { ...reordered, subject: 'Two' }], {
+      ...as,
+      headers: batchHeaders,
+    });
+    expect(batchAgain).toMatchObject({ status: 202, body: batch.body });
+    // One email from the send (it was replayed), two from the batch: three of each recipient's quota units.
+    expect((await t.call('POST', '/v1/emails/validate', body, as)).body.usage.daily).toBe(6);
+  });
+
+  it('still replays a key stored before the canonical form, for a body whose keys were already in order', async () => {
+    const as = await account('pro', 'idemold.test', { requests_per_second: 1000 });
+    const body = { from_: { email: 'hello@idemold.test' }, subject: 'Old', text: 'Hi', to: [{ email: 'o@r.test' }] };
+    const headers = { 'Idempotency-Key': 'from-before' };
+    const first = await t.call('POST', '/v1/emails/', body, { ...as, headers });
+    expect(first.status).toBe(202);
+    // Its record as the previous version wrote it: SHA-256 of the route, a NUL and the body as JSON.stringify wrote it.
+    await t.server.store.db
+      .updateTable('idempotency_keys')
+      .set({
+        request_hash: createHash('sha256').update('send').update('\0').update(JSON.stringify(body)).digest('hex'),
+      })
+      .where('key', '=', 'from-before')
+      .execute();
+    expect(await t.call('POST', '/v1/emails/', body, { ...as, headers })).toMatchObject({
+      status: 202,
+      body: first.body,
+    });
+  });
+
+  it('answers a deeply nested body with a key as a validation error, not a crash', async () => {
+    const as = await account('starter', 'idemdeep.test', { requests_per_second: 1000 });
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const raw = `{"from_":{"email":"hello@idemdeep.test"},"to":[{"email":"d@r.test"}],"subject":"s","text":"t","tags":${deep}}`;
+    for (const [path, payload] of [
+      ['/v1/emails/', raw],
+      ['/v1/emails/batch', `[${raw}]`],
+    ] as const) {
+      const r = await t.call('POST', path, undefined, { ...as, raw: payload, headers: { 'Idempotency-Key': path } });
+      expect([path, r.status]).toEqual([path, path.endsWith('batch') ? 202 : 422]);
+    }
   });
 
   it('works for batches too', async () => {

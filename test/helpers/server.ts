@@ -38,6 +38,8 @@ export async function startTestServer(kind: DatabaseKind, env: Record<string, st
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
+    // Links in the copies, as tests expect them (by default they would follow PORT, which is 0 here).
+    TAIFA_PUBLIC_URL: 'http://localhost:3000',
     TAIFA_DATA_DIR: dataDir,
     DATABASE_URL: db.url,
     TAIFA_BOOTSTRAP_API_KEY: key,
