@@ -1,5 +1,6 @@
 import type { Address, TrackingOverride } from '../model.js';
 import type { FieldError } from './errors.js';
+import { unfoldableHeaders } from './header-lines.js';
 import {
   EMAIL_PATTERN,
   ISO_8601_PATTERN,
@@ -206,6 +207,7 @@ export function validateSendBody({ body, schemaErrors }: CheckedBody, now = Date
     recipientTotal(r, body);
     content(r, body);
     reservedHeaders(r, body.headers);
+    for (const e of unfoldableHeaders(body.headers)) r.add(e.field, e.error);
     attachments(r, body.attachments);
     at = sendAt(r, body.send_at, now);
   } else if (schemaErrors.length === 0) {

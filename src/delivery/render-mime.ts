@@ -1,5 +1,6 @@
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { dkimSignature, type DkimKey } from './dkim.js';
+import { foldableHeaders, foldableHeaderValue } from './header-values.js';
 import type { Address } from '../model.js';
 import type { AttachmentRow, EmailRow } from '../store/schema.js';
 
@@ -9,8 +10,8 @@ function mailbox(a: Address): { name: string; address: string } {
 
 /**
  * Renders an accepted email to the exact bytes that go on the wire: MIME (nodemailer's composer),
- * Message-ID on the sending domain, no Bcc header, then a relaxed/relaxed rsa-sha256 DKIM signature
- * by the domain's key.
+ * Message-ID on the sending domain, no Bcc header, every header on lines that fit RFC 5322, then a
+ * relaxed/relaxed rsa-sha256 DKIM signature by the domain's key.
  */
 export async function renderMime(
   email: EmailRow,
@@ -25,10 +26,10 @@ export async function renderMime(
     to: email.to_json.map(mailbox),
     cc: (email.cc_json ?? []).map(mailbox),
     replyTo: replyTo ? mailbox(replyTo) : undefined,
-    subject: email.subject,
+    subject: foldableHeaderValue('Subject', email.subject),
     text: bodies.text ?? undefined,
     html: bodies.html ?? undefined,
-    headers,
+    headers: foldableHeaders(headers),
     messageId: email.message_id,
     date: new Date(email.created_at),
     attachments: attachments.map((a) => ({
