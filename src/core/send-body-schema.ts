@@ -106,8 +106,11 @@ export const sendEmailBody = {
     bcc: recipients,
     reply_to: nullableAddress,
     subject: { type: 'string', maxLength: MAX_SUBJECT_LENGTH, pattern: NON_BLANK_LINE_PATTERN },
-    html: { type: ['string', 'null'] },
-    text: { type: ['string', 'null'] },
+    html: {
+      type: ['string', 'null'],
+      description: 'At most 5 MiB in UTF-8 (413 beyond); at most 1,000 links (href attributes) with those of text.',
+    },
+    text: { type: ['string', 'null'], description: 'At most 5 MiB in UTF-8 (413 beyond).' },
     headers: {
       type: ['object', 'null'],
       description:

@@ -1,5 +1,7 @@
 import type { Address, TrackingOverride } from '../model.js';
+import { bodyLimits } from './body-limits.js';
 import type { FieldError } from './errors.js';
+import { unfoldableHeaders } from './header-lines.js';
 import {
   EMAIL_PATTERN,
   ISO_8601_PATTERN,
@@ -152,6 +154,13 @@ function attachments(r: Rules, list: unknown): void {
   }
 }
 
+/** The caps on the bodies and their links (core/body-limits.ts): a body too large is 413, too many links 422. */
+function bodyCaps(r: Rules, body: Record<string, unknown>): void {
+  const { tooLarge, tooManyLinks } = bodyLimits(body);
+  for (const e of [...tooLarge, ...tooManyLinks]) r.add(e.field, e.error);
+  if (tooLarge.length > 0) r.tooLarge = true;
+}
+
 /** The send_at window, relative to now; the format is the schema's. Returns epoch ms. */
 function sendAt(r: Rules, v: unknown, now: number): number | null {
   if (typeof v !== 'string' || !ISO_8601.test(v)) return null;
@@ -197,7 +206,7 @@ function toSendRequest(body: SendEmailBody, decoded: Buffer[], sendAtMs: number 
 /**
  * Checks a send body against every rule of the send body: the structure is the route schema's verdict
  * (`schemaErrors`), the rules a schema cannot express are checked here; together they name each faulty
- * field. Attachments too large (each or combined) make the answer 413, anything else 422.
+ * field. Attachments or bodies too large make the answer 413, anything else 422.
  */
 export function validateSendBody({ body, schemaErrors }: CheckedBody, now = Date.now()): SendValidation {
   const r = new Rules();
@@ -206,7 +215,9 @@ export function validateSendBody({ body, schemaErrors }: CheckedBody, now = Date
     recipientTotal(r, body);
     content(r, body);
     reservedHeaders(r, body.headers);
+    for (const e of unfoldableHeaders(body.headers)) r.add(e.field, e.error);
     attachments(r, body.attachments);
+    bodyCaps(r, body);
     at = sendAt(r, body.send_at, now);
   } else if (schemaErrors.length === 0) {
     r.add('body', 'must be a JSON object'); // the schema says so too; this guards a caller that skipped it

@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { domainToASCII } from 'node:url';
 
 // A DKIM signer of our own (RFC 6376: relaxed/relaxed, rsa-sha256) on node:crypto. mailauth's public
@@ -21,6 +22,10 @@ const SIGNED_FIELDS = new Set(
 
 /** The longest line of the DKIM-Signature header, without its CRLF (RFC 5322's SHOULD). */
 const LINE = 78;
+/** The body is canonicalised and hashed this much at a time (about a millisecond), the event loop turning between. */
+const SLICE_BYTES = 128 * 1024;
+/** A line break that is a bare LF, not CRLF. */
+const BARE_LF = /(?:^|[^\r])\n/;
 
 /** A domain's signing key, parsed once. */
 export interface DkimKey {
@@ -37,19 +42,12 @@ export function dkimKey(domain: string, selector: string, pem: string): DkimKey 
 
 /** The DKIM-Signature header (relaxed/relaxed, rsa-sha256) for a message, ending in CRLF. */
 export async function dkimSignature(message: Buffer, k: DkimKey): Promise<string> {
-  // latin1 maps each byte to one character and back, so what is hashed is the bytes that are sent.
-  let text = message.toString('latin1');
-  // SMTP sends every line break as CRLF (nodemailer's data stream makes bare LFs so): sign that.
-  if (/(?:^|[^\r])\n/.test(text)) text = text.replace(/\r?\n/g, '\r\n');
-  const end = text.startsWith('\r\n') ? 0 : text.indexOf('\r\n\r\n');
-  const head = end < 0 ? text : text.slice(0, end);
-  const body = end < 0 ? '' : text.slice(end + (end === 0 ? 2 : 4));
-
+  const { head, bodyStart } = splitHead(message);
   // Every instance of a signed field, from the bottom up: a verifier takes instances of a name in h= from the bottom.
   const fields = headerFields(head)
     .filter((f) => SIGNED_FIELDS.has(fieldName(f).toLowerCase()))
     .reverse();
-  const bodyHash = createHash('sha256').update(relaxedBody(body), 'latin1').digest('base64');
+  const bodyHash = await relaxedBodyHash(message.subarray(bodyStart));
   const names = fields.map(fieldName);
   if (!names.some((name) => name.toLowerCase() === 'from')) throw new Error('DKIM signing failed: no From field');
   const tags = [
@@ -105,17 +103,61 @@ function relaxedField(field: string): string {
   );
 }
 
-/** RFC 6376 §3.4.4 (CRLF line breaks): runs of WSP as one SP, none at a line's end, no empty lines at the end. */
-function relaxedBody(body: string): string {
-  // Replaces only what changes, so that a body with nothing to canonicalise (base64, most text) is not copied.
-  const b = body.replace(/[ \t][ \t]+|\t/g, ' ').replace(/ \r\n/g, '\r\n');
+/**
+ * The header block of a message (its fields with CRLF line breaks, as SMTP sends them; nodemailer's data
+ * stream turns bare LFs into CRLF) and where the body starts: after the first empty line. latin1 maps
+ * each byte to one character and back, so what is signed is the bytes that are sent.
+ */
+function splitHead(message: Buffer): { head: string; bodyStart: number } {
+  if (message[0] === 0x0a) return { head: '', bodyStart: 1 };
+  if (message[0] === 0x0d && message[1] === 0x0a) return { head: '', bodyStart: 2 };
+  const crlf = message.indexOf('\n\r\n');
+  const lf = message.subarray(0, crlf < 0 ? message.length : crlf).indexOf('\n\n');
+  const at = lf >= 0 ? lf : crlf; // the LF ending the last field
+  const headEnd = at < 0 ? message.length : at > 0 && message[at - 1] === 0x0d ? at - 1 : at;
+  let head = message.subarray(0, headEnd).toString('latin1');
+  if (BARE_LF.test(head)) head = head.replace(/\r?\n/g, '\r\n');
+  return { head, bodyStart: at < 0 ? message.length : at + (lf >= 0 ? 2 : 3) };
+}
+
+/**
+ * The base64 SHA-256 of a body in RFC 6376 §3.4.4's relaxed form (CRLF line breaks; runs of WSP as one
+ * SP, none at a line's end, no empty lines at the end), read in slices that end at a line break, with a
+ * turn of the event loop between them. Each rule is about one line, but for the last: the empty lines
+ * (and spaces) a slice ends with are held back until a later slice shows that more of the body follows.
+ */
+async function relaxedBodyHash(body: Buffer): Promise<string> {
+  const hash = createHash('sha256');
+  let held = '';
+  let hashed = false;
+  for (let at = 0; at < body.length;) {
+    const lf = body.indexOf(0x0a, Math.min(at + SLICE_BYTES, body.length) - 1);
+    const end = lf < 0 ? body.length : lf + 1;
+    if (at > 0) await nextTurn();
+    let slice = body.subarray(at, end).toString('latin1');
+    if (BARE_LF.test(slice)) slice = slice.replace(/\r?\n/g, '\r\n');
+    // Replaces only what changes, so that a body with nothing to canonicalise (base64, most text) is not copied.
+    slice = slice.replace(/[ \t][ \t]+|\t/g, ' ').replace(/ \r\n/g, '\r\n');
+    const kept = withoutBlankEnd(slice);
+    if (kept > 0) {
+      hash.update(held + slice.slice(0, kept), 'latin1');
+      held = slice.slice(kept);
+      hashed = true;
+    } else held += slice;
+    at = end;
+  }
+  if (hashed) hash.update('\r\n', 'latin1');
+  return hash.digest('base64');
+}
+
+/** Where canonical text ends once the spaces and empty lines at its end are taken off. */
+function withoutBlankEnd(b: string): number {
   let end = b.length;
   for (;;) {
     if (b.charCodeAt(end - 1) === 0x20) end -= 1;
     else if (end >= 2 && b.charCodeAt(end - 2) === 0x0d && b.charCodeAt(end - 1) === 0x0a) end -= 2;
-    else break;
+    else return end;
   }
-  return end === 0 ? '' : b.slice(0, end) + '\r\n';
 }
 
 /** `DKIM-Signature:` and the tags, a line broken before a tag (or an h= name) that would pass LINE. */

@@ -1,3 +1,4 @@
+import { MAX_COPY_BYTES } from '../core/body-limits.js';
 import { distinctRecipients } from '../core/recipients.js';
 import { sendingDomain } from '../core/suppression-address.js';
 import type { SendingScope } from '../core/suppression-rules.js';
@@ -36,6 +37,16 @@ interface Rendered {
   template: TrackedTemplate | null;
   /** How many recipients the email has (to, cc and bcc, an address given twice counted once, as accepted). */
   recipientCount: number;
+  /** Why a copy could not be sent, once one came out over MAX_COPY_BYTES: the others would too. */
+  tooLarge: string | null;
+}
+
+const MiB = 1024 * 1024;
+
+/** Why a rendered copy is not sent (larger than MAX_COPY_BYTES), or null when it may be. */
+function copyTooLarge(raw: Buffer): string | null {
+  if (raw.length <= MAX_COPY_BYTES) return null;
+  return `the message is ${(raw.length / MiB).toFixed(1)} MiB once encoded; a copy may be at most ${MAX_COPY_BYTES / MiB} MiB`;
 }
 
 /** How many recipients an email was accepted with. */
@@ -90,7 +101,8 @@ export class MessageCache {
         // links (their own unsubscribe tokens); the others are rendered once.
         const tracked = isTracked(plan, entry.email);
         const perRecipient = tracked || unsubscribesPerRecipient(unsubscribe);
-        const shared = perRecipient ? null : await renderMime(entry.email, entry.attachments, found.key);
+        const whole = perRecipient ? null : await renderMime(entry.email, entry.attachments, found.key);
+        const tooLarge = whole ? copyTooLarge(whole) : null;
         const template = tracked ? await trackedTemplate(entry.email, plan) : null;
         return {
           email: entry.email,
@@ -99,9 +111,10 @@ export class MessageCache {
           attachments: entry.attachments,
           plan,
           unsubscribe,
-          shared,
+          shared: tooLarge ? null : whole,
           template,
           recipientCount: recipientCount(entry.email),
+          tooLarge,
         };
       })();
       render.catch(() => undefined);
@@ -129,10 +142,16 @@ export class MessageCache {
     return this.scopes.get(emailId);
   }
 
-  /** One recipient's envelope sender (its VERP address) and signed message; throws when it cannot be rendered. */
+  /**
+   * One recipient's envelope sender (its VERP address) and signed message; throws when it cannot be
+   * rendered, or comes out larger than MAX_COPY_BYTES (and then throws for the email's other copies at once).
+   */
   async messageFor(r: RecipientRow): Promise<{ from: string; raw: Buffer; onlyRecipient: boolean }> {
     const rendered = await (this.rendered.get(r.email_id) ?? Promise.reject(new Error('the email was not loaded')));
+    if (rendered.tooLarge) throw new Error(rendered.tooLarge);
     const raw = rendered.shared ?? (await this.copyFor(rendered, r.id));
+    rendered.tooLarge = copyTooLarge(raw);
+    if (rendered.tooLarge) throw new Error(rendered.tooLarge);
     return {
       from: `bounce+${r.verp_token}@${rendered.domain.return_path_host}`,
       raw,
@@ -144,7 +163,7 @@ export class MessageCache {
   private async copyFor(rendered: Rendered, recipientId: string): Promise<Buffer> {
     const { email } = rendered;
     const bodies = rendered.template
-      ? trackedBodies(email, rendered.plan, rendered.template, this.opts.tokens, recipientId)
+      ? await trackedBodies(email, rendered.plan, rendered.template, this.opts.tokens, recipientId)
       : { html: email.html_body, text: email.text_body };
     const copy = unsubscribeCopy(email, rendered.unsubscribe, this.opts.unsubscribeTokens, recipientId, bodies);
     return renderMime(email, rendered.attachments, rendered.key, copy.bodies, copy.headers);

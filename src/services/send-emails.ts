@@ -116,7 +116,7 @@ async function commitAnswer(
 
 function validationError(errs: FieldError[], status: 413 | 422): AppError {
   return status === 413
-    ? errors.payloadTooLarge(`Attachments too large: ${errs.map((e) => `${e.field} ${e.error}`).join('; ')}.`, errs)
+    ? errors.payloadTooLarge(`Too large: ${errs.map((e) => `${e.field} ${e.error}`).join('; ')}.`, errs)
     : errors.validation(errs);
 }
 

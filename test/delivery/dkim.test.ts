@@ -83,7 +83,25 @@ const cases: Array<[string, () => Promise<string | Buffer>]> = [
         attachments: [{ filename: 'a.bin', content: Buffer.alloc(3000, 7) }],
       }),
   ],
+  // Bodies past the signer's 128 KiB slice, so that slices end (and hold back blank lines) in every kind of place.
+  ['a large body with blank lines, spaces and bare LFs across many slices', async () => `${HEAD}\r\n${largeBody()}`],
+  ['a body of one 300 KiB line', async () => `${HEAD}\r\n${'x y\t'.repeat(75_000)}\r\n`],
+  ['a body that ends in 200 KiB of blank lines', async () => `${HEAD}\r\nend\r\n${' \r\n\t\r\n'.repeat(40_000)}`],
 ];
+
+/** About 1.5 MiB of lines of text, white space and nothing, with CRLF and bare LF breaks, the same every run. */
+function largeBody(): string {
+  const pieces = ['text  and\tmore ', '', '   ', '\t', 'x', 'trailing \t ', 'a'.repeat(900)];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+  const lines: string[] = [];
+  for (let size = 0; size < 1.5 * 1024 * 1024;) {
+    const line = pieces[next() % pieces.length]! + (next() % 5 === 0 ? '\n' : '\r\n');
+    lines.push(line);
+    size += line.length;
+  }
+  return lines.join('') + '\r\n\r\n  ';
+}
 
 describe('DKIM signer', () => {
   it.each(cases)('signs %s so that mailauth verifies it', async (_name, make) => {
