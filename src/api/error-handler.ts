@@ -56,6 +56,19 @@ function fromFastify(error: FastifyError, request: FastifyRequest): AppError | n
   return null;
 }
 
+/**
+ * Errors by which a database says it was too busy for the statement, rather than that it is wrong: a
+ * write step past its timeout (PostgreSQL 57014 statement, 25P03 idle in transaction), a lock not
+ * had (55P03), a deadlock or serialisation failure (40P01, 40001), too many connections (53300),
+ * SQLite's busy and locked. The transaction rolled back: a 503 with Retry-After, not a 500.
+ */
+const BUSY_CODES = new Set(['57014', '25P03', '55P03', '40P01', '40001', '53300', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
+
+function isDatabaseBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && BUSY_CODES.has(code);
+}
+
 /** The one place errors become responses: the API's error body, never a driver message. */
 export function errorHandler(
   error: FastifyError | AppError | Error,
@@ -64,7 +77,13 @@ export function errorHandler(
 ): void {
   // Also on answers from outside the routes' hooks (the router's errors, the tracking scope).
   void reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
-  const appError = error instanceof AppError ? error : fromFastify(error as FastifyError, request);
+  const appError =
+    error instanceof AppError
+      ? error
+      : isDatabaseBusy(error)
+        ? errors.databaseBusy()
+        : fromFastify(error as FastifyError, request);
+  if (appError?.code === 'database_busy') request.log.warn({ err: error }, 'database busy');
   if (!appError) {
     request.log.error({ err: error }, 'unexpected error');
     const internal = errors.internal();

@@ -87,5 +87,13 @@ export const errors = {
       `Only bounced, rejected or failed emails can be retried; this one is ${status}.`,
     ),
   unavailable: (detail: string) => new AppError('service_unavailable', 503, detail),
+  databaseBusy: () =>
+    new AppError(
+      'database_busy',
+      503,
+      'The database did not take this write in time (it is busy); nothing was written. Try again shortly.',
+      undefined,
+      { 'retry-after': '1' },
+    ),
   internal: () => new AppError('internal_error', 500, 'Something went wrong on our side; it has been logged.'),
 };
