@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { ISO_8601_MESSAGE, ISO_8601_PATTERN } from './iso-date-time.js';
 
 /**
  * The send body as a JSON Schema: the one definition that Fastify's Ajv enforces on
@@ -43,9 +44,6 @@ export const HEADER_NAME_PATTERN = '^[!-9;-~]+$';
 /** A plain file name: not blank, not . or .., no path separators, no control characters. */
 export const FILENAME_PATTERN = '^(?!\\.\\.?$)(?!\\s*$)[^\\x00-\\x1F\\x7F/\\\\]*$';
 export const MIME_TYPE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$';
-/** ISO 8601 date-time with a time zone; seconds and fractions optional (2026-06-01T09:00Z). */
-export const ISO_8601_PATTERN =
-  '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d{1,9})?)?(?:Z|[+-]\\d{2}:?\\d{2})$';
 
 /** The sentence an API error gives for each pattern above (Ajv reports only the pattern). */
 export const sendBodyPatternMessages: Readonly<Record<string, string>> = {
@@ -55,7 +53,7 @@ export const sendBodyPatternMessages: Readonly<Record<string, string>> = {
   [HEADER_NAME_PATTERN]: 'is not a valid header name (printable ASCII without ":" or spaces)',
   [FILENAME_PATTERN]: 'must be a plain file name: not blank, no path separators (/ or \\), no control characters',
   [MIME_TYPE_PATTERN]: 'must be a MIME type such as application/pdf',
-  [ISO_8601_PATTERN]: 'must be an ISO 8601 date-time with a time zone, such as 2026-06-01T09:00:00Z',
+  [ISO_8601_PATTERN]: ISO_8601_MESSAGE,
 };
 
 /** The sentence for an unknown field that is a likely slip. */

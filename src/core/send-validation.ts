@@ -1,12 +1,7 @@
 import type { Address, TrackingOverride } from '../model.js';
 import type { FieldError } from './errors.js';
-import {
-  EMAIL_PATTERN,
-  ISO_8601_PATTERN,
-  MAX_ATTACHMENT_BYTES,
-  MAX_RECIPIENTS,
-  type SendEmailBody,
-} from './send-body-schema.js';
+import { ISO_8601_PATTERN, parseIsoDateTime } from './iso-date-time.js';
+import { EMAIL_PATTERN, MAX_ATTACHMENT_BYTES, MAX_RECIPIENTS, type SendEmailBody } from './send-body-schema.js';
 
 export interface AttachmentInput {
   filename: string;
@@ -152,15 +147,18 @@ function attachments(r: Rules, list: unknown): void {
   }
 }
 
-/** The send_at window, relative to now; the format is the schema's. Returns epoch ms. */
+/** A real date and time within the send_at window, relative to now; the format is the schema's. Returns epoch ms. */
 function sendAt(r: Rules, v: unknown, now: number): number | null {
   if (typeof v !== 'string' || !ISO_8601.test(v)) return null;
-  const at = Date.parse(v);
-  if (Number.isNaN(at))
-    r.add('send_at', 'must be an ISO 8601 date-time with a time zone, such as 2026-06-01T09:00:00Z');
-  else if (at < now + MIN_SCHEDULE_AHEAD_MS) r.add('send_at', 'must be at least 1 minute in the future');
+  const parsed = parseIsoDateTime(v);
+  if (!parsed.ok) {
+    r.add('send_at', parsed.error);
+    return null;
+  }
+  const at = parsed.ms;
+  if (at < now + MIN_SCHEDULE_AHEAD_MS) r.add('send_at', 'must be at least 1 minute in the future');
   else if (at > now + MAX_SCHEDULE_AHEAD_MS) r.add('send_at', 'must be at most 30 days in the future');
-  return Number.isNaN(at) ? null : at;
+  return at;
 }
 
 function mailbox(a: { email: string; name?: string | null }): Address {
