@@ -109,7 +109,7 @@ export const sendEmailBody = {
     headers: {
       type: ['object', 'null'],
       description:
-        'Custom headers. From, To, Cc, Bcc, Subject, Reply-To, Sender, Return-Path, Date, Message-ID, MIME-Version, Content-Type, Content-Transfer-Encoding, DKIM-* and ARC-* are written by Taifa Mail and cannot be set (in any letter case).',
+        'Custom headers. From, To, Cc, Bcc, Subject, Reply-To, Sender, Return-Path, Date, Message-ID, MIME-Version, Content-* (Content-Type, Content-Disposition…), DKIM-* and ARC-* are written by Taifa Mail, and Resent-*, Received and Authentication-Results by others: none can be set (in any letter case).',
       propertyNames: { maxLength: MAX_HEADER_NAME_LENGTH, pattern: HEADER_NAME_PATTERN },
       additionalProperties: { type: 'string', maxLength: MAX_HEADER_VALUE_LENGTH, pattern: ONE_LINE_PATTERN },
     },

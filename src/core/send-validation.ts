@@ -52,16 +52,22 @@ const RESERVED_HEADERS = new Set([
   'bcc',
   'subject',
   'message-id',
-  'dkim-signature',
   'reply-to',
   'sender',
   'return-path',
   'date',
   'mime-version',
-  'content-type',
-  'content-transfer-encoding',
 ]);
-const RESERVED_HEADER_PREFIXES = ['dkim-', 'arc-'];
+/** Trace headers: added by the servers a message passes through, never by its sender. */
+const TRACE_HEADERS = new Set(['received', 'authentication-results']);
+/** Families of headers a sender must not write, by prefix, and why. */
+const RESERVED_HEADER_PREFIXES: ReadonlyArray<[string, string]> = [
+  ['dkim-', 'signature headers are written by Taifa Mail'],
+  ['arc-', 'signature headers are written by Taifa Mail'],
+  // Content-Type, -Transfer-Encoding, -Disposition (which would make the whole message an attachment)…
+  ['content-', 'Content- headers describe the MIME structure, which Taifa Mail writes'],
+  ['resent-', 'Resent- headers are for re-sending a received message, not for sending one'],
+];
 // No grouped repetition here: this runs over strings of up to 32 million characters.
 const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
 const EMAIL = new RegExp(EMAIL_PATTERN, 'u');
@@ -108,9 +114,11 @@ function reservedHeaders(r: Rules, headers: unknown): void {
   if (!isObject(headers)) return;
   for (const name of Object.keys(headers)) {
     const lower = name.toLowerCase();
+    const family = RESERVED_HEADER_PREFIXES.find(([prefix]) => lower.startsWith(prefix));
     if (RESERVED_HEADERS.has(lower)) r.add(`headers.${name}`, `cannot be set: ${name} is written by Taifa Mail`);
-    else if (RESERVED_HEADER_PREFIXES.some((p) => lower.startsWith(p)))
-      r.add(`headers.${name}`, 'cannot be set: signature headers are written by Taifa Mail');
+    else if (TRACE_HEADERS.has(lower))
+      r.add(`headers.${name}`, 'cannot be set: trace headers are added by the servers a message passes through');
+    else if (family) r.add(`headers.${name}`, `cannot be set: ${family[1]}`);
   }
 }
 

@@ -136,6 +136,35 @@ const cases: Array<[string, Record<string, unknown>, number, string]> = [
     'headers.dkim-signature',
   ],
   ['header sets an ARC header', sendBody({ headers: { 'ARC-Seal': 'i=1' } }), 422, 'headers.ARC-Seal'],
+  // Headers that would change how receivers read the message or its trace: the MIME structure, the
+  // resending and transport trace, and receivers' authentication verdicts.
+  [
+    'header sets Content-Disposition (the whole message an attachment)',
+    sendBody({ headers: { 'Content-Disposition': 'attachment; filename="x.eml"' } }),
+    422,
+    'headers.Content-Disposition',
+  ],
+  [
+    'header sets any Content- header',
+    sendBody({ headers: { 'content-language': 'en' } }),
+    422,
+    'headers.content-language',
+  ],
+  ['header sets Content-ID', sendBody({ headers: { 'CONTENT-ID': '<a@b>' } }), 422, 'headers.CONTENT-ID'],
+  ['header sets Resent-From', sendBody({ headers: { 'Resent-From': 'a@b.test' } }), 422, 'headers.Resent-From'],
+  [
+    'header sets resent-message-id',
+    sendBody({ headers: { 'resent-message-id': '<x@y>' } }),
+    422,
+    'headers.resent-message-id',
+  ],
+  ['header sets Received', sendBody({ headers: { Received: 'from x by y' } }), 422, 'headers.Received'],
+  [
+    'header sets Authentication-Results',
+    sendBody({ headers: { 'Authentication-Results': 'mx.test; dkim=pass' } }),
+    422,
+    'headers.Authentication-Results',
+  ],
   ['header named with a slash keeps its name', sendBody({ headers: { 'X-A/B': 'a\rb' } }), 422, 'headers.X-A/B'],
   [
     'attachment named ..',
