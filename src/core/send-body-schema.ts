@@ -27,7 +27,8 @@ export const MAX_FILENAME_LENGTH = 255;
 
 // Written with \x escapes for non-ASCII so that a client's regex engine reads them the same with or
 // without the u flag. Practical RFC 5321 mailbox: no spaces, controls or specials; dotted domain labels.
-const NON_ASCII = '[^\\x00-\\x7F]';
+// Beyond ASCII, anything but the C1 controls (U+0080 to U+009F).
+const NON_ASCII = '[^\\x00-\\x9F]';
 const ATEXT = `(?:[A-Za-z0-9!#$%&'*+/=?^_\`{|}~-]|${NON_ASCII})`;
 const LABEL_EDGE = `(?:[A-Za-z0-9]|${NON_ASCII})`;
 const LABEL_INNER = `(?:[A-Za-z0-9-]|${NON_ASCII})`;
@@ -35,21 +36,32 @@ const TLD = `(?:[A-Za-z]|${NON_ASCII}){2,63}`;
 
 /** A mailbox address: at most 254 characters, a local part of at most 64, a domain of at most 253. */
 export const EMAIL_PATTERN = `^(?=.{1,254}$)(?=[^@]{1,64}@)${ATEXT}+(?:\\.${ATEXT}+)*@(?=.{1,253}$)(?:${LABEL_EDGE}(?:${LABEL_INNER}{0,61}${LABEL_EDGE})?\\.)+${TLD}$`;
-/** No CR or LF: what keeps a value from starting a new header line. */
-export const ONE_LINE_PATTERN = '^[^\\r\\n]*$';
-/** One line with something other than white space on it. */
-export const NON_BLANK_LINE_PATTERN = '^(?=[^\\r\\n]*\\S)[^\\r\\n]*$';
+// Control characters: C0 (U+0000 to U+001F: NUL, CR and LF among them), DEL and C1 (U+0080 to U+009F).
+// Receivers cut a header at a NUL, read a CR or LF as a new header line, and show the rest as garbage.
+const CONTROLS = '\\x00-\\x1F\\x7F-\\x9F';
+/** The same but the tab, which header text may hold (RFC 5322 unstructured text allows white space). */
+const CONTROLS_BUT_TAB = '\\x00-\\x08\\x0A-\\x1F\\x7F-\\x9F';
+/** A display name: one line, no control characters. */
+export const NAME_PATTERN = `^[^${CONTROLS}]*$`;
+/** A custom header's value: one line, no control characters but the tab. */
+export const HEADER_VALUE_PATTERN = `^[^${CONTROLS_BUT_TAB}]*$`;
+/** The subject: a header value with something other than white space in it. */
+export const SUBJECT_PATTERN = `^(?=[^${CONTROLS_BUT_TAB}]*\\S)[^${CONTROLS_BUT_TAB}]*$`;
+/** A tag: one line with something other than white space, no control characters. */
+export const TAG_PATTERN = `^(?=[^${CONTROLS}]*\\S)[^${CONTROLS}]*$`;
 /** RFC 5322 field name: printable ASCII except ':'. */
 export const HEADER_NAME_PATTERN = '^[!-9;-~]+$';
 /** A plain file name: not blank, not . or .., no path separators, no control characters. */
-export const FILENAME_PATTERN = '^(?!\\.\\.?$)(?!\\s*$)[^\\x00-\\x1F\\x7F/\\\\]*$';
+export const FILENAME_PATTERN = `^(?!\\.\\.?$)(?!\\s*$)[^${CONTROLS}/\\\\]*$`;
 export const MIME_TYPE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$';
 
 /** The sentence an API error gives for each pattern above (Ajv reports only the pattern). */
 export const sendBodyPatternMessages: Readonly<Record<string, string>> = {
   [EMAIL_PATTERN]: 'is not a valid email address',
-  [ONE_LINE_PATTERN]: 'must not contain CR or LF characters',
-  [NON_BLANK_LINE_PATTERN]: 'must be one non-blank line (no CR or LF)',
+  [NAME_PATTERN]: 'must be one line without control characters',
+  [HEADER_VALUE_PATTERN]: 'must be one line without control characters (a tab is allowed)',
+  [SUBJECT_PATTERN]: 'must be one non-blank line without control characters (a tab is allowed)',
+  [TAG_PATTERN]: 'must be one non-blank line without control characters',
   [HEADER_NAME_PATTERN]: 'is not a valid header name (printable ASCII without ":" or spaces)',
   [FILENAME_PATTERN]: 'must be a plain file name: not blank, no path separators (/ or \\), no control characters',
   [MIME_TYPE_PATTERN]: 'must be a MIME type such as application/pdf',
@@ -64,7 +76,7 @@ export const sendBodyUnknownFieldHints: Readonly<Record<string, string>> = {
 const name = {
   type: ['string', 'null'],
   maxLength: MAX_NAME_LENGTH,
-  pattern: ONE_LINE_PATTERN,
+  pattern: NAME_PATTERN,
   description: 'Display name.',
 } as const;
 const email = { type: 'string', maxLength: 254, pattern: EMAIL_PATTERN } as const;
@@ -103,7 +115,7 @@ export const sendEmailBody = {
     cc: recipients,
     bcc: recipients,
     reply_to: nullableAddress,
-    subject: { type: 'string', maxLength: MAX_SUBJECT_LENGTH, pattern: NON_BLANK_LINE_PATTERN },
+    subject: { type: 'string', maxLength: MAX_SUBJECT_LENGTH, pattern: SUBJECT_PATTERN },
     html: { type: ['string', 'null'] },
     text: { type: ['string', 'null'] },
     headers: {
@@ -111,12 +123,12 @@ export const sendEmailBody = {
       description:
         'Custom headers. From, To, Cc, Bcc, Subject, Reply-To, Sender, Return-Path, Date, Message-ID, MIME-Version, Content-* (Content-Type, Content-Disposition…), DKIM-* and ARC-* are written by Taifa Mail, and Resent-*, Received and Authentication-Results by others: none can be set (in any letter case).',
       propertyNames: { maxLength: MAX_HEADER_NAME_LENGTH, pattern: HEADER_NAME_PATTERN },
-      additionalProperties: { type: 'string', maxLength: MAX_HEADER_VALUE_LENGTH, pattern: ONE_LINE_PATTERN },
+      additionalProperties: { type: 'string', maxLength: MAX_HEADER_VALUE_LENGTH, pattern: HEADER_VALUE_PATTERN },
     },
     tags: {
       type: ['array', 'null'],
       maxItems: MAX_TAGS,
-      items: { type: 'string', maxLength: MAX_TAG_LENGTH, pattern: NON_BLANK_LINE_PATTERN },
+      items: { type: 'string', maxLength: MAX_TAG_LENGTH, pattern: TAG_PATTERN },
     },
     send_at: {
       type: ['string', 'null'],

@@ -73,9 +73,14 @@ const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
 const EMAIL = new RegExp(EMAIL_PATTERN, 'u');
 const ISO_8601 = new RegExp(ISO_8601_PATTERN, 'u');
 
+/** String.prototype.isWellFormed (Node 20; TypeScript's own types have it from ES2024): no lone surrogate. */
+export function isWellFormed(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 /** Whether `s` is a deliverable mailbox address (the send body's own rule). */
 export function isEmailAddress(s: string): boolean {
-  return EMAIL.test(s);
+  return EMAIL.test(s) && isWellFormed(s);
 }
 
 function isBase64(s: string): boolean {
@@ -120,6 +125,38 @@ function reservedHeaders(r: Rules, headers: unknown): void {
       r.add(`headers.${name}`, 'cannot be set: trace headers are added by the servers a message passes through');
     else if (family) r.add(`headers.${name}`, `cannot be set: ${family[1]}`);
   }
+}
+
+/** The text fields of a body that reached core (each only where it is a string), by field name. */
+function textFields(body: Record<string, unknown>): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  const address = (field: string, a: unknown) => {
+    if (isObject(a)) out.push([`${field}.email`, a.email], [`${field}.name`, a.name]);
+  };
+  address('from_', body.from_);
+  address('reply_to', body.reply_to);
+  for (const kind of ['to', 'cc', 'bcc'])
+    if (Array.isArray(body[kind])) body[kind].forEach((a: unknown, i) => address(`${kind}[${i}]`, a));
+  out.push(['subject', body.subject], ['html', body.html], ['text', body.text]);
+  if (isObject(body.headers)) for (const [k, v] of Object.entries(body.headers)) out.push([`headers.${k}`, v]);
+  if (Array.isArray(body.tags)) body.tags.forEach((t: unknown, i) => out.push([`tags[${i}]`, t]));
+  if (Array.isArray(body.attachments))
+    body.attachments.forEach((a: unknown, i) => {
+      if (isObject(a)) out.push([`attachments[${i}].filename`, a.filename]);
+    });
+  return out;
+}
+
+/**
+ * No lone (unpaired) UTF-16 surrogate in any text: JSON can carry one (as \ud83d), but it is no character, and
+ * each database, the MIME encoder and every receiver would turn it into a different one (or U+FFFD), so an
+ * address would be stored as one thing and delivered to another. A schema pattern cannot say this the same
+ * way with and without the u flag, hence here.
+ */
+function wholeCharacters(r: Rules, body: Record<string, unknown>): void {
+  for (const [field, v] of textFields(body))
+    if (typeof v === 'string' && !isWellFormed(v))
+      r.add(field, 'must not contain a lone UTF-16 surrogate (half of a character, such as \\ud83d alone)');
 }
 
 /** Decodes each attachment; sizes beyond 24 MiB (each or together) make the answer 413. */
@@ -212,6 +249,7 @@ export function validateSendBody({ body, schemaErrors }: CheckedBody, now = Date
     recipientTotal(r, body);
     content(r, body);
     reservedHeaders(r, body.headers);
+    wholeCharacters(r, body);
     attachments(r, body.attachments);
     at = sendAt(r, body.send_at, now);
   } else if (schemaErrors.length === 0) {
