@@ -1,12 +1,13 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errors } from '../core/errors.js';
+import { MAX_REQUEST_BYTES } from '../core/send-body-schema.js';
 import { schemaFieldErrors } from './schema-errors.js';
 
 function fromFastify(error: FastifyError, request: FastifyRequest): AppError | null {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errors.payloadTooLarge(
-        'The request body is too large: attachments are capped at 24 MiB each and combined.',
+        `The request body is larger than ${MAX_REQUEST_BYTES / 1024 / 1024} MiB; attachments are capped at 24 MiB each and combined.`,
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return errors.unsupportedMediaType();

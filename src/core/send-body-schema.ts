@@ -6,7 +6,9 @@ import { ISO_8601_MESSAGE, ISO_8601_PATTERN } from './iso-date-time.js';
  * POST /v1/emails/, on each element of /v1/emails/batch and on the /v1/emails/validate dry run, that
  * /v1/openapi.json documents, and that the TypeScript type below is derived from. What a schema cannot
  * say well (decoded attachment sizes and 413, base64 itself, reserved header names, the send_at window,
- * html or text, recipients across to/cc/bcc) is checked by core/send-validation.ts.
+ * html or text, recipients across to/cc/bcc) is checked by core/send-validation.ts. Its sizes (how many
+ * items, fields and headers, how long each string) are counted first by core/send-body-bounds.ts, so that
+ * a body far over them is refused before the schema checks its parts one by one.
  *
  * Optional fields accept null as "not given", as they always have. Patterns run over request bodies of
  * up to 40 MiB, so each is linear: a length look-ahead first, no nested repetition that can backtrack.
@@ -14,6 +16,8 @@ import { ISO_8601_MESSAGE, ISO_8601_PATTERN } from './iso-date-time.js';
 
 /** 24 MiB, per file and for all attachments together. */
 export const MAX_ATTACHMENT_BYTES = 24 * 1024 * 1024;
+/** The largest request body: 24 MiB of attachments as base64 (×4/3) plus bodies and headers. */
+export const MAX_REQUEST_BYTES = 40 * 1024 * 1024;
 /** to, cc and bcc, each and all together. */
 export const MAX_RECIPIENTS = 50;
 export const MAX_TAGS = 20;
@@ -22,8 +26,16 @@ export const MAX_TAG_LENGTH = 256;
 export const MAX_SUBJECT_LENGTH = 998;
 export const MAX_NAME_LENGTH = 256;
 export const MAX_HEADER_NAME_LENGTH = 76;
+/** Longer values are folded over several lines when sent (RFC 5322 allows 998 characters per line). */
 export const MAX_HEADER_VALUE_LENGTH = 2000;
+/** Custom headers per email… */
+export const MAX_HEADERS = 100;
+/** …and their names and values together, in UTF-8 bytes (16 KiB). */
+export const MAX_HEADERS_BYTES = 16 * 1024;
 export const MAX_FILENAME_LENGTH = 255;
+export const MAX_ATTACHMENTS = 100;
+/** RFC 5321's limit on a forward path. */
+export const MAX_EMAIL_LENGTH = 254;
 
 // Written with \x escapes for non-ASCII so that a client's regex engine reads them the same with or
 // without the u flag. Practical RFC 5321 mailbox: no spaces, controls or specials; dotted domain labels.
@@ -79,7 +91,7 @@ const name = {
   pattern: NAME_PATTERN,
   description: 'Display name.',
 } as const;
-const email = { type: 'string', maxLength: 254, pattern: EMAIL_PATTERN } as const;
+const email = { type: 'string', maxLength: MAX_EMAIL_LENGTH, pattern: EMAIL_PATTERN } as const;
 const address = { type: 'object', required: ['email'], properties: { email, name } } as const;
 const nullableAddress = { ...address, type: ['object', 'null'] } as const;
 const recipients = { type: ['array', 'null'], maxItems: MAX_RECIPIENTS, items: address } as const;
@@ -120,8 +132,8 @@ export const sendEmailBody = {
     text: { type: ['string', 'null'] },
     headers: {
       type: ['object', 'null'],
-      description:
-        'Custom headers. From, To, Cc, Bcc, Subject, Reply-To, Sender, Return-Path, Date, Message-ID, MIME-Version, Content-* (Content-Type, Content-Disposition…), DKIM-* and ARC-* are written by Taifa Mail, and Resent-*, Received and Authentication-Results by others: none can be set (in any letter case).',
+      maxProperties: MAX_HEADERS,
+      description: `At most ${MAX_HEADERS} custom headers, ${MAX_HEADERS_BYTES / 1024} KiB of names and values together (UTF-8), ${MAX_HEADER_VALUE_LENGTH} characters per value. From, To, Cc, Bcc, Subject, Reply-To, Sender, Return-Path, Date, Message-ID, MIME-Version, Content-* (Content-Type, Content-Disposition…), DKIM-* and ARC-* are written by Taifa Mail, and Resent-*, Received and Authentication-Results by others: none can be set (in any letter case).`,
       propertyNames: { maxLength: MAX_HEADER_NAME_LENGTH, pattern: HEADER_NAME_PATTERN },
       additionalProperties: { type: 'string', maxLength: MAX_HEADER_VALUE_LENGTH, pattern: HEADER_VALUE_PATTERN },
     },
@@ -150,7 +162,7 @@ export const sendEmailBody = {
       description:
         "List-Unsubscribe and List-Unsubscribe-Post headers on each recipient's copy. Defaults to the sending domain's unsubscribe_links.",
     },
-    attachments: { type: ['array', 'null'], items: attachment },
+    attachments: { type: ['array', 'null'], maxItems: MAX_ATTACHMENTS, items: attachment },
   },
 } as const;
 

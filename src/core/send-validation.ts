@@ -35,6 +35,11 @@ export interface CheckedBody {
   body: unknown;
   /** Field paths relative to the body; empty means the body matched the schema. */
   schemaErrors: FieldError[];
+  /**
+   * The body was over a size (core/send-body-bounds.ts, counted before the schema ran): `schemaErrors`
+   * name only those sizes, and nothing else of the body is looked at.
+   */
+  oversized: boolean;
 }
 
 export type SendValidation = { ok: true; value: SendRequest } | { ok: false; status: 413 | 422; errors: FieldError[] };
@@ -238,11 +243,13 @@ function toSendRequest(body: SendEmailBody, decoded: Buffer[], sendAtMs: number 
 }
 
 /**
- * Checks a send body against every rule of the send body: the structure is the route schema's verdict
- * (`schemaErrors`), the rules a schema cannot express are checked here; together they name each faulty
- * field. Attachments too large (each or combined) make the answer 413, anything else 422.
+ * Checks a send body against every rule of the send body: its sizes and structure are the route schema's
+ * verdict (`schemaErrors`, `oversized`), the rules a schema cannot express are checked here; together
+ * they name each faulty field. Attachments too large (each or combined) make the answer 413, else 422.
  */
-export function validateSendBody({ body, schemaErrors }: CheckedBody, now = Date.now()): SendValidation {
+export function validateSendBody({ body, schemaErrors, oversized }: CheckedBody, now = Date.now()): SendValidation {
+  // Over a size, the body's parts are not looked at (the schema did not look either).
+  if (oversized) return { ok: false, status: 422, errors: schemaErrors };
   const r = new Rules();
   let at: number | null = null;
   if (isObject(body)) {
