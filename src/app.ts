@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import { errors } from './core/errors.js';
 import { limitsFor } from './core/plans.js';
+import { MAX_REQUEST_BYTES } from './core/send-body-schema.js';
 import { newId } from './ids.js';
 import { apiKeyAuth } from './api/auth.js';
 import { FailedAuthLimiter } from './api/failed-auth-limiter.js';
@@ -32,8 +33,6 @@ import { unsubscribeRoutes } from './api/unsubscribe.js';
 import { webhookRoutes } from './api/webhooks.js';
 import { webhookDeliveryRoutes } from './api/webhook-deliveries.js';
 
-/** Largest request body: 24 MiB of attachments as base64 (×4/3) plus bodies and headers. */
-const BODY_LIMIT_BYTES = 40 * 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 declare module 'fastify' {
@@ -49,7 +48,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
     // every route's types); it is not a no-op, whatever the linter's type-assertion rule says.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: ctx.log as FastifyBaseLogger,
-    bodyLimit: BODY_LIMIT_BYTES,
+    bodyLimit: MAX_REQUEST_BYTES,
     // Behind a reverse proxy, the client's address (which tracking classifies) comes from X-Forwarded-For.
     // (Typed as boolean only to pick Fastify's HTTP/1 overload; numbers and address lists work the same.)
     trustProxy: ctx.config.trustProxy as boolean,

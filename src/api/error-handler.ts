@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errors } from '../core/errors.js';
+import { MAX_REQUEST_BYTES } from '../core/send-body-schema.js';
 import { newId } from '../ids.js';
 import { schemaFieldErrors } from './schema-errors.js';
 
@@ -22,7 +23,7 @@ function fromFastify(error: FastifyError, request: FastifyRequest): AppError | n
       return errors.uriTooLong(MAX_PARAM_CHARS);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errors.payloadTooLarge(
-        'The request body is too large: attachments are capped at 24 MiB each and combined.',
+        `The request body is larger than ${MAX_REQUEST_BYTES / 1024 / 1024} MiB; attachments are capped at 24 MiB each and combined.`,
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       // The type the route reads: JSON, unless its schema says otherwise (the CSV import).

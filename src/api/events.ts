@@ -6,7 +6,7 @@ import { accountEvents } from '../services/account-events.js';
 import type { EventRow } from '../store/schema.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
-import { querySchemaValidation } from './query-schema.js';
+import { querySchemaValidation, queryTime } from './query-schema.js';
 import { accountEventBody, withErrors } from './schemas.js';
 
 const EVENTS_PAGE_MAX = 1000;
@@ -84,8 +84,8 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext): void {
           tag: q.tag,
           domain: q.domain,
           bot: q.bot,
-          since: q.since === undefined ? undefined : Date.parse(q.since),
-          until: q.until === undefined ? undefined : Date.parse(q.until),
+          since: queryTime(q.since, 'since'),
+          until: queryTime(q.until, 'until'),
           order: q.order,
           cursor: q.cursor,
           limit: q.limit,

@@ -5,7 +5,7 @@ import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { emailSummary } from './email-views.js';
 import { pageProperties, statusProperty } from './paging.js';
-import { querySchemaValidation } from './query-schema.js';
+import { querySchemaValidation, queryTime } from './query-schema.js';
 import { emailSummary as summarySchema, emailUpdate, searchResult, withErrors } from './schemas.js';
 
 const tags = ['Emails'];
@@ -71,7 +71,7 @@ export function listEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request) => {
       const auth = requireAuth(request);
-      const since = Date.parse(request.query.since);
+      const since = queryTime(request.query.since, 'since');
       const afterId = request.query.after_id || undefined;
       const until = Date.now() - ctx.config.updatesSettleMs;
       const rows = await emailUpdates(ctx.store, auth.accountId, { since, afterId, until, limit: UPDATES_LIMIT });

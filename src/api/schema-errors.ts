@@ -22,9 +22,12 @@ const ARTICLE: Record<string, string> = {
   null: 'null',
 };
 
-const PATTERNS: Record<string, string> = { [NOT_BLANK]: 'must not be blank', [ONE_LINE]: 'must be one line' };
+const PATTERNS: Record<string, string> = {
+  [NOT_BLANK]: 'must not be blank',
+  [ONE_LINE]: 'must be one line without control characters',
+};
 const FORMATS: Record<string, string> = {
-  'date-time': 'must be an ISO 8601 date-time with a time zone, such as 2026-04-06T10:00:00Z',
+  'date-time': 'must be a real ISO 8601 date-time with a time zone, such as 2026-04-06T10:00:00Z',
   uuid: 'must be an id this API gave out',
 };
 

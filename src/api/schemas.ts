@@ -50,8 +50,8 @@ export type IdParams = FromSchema<typeof idParams>;
 
 /** A string with something in it besides blanks (schema-errors says "must not be blank"). */
 export const NOT_BLANK = '\\S';
-/** One line: no CR or LF (schema-errors says "must be one line"). */
-export const ONE_LINE = '^[^\\r\\n]*$';
+/** One line without control characters (C0, DEL, C1): schema-errors says so. */
+export const ONE_LINE = '^[^\\x00-\\x1F\\x7F-\\x9F]*$';
 
 /** The API's error body, of every 4xx and 5xx answer. */
 export const errorBody = {

@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { sendBodyPatternMessages, sendBodyUnknownFieldHints } from '../core/send-body-schema.js';
-import { sendBatch, sendOne, type Caller, type CheckedBatch } from '../services/send-emails.js';
+import { checkBatchSize, sendBatch, sendOne, type Caller, type CheckedBatch } from '../services/send-emails.js';
 import type { CheckedBody } from '../core/send-validation.js';
 import { validateEmail } from '../services/validate-email.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { schemaFieldErrors, splitByElement } from './schema-errors.js';
+import { batchBodyValidation, isOversized, sendBodyValidation } from './send-body-validator.js';
 import { acceptedBody, batchAnswer, batchBody, sendEmailBody, validateAnswer, withErrors } from './schemas.js';
 
 const tags = ['Emails'];
@@ -24,6 +25,7 @@ const messages = { patterns: sendBodyPatternMessages, unknownFields: sendBodyUnk
 // verdict to the handler instead of answering at once, so that authentication and the rate limit
 // (onRequest hooks) still answer first, a batch keeps each email's errors to that email, the dry run
 // reports them as issues, and core adds the rules a schema cannot express to the same error list.
+// The validators count a body's sizes before Ajv checks its parts (send-body-validator.ts).
 const schemaVerdict = { attachValidation: true } as const;
 
 function caller(request: FastifyRequest): Caller {
@@ -45,9 +47,11 @@ function bodySchemaErrors(request: FastifyRequest): FastifySchemaValidationError
 }
 
 function checkedBody(request: FastifyRequest): CheckedBody {
+  const errors = bodySchemaErrors(request);
   return {
     body: request.body,
-    schemaErrors: schemaFieldErrors(bodySchemaErrors(request), request.body, 'body', messages),
+    schemaErrors: schemaFieldErrors(errors, request.body, 'body', messages),
+    oversized: isOversized(errors),
   };
 }
 
@@ -57,10 +61,14 @@ function checkedBatch(request: FastifyRequest): CheckedBatch {
   return {
     envelopeErrors: schemaFieldErrors(envelope, body, 'body', messages),
     items: Array.isArray(body)
-      ? body.map((item: unknown, i) => ({
-          body: item,
-          schemaErrors: schemaFieldErrors(elements.get(i) ?? [], item, 'body', messages),
-        }))
+      ? body.map((item: unknown, i) => {
+          const errors = elements.get(i) ?? [];
+          return {
+            body: item,
+            schemaErrors: schemaFieldErrors(errors, item, 'body', messages),
+            oversized: isOversized(errors),
+          };
+        })
       : [],
   };
 }
@@ -72,6 +80,7 @@ export function sendEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/emails/',
     {
       ...schemaVerdict,
+      ...sendBodyValidation,
       schema: {
         tags,
         summary: 'Send an email',
@@ -91,6 +100,11 @@ export function sendEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/emails/batch',
     {
       ...schemaVerdict,
+      ...batchBodyValidation,
+      // Counted before the schema checks every email: a batch over the plan's cap is refused at once.
+      preValidation: async (request) => {
+        if (Array.isArray(request.body)) checkBatchSize(caller(request), request.body.length);
+      },
       schema: {
         tags,
         summary: 'Send a batch of emails',
@@ -110,6 +124,7 @@ export function sendEmailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/emails/validate',
     {
       ...schemaVerdict,
+      ...sendBodyValidation,
       schema: {
         tags,
         summary: 'Dry run: would this email send?',

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { statsBy, statsSeries } from '../services/stats.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
-import { querySchemaValidation } from './query-schema.js';
+import { querySchemaValidation, queryTime } from './query-schema.js';
 import { withErrors } from './schemas.js';
 import {
   domainsAnswer,
@@ -16,7 +16,6 @@ import {
 
 const tags = ['Stats'];
 const iso = (ms: number) => new Date(ms).toISOString();
-const time = (s: string | undefined) => (s === undefined ? undefined : Date.parse(s));
 
 /** `/v1/stats`: the account's counts per UTC bucket, and totals per tag and per sending domain. */
 export function statsRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -34,8 +33,8 @@ export function statsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) => {
       const q = request.query;
       const s = await statsSeries(ctx.store, requireAuth(request).accountId, {
-        since: time(q.since),
-        until: time(q.until),
+        since: queryTime(q.since, 'since'),
+        until: queryTime(q.until, 'until'),
         resolution: q.resolution,
         tag: q.tag,
         domain: q.domain,
@@ -69,8 +68,8 @@ export function statsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       async (request) => {
         const q = request.query;
         const r = await statsBy(ctx.store, requireAuth(request).accountId, by, {
-          since: time(q.since),
-          until: time(q.until),
+          since: queryTime(q.since, 'since'),
+          until: queryTime(q.until, 'until'),
           tag: q.tag,
           domain: q.domain,
           now: Date.now(),

@@ -2,13 +2,8 @@ import type { Address, TrackingOverride } from '../model.js';
 import { bodyLimits } from './body-limits.js';
 import type { FieldError } from './errors.js';
 import { unfoldableHeaders } from './header-lines.js';
-import {
-  EMAIL_PATTERN,
-  ISO_8601_PATTERN,
-  MAX_ATTACHMENT_BYTES,
-  MAX_RECIPIENTS,
-  type SendEmailBody,
-} from './send-body-schema.js';
+import { ISO_8601_PATTERN, parseIsoDateTime } from './iso-date-time.js';
+import { EMAIL_PATTERN, MAX_ATTACHMENT_BYTES, MAX_RECIPIENTS, type SendEmailBody } from './send-body-schema.js';
 
 export interface AttachmentInput {
   filename: string;
@@ -42,6 +37,11 @@ export interface CheckedBody {
   body: unknown;
   /** Field paths relative to the body; empty means the body matched the schema. */
   schemaErrors: FieldError[];
+  /**
+   * The body was over a size (core/send-body-bounds.ts, counted before the schema ran): `schemaErrors`
+   * name only those sizes, and nothing else of the body is looked at.
+   */
+  oversized: boolean;
 }
 
 export type SendValidation = { ok: true; value: SendRequest } | { ok: false; status: 413 | 422; errors: FieldError[] };
@@ -59,24 +59,35 @@ const RESERVED_HEADERS = new Set([
   'bcc',
   'subject',
   'message-id',
-  'dkim-signature',
   'reply-to',
   'sender',
   'return-path',
   'date',
   'mime-version',
-  'content-type',
-  'content-transfer-encoding',
 ]);
-const RESERVED_HEADER_PREFIXES = ['dkim-', 'arc-'];
+/** Trace headers: added by the servers a message passes through, never by its sender. */
+const TRACE_HEADERS = new Set(['received', 'authentication-results']);
+/** Families of headers a sender must not write, by prefix, and why. */
+const RESERVED_HEADER_PREFIXES: ReadonlyArray<[string, string]> = [
+  ['dkim-', 'signature headers are written by Taifa Mail'],
+  ['arc-', 'signature headers are written by Taifa Mail'],
+  // Content-Type, -Transfer-Encoding, -Disposition (which would make the whole message an attachment)…
+  ['content-', 'Content- headers describe the MIME structure, which Taifa Mail writes'],
+  ['resent-', 'Resent- headers are for re-sending a received message, not for sending one'],
+];
 // No grouped repetition here: this runs over strings of up to 32 million characters.
 const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
 const EMAIL = new RegExp(EMAIL_PATTERN, 'u');
 const ISO_8601 = new RegExp(ISO_8601_PATTERN, 'u');
 
+/** String.prototype.isWellFormed (Node 20; TypeScript's own types have it from ES2024): no lone surrogate. */
+export function isWellFormed(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 /** Whether `s` is a deliverable mailbox address (the send body's own rule). */
 export function isEmailAddress(s: string): boolean {
-  return EMAIL.test(s);
+  return EMAIL.test(s) && isWellFormed(s);
 }
 
 function isBase64(s: string): boolean {
@@ -115,10 +126,44 @@ function reservedHeaders(r: Rules, headers: unknown): void {
   if (!isObject(headers)) return;
   for (const name of Object.keys(headers)) {
     const lower = name.toLowerCase();
+    const family = RESERVED_HEADER_PREFIXES.find(([prefix]) => lower.startsWith(prefix));
     if (RESERVED_HEADERS.has(lower)) r.add(`headers.${name}`, `cannot be set: ${name} is written by Taifa Mail`);
-    else if (RESERVED_HEADER_PREFIXES.some((p) => lower.startsWith(p)))
-      r.add(`headers.${name}`, 'cannot be set: signature headers are written by Taifa Mail');
+    else if (TRACE_HEADERS.has(lower))
+      r.add(`headers.${name}`, 'cannot be set: trace headers are added by the servers a message passes through');
+    else if (family) r.add(`headers.${name}`, `cannot be set: ${family[1]}`);
   }
+}
+
+/** The text fields of a body that reached core (each only where it is a string), by field name. */
+function textFields(body: Record<string, unknown>): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  const address = (field: string, a: unknown) => {
+    if (isObject(a)) out.push([`${field}.email`, a.email], [`${field}.name`, a.name]);
+  };
+  address('from_', body.from_);
+  address('reply_to', body.reply_to);
+  for (const kind of ['to', 'cc', 'bcc'])
+    if (Array.isArray(body[kind])) body[kind].forEach((a: unknown, i) => address(`${kind}[${i}]`, a));
+  out.push(['subject', body.subject], ['html', body.html], ['text', body.text]);
+  if (isObject(body.headers)) for (const [k, v] of Object.entries(body.headers)) out.push([`headers.${k}`, v]);
+  if (Array.isArray(body.tags)) body.tags.forEach((t: unknown, i) => out.push([`tags[${i}]`, t]));
+  if (Array.isArray(body.attachments))
+    body.attachments.forEach((a: unknown, i) => {
+      if (isObject(a)) out.push([`attachments[${i}].filename`, a.filename]);
+    });
+  return out;
+}
+
+/**
+ * No lone (unpaired) UTF-16 surrogate in any text: JSON can carry one (as \ud83d), but it is no character, and
+ * each database, the MIME encoder and every receiver would turn it into a different one (or U+FFFD), so an
+ * address would be stored as one thing and delivered to another. A schema pattern cannot say this the same
+ * way with and without the u flag, hence here.
+ */
+function wholeCharacters(r: Rules, body: Record<string, unknown>): void {
+  for (const [field, v] of textFields(body))
+    if (typeof v === 'string' && !isWellFormed(v))
+      r.add(field, 'must not contain a lone UTF-16 surrogate (half of a character, such as \\ud83d alone)');
 }
 
 /** Decodes each attachment; sizes beyond 24 MiB (each or together) make the answer 413. */
@@ -161,15 +206,18 @@ function bodyCaps(r: Rules, body: Record<string, unknown>): void {
   if (tooLarge.length > 0) r.tooLarge = true;
 }
 
-/** The send_at window, relative to now; the format is the schema's. Returns epoch ms. */
+/** A real date and time within the send_at window, relative to now; the format is the schema's. Returns epoch ms. */
 function sendAt(r: Rules, v: unknown, now: number): number | null {
   if (typeof v !== 'string' || !ISO_8601.test(v)) return null;
-  const at = Date.parse(v);
-  if (Number.isNaN(at))
-    r.add('send_at', 'must be an ISO 8601 date-time with a time zone, such as 2026-06-01T09:00:00Z');
-  else if (at < now + MIN_SCHEDULE_AHEAD_MS) r.add('send_at', 'must be at least 1 minute in the future');
+  const parsed = parseIsoDateTime(v);
+  if (!parsed.ok) {
+    r.add('send_at', parsed.error);
+    return null;
+  }
+  const at = parsed.ms;
+  if (at < now + MIN_SCHEDULE_AHEAD_MS) r.add('send_at', 'must be at least 1 minute in the future');
   else if (at > now + MAX_SCHEDULE_AHEAD_MS) r.add('send_at', 'must be at most 30 days in the future');
-  return Number.isNaN(at) ? null : at;
+  return at;
 }
 
 function mailbox(a: { email: string; name?: string | null }): Address {
@@ -204,11 +252,13 @@ function toSendRequest(body: SendEmailBody, decoded: Buffer[], sendAtMs: number 
 }
 
 /**
- * Checks a send body against every rule of the send body: the structure is the route schema's verdict
- * (`schemaErrors`), the rules a schema cannot express are checked here; together they name each faulty
- * field. Attachments or bodies too large make the answer 413, anything else 422.
+ * Checks a send body against every rule of the send body: its sizes and structure are the route schema's
+ * verdict (`schemaErrors`, `oversized`), the rules a schema cannot express are checked here; together
+ * they name each faulty field. Attachments or bodies too large make the answer 413, anything else 422.
  */
-export function validateSendBody({ body, schemaErrors }: CheckedBody, now = Date.now()): SendValidation {
+export function validateSendBody({ body, schemaErrors, oversized }: CheckedBody, now = Date.now()): SendValidation {
+  // Over a size, the body's parts are not looked at (the schema did not look either).
+  if (oversized) return { ok: false, status: 422, errors: schemaErrors };
   const r = new Rules();
   let at: number | null = null;
   if (isObject(body)) {
@@ -216,6 +266,7 @@ export function validateSendBody({ body, schemaErrors }: CheckedBody, now = Date
     content(r, body);
     reservedHeaders(r, body.headers);
     for (const e of unfoldableHeaders(body.headers)) r.add(e.field, e.error);
+    wholeCharacters(r, body);
     attachments(r, body.attachments);
     bodyCaps(r, body);
     at = sendAt(r, body.send_at, now);

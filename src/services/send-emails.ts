@@ -163,21 +163,15 @@ export interface CheckedBatch {
   items: CheckedBody[];
 }
 
-/** POST /v1/emails/batch: each email validated on its own; all accepted ones commit together. */
-export async function sendBatch(
-  deps: SendDeps,
-  caller: Caller,
-  batch: CheckedBatch,
-  idempotencyKey: string | null,
-): Promise<Answer> {
-  const now = Date.now();
+/**
+ * A batch of `n` emails against the caller's plan: 403 on a plan without batch sending, 422 naming the
+ * body over its batch cap. Cheap, so the route counts before the schema checks a single element.
+ */
+export function checkBatchSize(caller: Caller, n: number): void {
   const limits = limitsFor(caller.plan, caller.limits);
   if (limits.batchMax === null)
     throw errors.planFeature(`Batch sending is not available on the ${caller.plan} plan; it needs Starter or above.`);
-  if (batch.envelopeErrors.length > 0) throw errors.validation(batch.envelopeErrors);
-  const n = batch.items.length;
-  if (n === 0) throw errors.validation([{ field: 'body', error: 'must contain at least one email' }]);
-  if (n > limits.batchMax) {
+  if (n > limits.batchMax)
     throw errors.validation(
       [
         {
@@ -187,7 +181,21 @@ export async function sendBatch(
       ],
       `A batch on the ${caller.plan} plan holds at most ${limits.batchMax} emails (batch cap ${limits.batchMax}); this one has ${n}.`,
     );
-  }
+}
+
+/** POST /v1/emails/batch: each email validated on its own; all accepted ones commit together. */
+export async function sendBatch(
+  deps: SendDeps,
+  caller: Caller,
+  batch: CheckedBatch,
+  idempotencyKey: string | null,
+): Promise<Answer> {
+  const now = Date.now();
+  const limits = limitsFor(caller.plan, caller.limits);
+  const n = batch.items.length;
+  checkBatchSize(caller, n);
+  if (batch.envelopeErrors.length > 0) throw errors.validation(batch.envelopeErrors);
+  if (n === 0) throw errors.validation([{ field: 'body', error: 'must contain at least one email' }]);
   const hash =
     idempotencyKey === null
       ? ''

@@ -1,5 +1,5 @@
 import { errors } from '../core/errors.js';
-import { isEmailAddress } from '../core/send-validation.js';
+import { isEmailAddress, isWellFormed } from '../core/send-validation.js';
 import { newId } from '../ids.js';
 import type { Store } from '../store/database.js';
 import { findDomainByName } from '../store/domains-repo.js';
@@ -15,6 +15,10 @@ export async function registerSender(
   const email = input.email.trim().toLowerCase();
   if (!isEmailAddress(email))
     throw errors.validation([{ field: 'email', error: `"${input.email.slice(0, 100)}" is not a valid email address` }]);
+  if (input.name && !isWellFormed(input.name))
+    throw errors.validation([
+      { field: 'name', error: 'must not contain a lone UTF-16 surrogate (half of a character)' },
+    ]);
   const domainName = email.slice(email.lastIndexOf('@') + 1);
   const domain = await findDomainByName(store.db, accountId, domainName);
   if (!domain)

@@ -99,7 +99,28 @@ describe('the OpenAPI document', () => {
       ['POST', '/v1/domains', {}, 'name', 'is required'],
       ['POST', '/v1/api-keys', { name: ' \t' }, 'name', 'must not be blank'],
       ['POST', '/v1/api-keys', { name: 'k'.repeat(101) }, 'name', 'must be at most 100 characters'],
-      ['POST', '/v1/senders', { email: 'a@b.test', name: 'Two\nlines' }, 'name', 'must be one line'],
+      [
+        'POST',
+        '/v1/senders',
+        { email: 'a@b.test', name: 'Two\nlines' },
+        'name',
+        'must be one line without control characters',
+      ],
+      // A sender's name is the display name of its mail when a send body gives none.
+      [
+        'POST',
+        '/v1/senders',
+        { email: 'a@b.test', name: 'A\u0000B' },
+        'name',
+        'must be one line without control characters',
+      ],
+      [
+        'POST',
+        '/v1/senders',
+        { email: 'a@b.test', name: 'A\u0085B' },
+        'name',
+        'must be one line without control characters',
+      ],
       [
         'PATCH',
         '/v1/domains/00000000-0000-7000-8000-000000000000',

@@ -136,6 +136,35 @@ const cases: Array<[string, Record<string, unknown>, number, string]> = [
     'headers.dkim-signature',
   ],
   ['header sets an ARC header', sendBody({ headers: { 'ARC-Seal': 'i=1' } }), 422, 'headers.ARC-Seal'],
+  // Headers that would change how receivers read the message or its trace: the MIME structure, the
+  // resending and transport trace, and receivers' authentication verdicts.
+  [
+    'header sets Content-Disposition (the whole message an attachment)',
+    sendBody({ headers: { 'Content-Disposition': 'attachment; filename="x.eml"' } }),
+    422,
+    'headers.Content-Disposition',
+  ],
+  [
+    'header sets any Content- header',
+    sendBody({ headers: { 'content-language': 'en' } }),
+    422,
+    'headers.content-language',
+  ],
+  ['header sets Content-ID', sendBody({ headers: { 'CONTENT-ID': '<a@b>' } }), 422, 'headers.CONTENT-ID'],
+  ['header sets Resent-From', sendBody({ headers: { 'Resent-From': 'a@b.test' } }), 422, 'headers.Resent-From'],
+  [
+    'header sets resent-message-id',
+    sendBody({ headers: { 'resent-message-id': '<x@y>' } }),
+    422,
+    'headers.resent-message-id',
+  ],
+  ['header sets Received', sendBody({ headers: { Received: 'from x by y' } }), 422, 'headers.Received'],
+  [
+    'header sets Authentication-Results',
+    sendBody({ headers: { 'Authentication-Results': 'mx.test; dkim=pass' } }),
+    422,
+    'headers.Authentication-Results',
+  ],
   ['header named with a slash keeps its name', sendBody({ headers: { 'X-A/B': 'a\rb' } }), 422, 'headers.X-A/B'],
   [
     'attachment named ..',
@@ -152,6 +181,46 @@ const cases: Array<[string, Record<string, unknown>, number, string]> = [
   ['tracking.click not one of its values', sendBody({ tracking: { click: 'always' } }), 422, 'tracking.click'],
   ['tracking with an unknown key', sendBody({ tracking: { opens: true } }), 422, 'tracking.opens'],
   ['send_at not a real date', sendBody({ send_at: '2026-13-45T09:00:00Z' }), 422, 'send_at'],
+  // Control characters (C0 but a tab where the field is header text, DEL, C1) in single-line text, and
+  // lone UTF-16 surrogates anywhere: stored as one thing and sent as another (or cut at a NUL).
+  ['subject with NUL', sendBody({ subject: 'Hi\u0000there' }), 422, 'subject'],
+  ['subject with ESC', sendBody({ subject: 'Hi \u001b[31mred' }), 422, 'subject'],
+  ['subject with DEL', sendBody({ subject: 'Hi\u007f' }), 422, 'subject'],
+  ['subject with a C1 control (NEL)', sendBody({ subject: 'Hi\u0085there' }), 422, 'subject'],
+  ['subject with a lone surrogate', sendBody({ subject: 'Hi \ud83d' }), 422, 'subject'],
+  ['subject with a lone low surrogate', sendBody({ subject: '\ude00 Hi' }), 422, 'subject'],
+  ['from_.name with NUL', sendBody({ from_: { email: 'hello@example.com', name: 'A\u0000B' } }), 422, 'from_.name'],
+  ['to[0].name with a tab', sendBody({ to: [{ email: 'a@b.test', name: 'A\tB' }] }), 422, 'to[0].name'],
+  ['cc[0].name with a C1 control', sendBody({ cc: [{ email: 'a@b.test', name: 'A\u009bB' }] }), 422, 'cc[0].name'],
+  [
+    'reply_to.name with a lone surrogate',
+    sendBody({ reply_to: { email: 'a@b.test', name: 'A\ud800' } }),
+    422,
+    'reply_to.name',
+  ],
+  ['to[0].email with a lone surrogate', sendBody({ to: [{ email: 'ann\ud83d@recipient.test' }] }), 422, 'to[0].email'],
+  ['bcc[0].email with a C1 control', sendBody({ bcc: [{ email: 'ann\u0085@recipient.test' }] }), 422, 'bcc[0].email'],
+  ['header value with NUL', sendBody({ headers: { 'X-A': 'a\u0000b' } }), 422, 'headers.X-A'],
+  ['header value with a vertical tab', sendBody({ headers: { 'X-A': 'a\u000bb' } }), 422, 'headers.X-A'],
+  ['header value with DEL', sendBody({ headers: { 'X-A': 'a\u007f' } }), 422, 'headers.X-A'],
+  ['header value with a lone surrogate', sendBody({ headers: { 'X-A': 'a\udc00' } }), 422, 'headers.X-A'],
+  ['tag with NUL', sendBody({ tags: ['ok', 'a\u0000'] }), 422, 'tags[1]'],
+  ['tag with a tab', sendBody({ tags: ['a\tb'] }), 422, 'tags[0]'],
+  ['tag with a lone surrogate', sendBody({ tags: ['\ud800'] }), 422, 'tags[0]'],
+  [
+    'attachment filename with a C1 control',
+    sendBody({ attachments: [{ filename: 'a\u0085.txt', content_base64: b64('x') }] }),
+    422,
+    'attachments[0].filename',
+  ],
+  [
+    'attachment filename with a lone surrogate',
+    sendBody({ attachments: [{ filename: 'a\ud800.txt', content_base64: b64('x') }] }),
+    422,
+    'attachments[0].filename',
+  ],
+  ['text with a lone surrogate', sendBody({ text: 'Hello \ud83d' }), 422, 'text'],
+  ['html with a lone surrogate', sendBody({ html: '<p>\udc00</p>' }), 422, 'html'],
 ];
 
 describe.each(testDatabases())('send validation on %s', (kind) => {
@@ -204,6 +273,47 @@ describe.each(testDatabases())('send validation on %s', (kind) => {
     const ok = await t.call('POST', '/v1/emails', sendBody({ headers: { 'X-Campaign': 'spring' }, tags: ['welcome'] }));
     expect(ok.status).toBe(202);
     expect(await count()).toBe(1);
+  });
+
+  it('refuses an address with a lone surrogate and stores nothing; a whole character goes out as sent', async () => {
+    const before = await t.call('GET', '/v1/emails/');
+    const broken = await t.call('POST', '/v1/emails/', sendBody({ to: [{ email: 'jos\ud83d@recipient.test' }] }));
+    expect(broken.status).toBe(422);
+    expect(broken.body.errors).toEqual([{ field: 'to[0].email', error: expect.stringContaining('surrogate') }]);
+    const sender = await t.call('POST', '/v1/emails/', sendBody({ from_: { email: 'hello\udfff@example.com' } }));
+    expect(sender.body.errors).toEqual([{ field: 'from_.email', error: expect.stringContaining('surrogate') }]);
+    expect((await t.call('GET', '/v1/emails/')).body).toEqual(before.body);
+
+    // The same characters, paired, are one emoji: kept exactly, and a tab where header text allows it.
+    const whole = {
+      to: [{ email: 'jos\ud83d\ude00@recipient.test', name: 'Jos\ud83d\ude00' }],
+      subject: 'Hi\t\ud83d\ude00',
+      headers: { 'X-Note': 'a\tb \ud83d\ude00' },
+      tags: ['\ud83d\ude00'],
+    };
+    const ok = await t.call('POST', '/v1/emails/', sendBody(whole));
+    expect(ok.status).toBe(202);
+    const detail = (await t.call('GET', `/v1/emails/${ok.body.id}`)).body;
+    expect(detail).toMatchObject({
+      to_addresses: [whole.to[0]!.email],
+      subject: whole.subject,
+      headers: whole.headers,
+      tags: whole.tags,
+    });
+    expect(detail.recipients[0]).toMatchObject({ email: whole.to[0]!.email, name: whole.to[0]!.name });
+  });
+
+  it("refuses a lone surrogate in a sender's address or name (the display name of its mail)", async () => {
+    for (const [body, field] of [
+      [{ email: 'ann\ud83d@example.com' }, 'email'],
+      [{ email: 'ann@example.com', name: 'Ann \ud83d' }, 'name'],
+    ] as const) {
+      const r = await t.call('POST', '/v1/senders', body);
+      expect([r.status, r.body.errors?.[0]?.field]).toEqual([422, field]);
+    }
+    expect((await t.call('POST', '/v1/senders', { email: 'ann@example.com', name: 'Ann \ud83d\ude00' })).status).toBe(
+      201,
+    );
   });
 
   it('accepts null for every optional field, as "not given"', async () => {
