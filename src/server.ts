@@ -14,7 +14,8 @@ import { migrateToLatest, openStore, type Store } from './store/database.js';
 import { concurrentWriters } from './store/dialects/write-transactions.js';
 import { GroupCommitter } from './store/group-commit.js';
 import { TtlCache } from './ttl-cache.js';
-import { ensureSecret } from './secret.js';
+import { restrictToOwner, type ModeChange } from './file-modes.js';
+import { ensureSecret, secretFile } from './secret.js';
 import { TrackingTokens, UnsubscribeTokens } from './tracking/tokens.js';
 import { HitBuffer } from './tracking/recording/hit-buffer.js';
 import { InboundListener } from './inbound/listener.js';
@@ -54,12 +55,32 @@ function createTransport(config: Readonly<Config>, store: Store, log: Logger): T
   return new DirectTransport(createResolver(config.dnsServers), { ...opts, port: config.mxPort, log });
 }
 
+/** Says in the log that a file or folder of the data was readable by others, and what was done about it. */
+function modeChangeLogger(log: Logger): (change: ModeChange) => void {
+  return (c) =>
+    c.error
+      ? log.warn(
+          { path: c.path, from: c.from, to: c.to, err: c.error },
+          'could not tighten the permissions of a data file',
+        )
+      : log.warn(
+          { path: c.path, from: c.from, to: c.to },
+          'tightened the permissions of a data file readable by others',
+        );
+}
+
 /** Opens the database, applies migrations, bootstraps the first account, starts the roles and listens. */
 export async function startServer(
   config: Readonly<Config>,
   log: Logger = pino({ level: config.logLevel }),
 ): Promise<Server> {
-  const store = openStore(config.databaseUrl);
+  // The data folder is ours alone (the database's own files are the store's to keep, wherever they are).
+  const onModeChange = modeChangeLogger(log);
+  for (const p of [config.dataDir, secretFile(config.dataDir)]) {
+    const change = restrictToOwner(p);
+    if (change) onModeChange(change);
+  }
+  const store = openStore(config.databaseUrl, { onModeChange });
   try {
     await migrateToLatest(store);
   } catch (error) {
