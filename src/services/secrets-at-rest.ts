@@ -93,3 +93,21 @@ export async function sealPlainSecrets(store: Store, box: SecretBox): Promise<Se
   }
   return report;
 }
+/**
+ * `taifa secrets rotate`: seals every stored secret under the current key, opening those under the
+ * previous one (TAIFA_SECRET_PREVIOUS) or plain. Nothing is written unless every value can be opened.
+ * Safe to run again, and while servers run (with both secrets): a value changed meanwhile is left to
+ * its writer, who sealed it under the current key.
+ */
+export async function rotateStoredSecrets(store: Store, box: SecretBox): Promise<SecretsReport> {
+  await checkOpenable(store, box, true);
+  const report: SecretsReport = { sealed: 0, resealed: 0, underPrevious: 0 };
+  for await (const [c, row] of notUnderCurrentKey(store, box)) {
+    const purpose = PURPOSES[c.column];
+    const sealed = box.seal(box.open(row.value, purpose), purpose);
+    if (!(await replaceSecret(store.db, c, row.id, row.value, sealed))) continue;
+    if (keyIdOf(row.value) === null) report.sealed++;
+    else report.resealed++;
+  }
+  return report;
+}

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { dkimVerify } from 'mailauth';
 import pino from 'pino';
@@ -18,6 +20,20 @@ import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 // the rows, read directly, hold neither; messages are still signed with the key and webhooks with the secret.
 
 const SENDER = { email: 'hello@example.com', name: 'Example' };
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs `taifa ARGS…` as an operator would, with only `env` of the TAIFA_ settings. */
+function taifa(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAIFA_')));
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/taifa.js', ...args],
+      { cwd: ROOT, env: { ...inherited, ...env } },
+      (error, stdout, stderr) => resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr }),
+    );
+  });
+}
 
 /** A sandbox server on `db`, its data in `dataDir`, with `env` on top, logging into `lines`; calls made with `key`. */
 async function startOn(db: TestDatabase, dataDir: string, key: string, env: Record<string, string>, lines?: string[]) {
@@ -99,10 +115,10 @@ async function dkimVerdict(raw: Buffer, dkim: { name: string; value: string }): 
   return result.results[0]?.status.result;
 }
 
-/** Whether a standardwebhooks receiver holding `secret` accepts what the receiver got for `subject`. */
-async function webhookVerifies(rx: WebhookReceiver, subject: string, secret: string): Promise<boolean> {
-  const got = await eventually(`a webhook for ${subject}`, async () =>
-    rx.received.find((r) => r.json?.data?.subject === subject),
+/** Whether a standardwebhooks receiver holding `secret` accepts what `at` got for `subject`. */
+async function webhookVerifies(rx: WebhookReceiver, at: string, subject: string, secret: string): Promise<boolean> {
+  const got = await eventually(`a webhook for ${subject} at ${at}`, async () =>
+    rx.at(at).find((r) => r.json?.data?.subject === subject),
   );
   try {
     new Webhook(secret).verify(got.body, got.headers);
@@ -162,7 +178,7 @@ describe.each(testDatabases())('secrets at rest on %s', (kind) => {
 
       const raw = await sendAndCapture(t, 'Stored encrypted');
       expect(await dkimVerdict(raw, dkim)).toBe('pass');
-      expect(await webhookVerifies(rx, 'Stored encrypted', secret)).toBe(true);
+      expect(await webhookVerifies(rx, '/stored', 'Stored encrypted', secret)).toBe(true);
     } finally {
       await t.server.close();
     }
@@ -210,8 +226,8 @@ describe.each(testDatabases())('secrets at rest on %s', (kind) => {
       expect(said).toMatchObject({ count: 3, keyId: again.server.secrets.keyId });
       const raw = await sendAndCapture(again, 'Sealed at start');
       expect(await dkimVerdict(raw, dkim)).toBe('pass');
-      expect(await webhookVerifies(rx, 'Sealed at start', secret)).toBe(true);
-      expect(await webhookVerifies(rx, 'Sealed at start', hook.body.secret)).toBe(true);
+      expect(await webhookVerifies(rx, '/plain', 'Sealed at start', secret)).toBe(true);
+      expect(await webhookVerifies(rx, '/plain', 'Sealed at start', hook.body.secret)).toBe(true);
     } finally {
       await again.server.close();
     }
@@ -238,4 +254,67 @@ describe.each(testDatabases())('secrets at rest on %s', (kind) => {
     const again = await startOn(db, dataDir, key, { TAIFA_SECRET: 'the right one' });
     await again.server.close();
   });
+
+  it('rotates: reads with both secrets meanwhile, `taifa secrets rotate` re-encrypts everything, the new one alone works', async () => {
+    const { db, dataDir, key } = await fresh();
+    const [OLD, NEW] = ['the old secret', 'the new secret'];
+    const oldId = SecretBox.fromSecrets(OLD).keyId;
+    const newId = SecretBox.fromSecrets(NEW).keyId;
+    const before = await startOn(db, dataDir, key, { TAIFA_SECRET: OLD });
+    const dkim = await sendingDomain(before);
+    const hook = await before.call('POST', '/v1/webhooks', { url: rx.url('/rotation'), events: ['email.delivered'] });
+    const rotated = await before.call('POST', `/v1/webhooks/${hook.body.id}/rotate-secret`);
+    const secret: string = rotated.body.secret;
+    await before.server.close();
+
+    // Servers restarted with the new secret and the old one beside it: everything still opens.
+    const lines: string[] = [];
+    const during = await startOn(db, dataDir, key, { TAIFA_SECRET: NEW, TAIFA_SECRET_PREVIOUS: OLD }, lines);
+    let later: string;
+    try {
+      expect(
+        lines.map((l) => JSON.parse(l)).find((l) => /still encrypted under TAIFA_SECRET_PREVIOUS/.test(l.msg)),
+      ).toMatchObject({ count: 3, keyId: oldId });
+      expect(await dkimVerdict(await sendAndCapture(during, 'During the rotation'), dkim)).toBe('pass');
+      expect(await webhookVerifies(rx, '/rotation', 'During the rotation', secret)).toBe(true);
+      // What is written meanwhile is sealed under the new secret.
+      const made = await during.call('POST', '/v1/webhooks', { url: rx.url('/later'), events: ['email.delivered'] });
+      later = made.body.secret;
+      const stored = await storedSecrets(during.server);
+      expect(stored.webhook.map(keyIdOf).sort()).toEqual([oldId, oldId, newId].sort());
+    } finally {
+      await during.server.close();
+    }
+
+    const base = { DATABASE_URL: db.url, TAIFA_DATA_DIR: dataDir, TAIFA_SECRET: NEW };
+    // A wrong previous secret: a clear error, and nothing written.
+    const wrong = await taifa(['secrets', 'rotate'], { ...base, TAIFA_SECRET_PREVIOUS: 'not the old one' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`encrypted under another TAIFA_SECRET (3 under key id ${oldId})`);
+    expect(wrong.stderr).not.toMatch(/\n\s+at /);
+
+    const done = await taifa(['secrets', 'rotate'], { ...base, TAIFA_SECRET_PREVIOUS: OLD });
+    expect(done.stderr).toBe('');
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain(
+      `3 re-encrypted from TAIFA_SECRET_PREVIOUS (key id ${oldId}) to TAIFA_SECRET (key id ${newId})`,
+    );
+    // Again: nothing left to do.
+    const again = await taifa(['secrets', 'rotate'], { ...base, TAIFA_SECRET_PREVIOUS: OLD });
+    expect([again.code, again.stdout]).toEqual([0, expect.stringContaining('0 re-encrypted')]);
+
+    // The old secret alone no longer opens anything; the new one alone does all.
+    await expect(startOn(db, dataDir, key, { TAIFA_SECRET: OLD })).rejects.toThrow(/another TAIFA_SECRET/);
+    const after = await startOn(db, dataDir, key, { TAIFA_SECRET: NEW });
+    try {
+      const stored = await storedSecrets(after.server);
+      for (const value of [...stored.dkim, ...stored.webhook]) expect(keyIdOf(value)).toBe(newId);
+      expect(await dkimVerdict(await sendAndCapture(after, 'After the rotation'), dkim)).toBe('pass');
+      expect(await webhookVerifies(rx, '/rotation', 'After the rotation', secret)).toBe(true);
+      expect(await webhookVerifies(rx, '/rotation', 'After the rotation', hook.body.secret)).toBe(true);
+      expect(await webhookVerifies(rx, '/later', 'After the rotation', later)).toBe(true);
+    } finally {
+      await after.server.close();
+    }
+  }, 180_000);
 });
