@@ -156,11 +156,14 @@ async function secrets(config: Readonly<Config>, args: string[]): Promise<number
   try {
     await migrateToLatest(store);
     const r = await rotateStoredSecrets(store, box);
-    const from = box.previousKeyId ? `TAIFA_SECRET_PREVIOUS (key id ${box.previousKeyId})` : 'no previous secret';
+    const to = `TAIFA_SECRET (key id ${box.keyId})`;
     out(
-      `Stored secrets: ${r.resealed} re-encrypted from ${from} to TAIFA_SECRET (key id ${box.keyId}), ` +
-        `${r.sealed} stored plain encrypted. Every stored secret is now under TAIFA_SECRET` +
-        (box.previousKeyId ? ': TAIFA_SECRET_PREVIOUS can be unset (restart the servers without it).' : '.'),
+      box.previousKeyId
+        ? `Stored secrets: ${r.resealed} re-encrypted from TAIFA_SECRET_PREVIOUS (key id ${box.previousKeyId}) to ` +
+            `${to}, ${r.sealed} stored plain encrypted. Every stored secret is now under TAIFA_SECRET: ` +
+            'TAIFA_SECRET_PREVIOUS can be unset (restart the servers without it).'
+        : `Stored secrets: ${r.sealed} stored plain encrypted under ${to}; every stored secret is under it ` +
+            '(to change TAIFA_SECRET, give the old one as TAIFA_SECRET_PREVIOUS).',
     );
     return 0;
   } catch (error) {

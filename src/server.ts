@@ -100,9 +100,9 @@ export async function startServer(
     const change = restrictToOwner(p);
     if (change) onModeChange(change);
   }
-  const store = openStore(config.databaseUrl, { onModeChange });
   const secret = ensureSecret(config.secret, config.dataDir);
   const secrets = SecretBox.fromSecrets(secret, config.previousSecret);
+  const store = openStore(config.databaseUrl, { onModeChange });
   try {
     await migrateToLatest(store);
     // A wrong TAIFA_SECRET stops the start here (SecretKeyError), rather than failing each message later.

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { newApiKey } from '../../src/ids.js';
 import { startServer } from '../../src/server.js';
@@ -11,7 +11,8 @@ import { createTestDatabase, testDatabases, type TestDatabase } from '../helpers
 
 // The data folder holds the database and the generated secret: only the user the server runs as may read
 // them. A fresh folder is made 0700 and its files 0600; a folder or files found looser are tightened at
-// start, and the log says which.
+// start, and the log says which. (Each test starts servers twice: allowed two minutes on a busy machine.)
+vi.setConfig({ testTimeout: 120_000 });
 
 const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
 

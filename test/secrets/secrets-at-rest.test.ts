@@ -236,7 +236,7 @@ describe.each(testDatabases())('secrets at rest on %s', (kind) => {
     const third = await startOn(db, dataDir, key, env, quiet);
     await third.server.close();
     expect(quiet.some((l) => l.includes('encrypted the DKIM keys'))).toBe(false);
-  });
+  }, 120_000);
 
   it('refuses to start with another TAIFA_SECRET, saying so, rather than sign with garbage', async () => {
     const { db, dataDir, key } = await fresh();
@@ -253,7 +253,7 @@ describe.each(testDatabases())('secrets at rest on %s', (kind) => {
     // Nothing was changed: the right secret still starts it.
     const again = await startOn(db, dataDir, key, { TAIFA_SECRET: 'the right one' });
     await again.server.close();
-  });
+  }, 120_000);
 
   it('rotates: reads with both secrets meanwhile, `taifa secrets rotate` re-encrypts everything, the new one alone works', async () => {
     const { db, dataDir, key } = await fresh();
