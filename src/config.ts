@@ -18,8 +18,11 @@ export interface Config {
   publicUrl: string;
   /** `sqlite:PATH` or `postgres://…`. */
   databaseUrl: string;
-  /** Signs tokens and sessions; null means "generate into dataDir on first start". */
+  /** Signs tokens and sessions, and keys the encryption of stored secrets; null means "generate into dataDir on first
+   * start". */
   secret: string | null;
+  /** During a change of `secret`: the one before, which still opens the stored secrets sealed under it. */
+  previousSecret: string | null;
   /** On first start with no account: create the first account with this key. */
   bootstrapApiKey: string | null;
   /** `direct` looks up each recipient domain's MX; `relay` hands everything to a smarthost. */
@@ -192,6 +195,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     publicUrl: (env.TAIFA_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
     databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, 'taifa.db')}`,
     secret: env.TAIFA_SECRET || null,
+    previousSecret: env.TAIFA_SECRET_PREVIOUS || null,
     bootstrapApiKey,
     delivery,
     smtpRelayUrl,
@@ -254,6 +258,7 @@ export function maskedConfig(config: Config): Record<string, unknown> {
     ...config,
     roles: [...config.roles],
     secret: mask(config.secret),
+    previousSecret: mask(config.previousSecret),
     bootstrapApiKey: mask(config.bootstrapApiKey),
     databaseUrl: maskUrl(config.databaseUrl),
     smtpRelayUrl: config.smtpRelayUrl === null ? null : maskUrl(config.smtpRelayUrl),

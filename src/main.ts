@@ -6,6 +6,9 @@ import { isPlan } from './core/plans.js';
 import { parseReport } from './inbound/parse-report.js';
 import { PLANS, type LimitOverrides } from './model.js';
 import { accountLimits, changeAccountLimits, createAccount } from './services/accounts.js';
+import { ensureSecret } from './secret.js';
+import { SecretBox, SecretKeyError } from './secret-box.js';
+import { rotateStoredSecrets } from './services/secrets-at-rest.js';
 import { startServer } from './server.js';
 import { migrateToLatest, openStore } from './store/database.js';
 
@@ -18,6 +21,8 @@ const USAGE = `Usage: taifa <command>
   accounts set-limits ID [--plan P] [--daily N] [--monthly N] [--batch N] [--rps N] [--clear]
                                           change an account's plan or override its plan's limits
   config                                  print the effective configuration, secrets masked
+  secrets rotate                          encrypt every stored secret (DKIM keys, webhook secrets) under TAIFA_SECRET,
+                                          decrypting those under TAIFA_SECRET_PREVIOUS (see docs/secrets.md)
   bounces parse FILE…                     read bounce, delay and complaint messages (raw email files) and print,
                                           as one JSON object keyed by path, the recipients each reports with
                                           their status, reply code, action, reason, hard and feedback type
@@ -137,6 +142,39 @@ async function accountsAdmin(config: Readonly<Config>, args: string[]): Promise<
   }
 }
 
+/**
+ * `secrets rotate`: every stored secret encrypted under TAIFA_SECRET, from TAIFA_SECRET_PREVIOUS (or plain).
+ * Nothing is written unless every one can be decrypted; running it again does nothing more.
+ */
+async function secrets(config: Readonly<Config>, args: string[]): Promise<number> {
+  if (args.length !== 1 || args[0] !== 'rotate') {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const box = SecretBox.fromSecrets(ensureSecret(config.secret, config.dataDir), config.previousSecret);
+  const store = openStore(config.databaseUrl);
+  try {
+    await migrateToLatest(store);
+    const r = await rotateStoredSecrets(store, box);
+    const to = `TAIFA_SECRET (key id ${box.keyId})`;
+    out(
+      box.previousKeyId
+        ? `Stored secrets: ${r.resealed} re-encrypted from TAIFA_SECRET_PREVIOUS (key id ${box.previousKeyId}) to ` +
+            `${to}, ${r.sealed} stored plain encrypted. Every stored secret is now under TAIFA_SECRET: ` +
+            'TAIFA_SECRET_PREVIOUS can be unset (restart the servers without it).'
+        : `Stored secrets: ${r.sealed} stored plain encrypted under ${to}; every stored secret is under it ` +
+            '(to change TAIFA_SECRET, give the old one as TAIFA_SECRET_PREVIOUS).',
+    );
+    return 0;
+  } catch (error) {
+    if (!(error instanceof SecretKeyError)) throw error;
+    process.stderr.write(`taifa secrets rotate: ${error.message}\n`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}
+
 /** `bounces parse FILE…`: what the report parser makes of saved messages; needs no configuration. */
 async function bounces(args: string[]): Promise<number> {
   const [sub, ...files] = args;
@@ -220,6 +258,8 @@ async function main(argv: string[]): Promise<number> {
     case 'config':
       out(JSON.stringify(maskedConfig(config), null, 2));
       return 0;
+    case 'secrets':
+      return secrets(config, rest);
     default:
       process.stderr.write(USAGE);
       return command === 'help' || command === '--help' ? 0 : 2;
@@ -231,7 +271,14 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    process.stderr.write(`taifa: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // A wrong TAIFA_SECRET is the operator's to fix: the message says how, a stack trace would only hide it.
+    const text =
+      error instanceof SecretKeyError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
+    process.stderr.write(`taifa: ${text}\n`);
     process.exit(1);
   },
 );

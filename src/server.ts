@@ -14,7 +14,10 @@ import { migrateToLatest, openStore, type Store } from './store/database.js';
 import { concurrentWriters } from './store/dialects/write-transactions.js';
 import { GroupCommitter } from './store/group-commit.js';
 import { TtlCache } from './ttl-cache.js';
-import { ensureSecret } from './secret.js';
+import { restrictToOwner, type ModeChange } from './file-modes.js';
+import { ensureSecret, secretFile } from './secret.js';
+import { SecretBox } from './secret-box.js';
+import { sealPlainSecrets } from './services/secrets-at-rest.js';
 import { TrackingTokens, UnsubscribeTokens } from './tracking/tokens.js';
 import { HitBuffer } from './tracking/recording/hit-buffer.js';
 import { InboundListener } from './inbound/listener.js';
@@ -31,6 +34,8 @@ const AUTH_CACHE_MS = 1000;
 export interface Server {
   config: Readonly<Config>;
   store: Store;
+  /** Seals and opens the secrets stored in the database. */
+  secrets: SecretBox;
   app: FastifyInstance;
   worker: DeliveryWorker | null;
   /** `http://host:port` the API listens on. */
@@ -54,20 +59,59 @@ function createTransport(config: Readonly<Config>, store: Store, log: Logger): T
   return new DirectTransport(createResolver(config.dnsServers), { ...opts, port: config.mxPort, log });
 }
 
+/** Says in the log that a file or folder of the data was readable by others, and what was done about it. */
+function modeChangeLogger(log: Logger): (change: ModeChange) => void {
+  return (c) =>
+    c.error
+      ? log.warn(
+          { path: c.path, from: c.from, to: c.to, err: c.error },
+          'could not tighten the permissions of a data file',
+        )
+      : log.warn(
+          { path: c.path, from: c.from, to: c.to },
+          'tightened the permissions of a data file readable by others',
+        );
+}
+
+/** Seals the secrets still stored plain and says so; warns while some are under TAIFA_SECRET_PREVIOUS. */
+async function sealSecretsAtStart(store: Store, secrets: SecretBox, log: Logger): Promise<void> {
+  const report = await sealPlainSecrets(store, secrets);
+  if (report.sealed > 0)
+    log.info(
+      { count: report.sealed, keyId: secrets.keyId },
+      'encrypted the DKIM keys and webhook secrets stored plain',
+    );
+  if (report.underPrevious > 0)
+    log.warn(
+      { count: report.underPrevious, keyId: secrets.previousKeyId },
+      'stored secrets are still encrypted under TAIFA_SECRET_PREVIOUS: run `taifa secrets rotate`',
+    );
+  else if (secrets.previousKeyId) log.info('no stored secret is under TAIFA_SECRET_PREVIOUS any more: it can be unset');
+}
+
 /** Opens the database, applies migrations, bootstraps the first account, starts the roles and listens. */
 export async function startServer(
   config: Readonly<Config>,
   log: Logger = pino({ level: config.logLevel }),
 ): Promise<Server> {
-  const store = openStore(config.databaseUrl);
+  // The data folder is ours alone (the database's own files are the store's to keep, wherever they are).
+  const onModeChange = modeChangeLogger(log);
+  for (const p of [config.dataDir, secretFile(config.dataDir)]) {
+    const change = restrictToOwner(p);
+    if (change) onModeChange(change);
+  }
+  const secret = ensureSecret(config.secret, config.dataDir);
+  const secrets = SecretBox.fromSecrets(secret, config.previousSecret);
+  const store = openStore(config.databaseUrl, { onModeChange });
   try {
     await migrateToLatest(store);
+    // A wrong TAIFA_SECRET stops the start here (SecretKeyError), rather than failing each message later.
+    await sealSecretsAtStart(store, secrets, log);
   } catch (error) {
     await store.close();
     throw error;
   }
   const boot = await bootstrapFirstAccount(store, config.bootstrapApiKey);
-  const secret = ensureSecret(config.secret, config.dataDir);
   const tokens = new TrackingTokens(secret);
   const unsubscribeTokens = new UnsubscribeTokens(secret);
   // Tracking hits are judged and written by a thread of their own, on a connection of its own.
@@ -106,6 +150,7 @@ export async function startServer(
         tokens,
         unsubscribeTokens,
         publicUrl: config.publicUrl,
+        secrets,
         concurrency: config.workerConcurrency,
         leaseMs: config.leaseSeconds * 1000,
         pollIntervalMs: config.pollIntervalMs,
@@ -144,6 +189,7 @@ export async function startServer(
           leaseMs: Math.max(60_000, config.webhookTimeoutMs * 3),
         },
         log.child({ role: 'webhooks' }),
+        secrets,
       )
     : null;
   // Retention: events older than TAIFA_EVENT_RETENTION_DAYS go, a small batch at a time, in the background.
@@ -164,6 +210,7 @@ export async function startServer(
     unsubscribeTokens,
     onQueued: () => activeWorker?.wake(),
     webhookSender,
+    secrets,
   });
   // Bounces, complaint reports and unsubscribe mail: the MX of every domain's return-path host.
   let inbound: InboundListener | null = null;
@@ -195,6 +242,7 @@ export async function startServer(
   return {
     config,
     store,
+    secrets,
     app,
     worker,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,

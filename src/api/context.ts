@@ -2,6 +2,7 @@ import type { promises as dns } from 'node:dns';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { LimitOverrides, Plan } from '../model.js';
+import type { SecretBox } from '../secret-box.js';
 import type { Store } from '../store/database.js';
 import type { GroupCommitter } from '../store/group-commit.js';
 import type { KeyOwner } from '../store/accounts-repo.js';
@@ -32,6 +33,8 @@ export interface ApiContext {
   onQueued: () => void;
   /** Posts webhook test sends (the dispatcher posts the outbox with the same pool). */
   webhookSender: WebhookSender;
+  /** Seals and opens the secrets stored in the database (DKIM keys, webhook signing secrets). */
+  secrets: SecretBox;
 }
 
 /** Who a request authenticated as. */

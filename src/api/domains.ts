@@ -54,6 +54,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     mtaHost: ctx.config.heloName,
     sandbox: ctx.config.sandbox,
     onSendersChanged: () => ctx.senderCache.clear(),
+    secrets: ctx.secrets,
   };
   app.post<{ Body: CreateDomainBody }>(
     '/v1/domains',

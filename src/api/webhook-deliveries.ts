@@ -125,7 +125,7 @@ export function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContext): vo
     async (request) => {
       const type = request.body?.event ?? 'email.delivered';
       const auth = requireAuth(request);
-      return view(await testWebhook(ctx.store, ctx.webhookSender, auth.accountId, request.params.id, type));
+      return view(await testWebhook(ctx, ctx.webhookSender, auth.accountId, request.params.id, type));
     },
   );
 }

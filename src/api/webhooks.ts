@@ -51,6 +51,7 @@ export function webhookView(w: WebhookRow, now = Date.now()) {
 export function webhookRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const deps: WebhookDeps = {
     store: ctx.store,
+    secrets: ctx.secrets,
     guard: { allowPrivate: ctx.config.allowPrivateWebhooks, lookup: hostLookup(ctx.config.dnsServers) },
   };
   app.post<{ Body: CreateWebhookBody }>(
@@ -84,7 +85,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request) => {
       const { page, limit } = request.query;
-      const rows = await webhookList(ctx.store, requireAuth(request).accountId, { limit, offset: page * limit });
+      const rows = await webhookList(deps, requireAuth(request).accountId, { limit, offset: page * limit });
       return rows.map((w) => webhookView(w));
     },
   );
@@ -92,7 +93,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: IdParams }>(
     '/v1/webhooks/:id',
     { schema: { tags, summary: 'Get an endpoint', params: idParams, response: withErrors({ 200: webhookBody }, 404) } },
-    async (request) => webhookView(await findWebhook(ctx.store, requireAuth(request).accountId, request.params.id)),
+    async (request) => webhookView(await findWebhook(deps, requireAuth(request).accountId, request.params.id)),
   );
 
   app.patch<{ Params: IdParams; Body: UpdateWebhookBody }>(
@@ -139,7 +140,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const row = await rotateSecret(ctx.store, requireAuth(request).accountId, request.params.id);
+      const row = await rotateSecret(deps, requireAuth(request).accountId, request.params.id);
       return { ...webhookView(row), secret: row.secret };
     },
   );

@@ -2,6 +2,7 @@ import { MAX_COPY_BYTES } from '../core/body-limits.js';
 import { distinctRecipients } from '../core/recipients.js';
 import { sendingDomain } from '../core/suppression-address.js';
 import type { SendingScope } from '../core/suppression-rules.js';
+import type { SecretBox } from '../secret-box.js';
 import type { Store } from '../store/database.js';
 import { getDomainById } from '../store/domains-repo.js';
 import { loadEmailsForDelivery } from '../store/emails-repo.js';
@@ -63,7 +64,8 @@ export class MessageCache {
   private readonly rendered = new Map<string, Promise<Rendered>>();
   /** Claimed recipients per email not yet settled: a rendered message is dropped when it reaches 0. */
   private readonly pendingByEmail = new Map<string, number>();
-  private readonly keys = new Map<string, DkimKey>();
+  /** Each domain's DKIM key, parsed, with the sealed value it was opened from (a rotation changes it). */
+  private readonly keys = new Map<string, { sealed: string; key: DkimKey }>();
   /** Whose each loaded email is, from which domain, with which tags: what its suppressions are looked up by. */
   private readonly scopes = new Map<string, SendingScope>();
 
@@ -76,6 +78,8 @@ export class MessageCache {
       unsubscribeTokens: UnsubscribeTokens;
       /** Base of tracking URLs when a domain has no tracking host. */
       publicUrl: string;
+      /** Opens the domains' DKIM keys, stored sealed. */
+      secrets: SecretBox;
     },
   ) {}
 
@@ -124,16 +128,17 @@ export class MessageCache {
 
   /**
    * A domain (read afresh for each claimed batch, so changed settings apply to the next emails) and
-   * its DKIM key, parsed once per key rather than per message.
+   * its DKIM key, opened and parsed once per key rather than per message.
    */
   private async domain(id: string): Promise<{ domain: DomainRow | undefined; key: DkimKey | null }> {
     const domain = await getDomainById(this.store.db, id);
     if (!domain) return { domain, key: null };
     const cached = this.keys.get(id);
-    if (cached && cached.pem === domain.dkim_private_key && cached.selector === domain.dkim_selector)
-      return { domain, key: cached };
-    const key = dkimKey(domain.name, domain.dkim_selector, domain.dkim_private_key);
-    this.keys.set(id, key);
+    if (cached && cached.sealed === domain.dkim_private_key && cached.key.selector === domain.dkim_selector)
+      return { domain, key: cached.key };
+    const pem = this.opts.secrets.open(domain.dkim_private_key, 'dkim-private-key');
+    const key = dkimKey(domain.name, domain.dkim_selector, pem);
+    this.keys.set(id, { sealed: domain.dkim_private_key, key });
     return { domain, key };
   }
 

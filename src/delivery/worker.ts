@@ -4,6 +4,7 @@ import { decideSuppressed, type Suppression } from '../core/suppression-rules.js
 import { randomToken } from '../ids.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
 import type { AttemptOutcome } from '../core/smtp-outcome.js';
+import type { SecretBox } from '../secret-box.js';
 import type { Store } from '../store/database.js';
 import type { GroupCommitter } from '../store/group-commit.js';
 import { recordDeliveryAttempt } from '../services/record-attempt.js';
@@ -23,6 +24,8 @@ export interface WorkerOptions {
   unsubscribeTokens: UnsubscribeTokens;
   /** Base of tracking URLs when a domain has no tracking host. */
   publicUrl: string;
+  /** Opens the domains' DKIM keys, stored sealed. */
+  secrets: SecretBox;
   /** Connections (so transactions) in flight at once. */
   concurrency: number;
   leaseMs: number;
@@ -68,6 +71,7 @@ export class DeliveryWorker {
       tokens: opts.tokens,
       unsubscribeTokens: opts.unsubscribeTokens,
       publicUrl: opts.publicUrl,
+      secrets: opts.secrets,
     });
     this.leases = new LeaseKeeper({
       leaseMs: opts.leaseMs,

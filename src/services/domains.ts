@@ -5,6 +5,7 @@ import { domainStatusOf, expectedRecords, isDomainName } from '../core/domain-re
 import { errors } from '../core/errors.js';
 import { checkRecords, sandboxRecords } from '../dns/verify-domain.js';
 import { newId, randomToken } from '../ids.js';
+import type { SecretBox } from '../secret-box.js';
 import * as repo from '../store/domains-repo.js';
 import type { Store } from '../store/database.js';
 import type { DomainRow } from '../store/schema.js';
@@ -21,6 +22,8 @@ export interface DomainDeps {
   sandbox: boolean;
   /** Called after a change that decides who may send (verification, deletion). */
   onSendersChanged: () => void;
+  /** Seals the DKIM private key for storage. */
+  secrets: SecretBox;
 }
 
 /** The tracking and unsubscribe settings of a domain that PATCH may change. */
@@ -38,7 +41,10 @@ async function found(deps: DomainDeps, accountId: string, id: string): Promise<D
   return domain;
 }
 
-/** Adds a sending domain with a fresh 2048-bit DKIM key and the records to publish; 409 if already added. */
+/**
+ * Adds a sending domain with a fresh 2048-bit DKIM key (stored sealed, as the row returned has it) and the
+ * records to publish; 409 if already added.
+ */
 export async function addDomain(deps: DomainDeps, accountId: string, rawName: string): Promise<DomainRow> {
   const name = rawName.trim().toLowerCase().replace(/\.$/, '');
   if (!isDomainName(name))
@@ -67,7 +73,7 @@ export async function addDomain(deps: DomainDeps, accountId: string, rawName: st
     name,
     status: 'pending',
     dkim_selector: selector,
-    dkim_private_key: privateKey,
+    dkim_private_key: deps.secrets.seal(privateKey, 'dkim-private-key'),
     dkim_public_key: publicKey.toString('base64'),
     return_path_host: returnPathHost,
     records,

@@ -15,7 +15,7 @@ import {
 } from '../store/webhook-outbox-repo.js';
 import { attempt } from '../webhooks/dispatcher.js';
 import { newEvent } from './new-event.js';
-import { findWebhook } from './webhooks.js';
+import { findWebhook, requireWebhook, type WebhookStore } from './webhooks.js';
 import type { WebhookSender } from '../webhooks/sender.js';
 
 /** A delivery with its attempts, oldest first. */
@@ -41,7 +41,7 @@ export async function webhookDeliveries(
   webhookId: string,
   o: { status?: WebhookDeliveryStatus; limit: number; offset: number },
 ): Promise<DeliveryWithAttempts[]> {
-  await findWebhook(store, accountId, webhookId);
+  await requireWebhook(store, accountId, webhookId);
   return withAttempts(store, await listDeliveries(store.db, webhookId, o));
 }
 
@@ -52,7 +52,7 @@ export async function webhookDelivery(
   webhookId: string,
   deliveryId: string,
 ): Promise<DeliveryWithAttempts> {
-  await findWebhook(store, accountId, webhookId);
+  await requireWebhook(store, accountId, webhookId);
   const row = await getDelivery(store.db, webhookId, deliveryId);
   if (!row) throw errors.notFound('Delivery');
   const [one] = await withAttempts(store, [row]);
@@ -69,7 +69,7 @@ export async function replayWebhookDelivery(
   webhookId: string,
   deliveryId: string,
 ): Promise<DeliveryWithAttempts> {
-  await findWebhook(store, accountId, webhookId);
+  await requireWebhook(store, accountId, webhookId);
   if (!(await replayDelivery(store.db, webhookId, deliveryId, Date.now()))) throw errors.notFound('Delivery');
   return webhookDelivery(store, accountId, webhookId, deliveryId);
 }
@@ -104,13 +104,14 @@ function samplePayload(accountId: string, type: WebhookEventName, now: number): 
  * to check it before enabling it again.
  */
 export async function testWebhook(
-  store: Store,
+  deps: WebhookStore,
   sender: WebhookSender,
   accountId: string,
   webhookId: string,
   type: WebhookEventName,
 ): Promise<DeliveryWithAttempts> {
-  const w = await findWebhook(store, accountId, webhookId);
+  const { store } = deps;
+  const w = await findWebhook(deps, accountId, webhookId);
   const now = Date.now();
   const workerId = `test-${newId()}`;
   const row = await insertTestDelivery(store.db, {

@@ -7,17 +7,32 @@ import {
 } from '../core/webhook-endpoints.js';
 import { errors } from '../core/errors.js';
 import { newId, newWebhookSecret } from '../ids.js';
+import type { SecretBox } from '../secret-box.js';
 import type { Store } from '../store/database.js';
 import type { WebhookRow } from '../store/schema.js';
 import { inWriteTransaction } from '../store/transactions.js';
 import * as repo from '../store/webhooks-repo.js';
 import { checkWebhookTarget, type TargetGuardOptions } from '../webhooks/target-guard.js';
 
-/** What the webhook use cases need. */
-export interface WebhookDeps {
+/** What reading webhooks needs: their signing secrets are stored sealed. */
+export interface WebhookStore {
   store: Store;
+  secrets: SecretBox;
+}
+
+/** What the webhook use cases need. */
+export interface WebhookDeps extends WebhookStore {
   /** How a target URL is judged (private addresses refused unless allowed). */
   guard: TargetGuardOptions;
+}
+
+/** A stored webhook with its signing secrets opened (SecretKeyError when they cannot be). */
+export function openWebhook(row: WebhookRow, secrets: SecretBox): WebhookRow {
+  return {
+    ...row,
+    secret: secrets.open(row.secret, 'webhook-secret'),
+    previous_secret: row.previous_secret && secrets.open(row.previous_secret, 'webhook-secret'),
+  };
 }
 
 /** The checked fields of a request, or its 422; a changed URL's target is judged by the guard. */
@@ -44,8 +59,8 @@ function columns(c: WebhookChanges, enabled: boolean): repo.WebhookUpdate {
 
 /**
  * Creates an endpoint (every event unless `events` names some; enabled; machines' opens and clicks
- * included) with a fresh signing secret, which the row carries and the 201 shows once. 409 when the
- * account has MAX_WEBHOOKS_PER_ACCOUNT already.
+ * included) with a fresh signing secret, stored sealed, which the row returned carries and the 201 shows
+ * once. 409 when the account has MAX_WEBHOOKS_PER_ACCOUNT already.
  */
 export async function createWebhook(
   deps: WebhookDeps,
@@ -71,7 +86,11 @@ export async function createWebhook(
     created_at: now,
     updated_at: now,
   };
-  const stored = { ...row, event_types: row.event_types && JSON.stringify(row.event_types) };
+  const stored = {
+    ...row,
+    secret: deps.secrets.seal(row.secret, 'webhook-secret'),
+    event_types: row.event_types && JSON.stringify(row.event_types),
+  };
   const added = await inWriteTransaction(deps.store.db, (trx) =>
     repo.insertWebhookWithin(trx, stored, MAX_WEBHOOKS_PER_ACCOUNT),
   );
@@ -85,18 +104,24 @@ export async function createWebhook(
 
 /** An account's webhooks, newest first. */
 export async function webhookList(
-  store: Store,
+  deps: WebhookStore,
   accountId: string,
   page: { limit: number; offset: number },
 ): Promise<WebhookRow[]> {
-  return repo.listWebhooks(store.db, accountId, page);
+  const rows = await repo.listWebhooks(deps.store.db, accountId, page);
+  return rows.map((row) => openWebhook(row, deps.secrets));
 }
 
-/** One of an account's webhooks; 404 otherwise (another account's included). */
-export async function findWebhook(store: Store, accountId: string, id: string): Promise<WebhookRow> {
+/** One of an account's webhooks as stored (its secrets sealed); 404 otherwise (another account's included). */
+export async function requireWebhook(store: Store, accountId: string, id: string): Promise<WebhookRow> {
   const row = await repo.getWebhook(store.db, accountId, id);
   if (!row) throw errors.notFound('Webhook');
   return row;
+}
+
+/** One of an account's webhooks, its secrets opened; 404 otherwise (another account's included). */
+export async function findWebhook(deps: WebhookStore, accountId: string, id: string): Promise<WebhookRow> {
+  return openWebhook(await requireWebhook(deps.store, accountId, id), deps.secrets);
 }
 
 /** Changes any of url, events, domain, tag, enabled, human_only; re-enabling clears why it was disabled. */
@@ -107,27 +132,27 @@ export async function updateWebhook(
   input: WebhookInput,
 ): Promise<WebhookRow> {
   // A webhook that is not the account's is a 404 before its fields are judged (and before any look-up).
-  const current = await findWebhook(deps.store, accountId, id);
+  const current = await requireWebhook(deps.store, accountId, id);
   const set = columns(await checked(deps, input), current.enabled === 1);
-  if (Object.keys(set).length === 0) return findWebhook(deps.store, accountId, id);
+  if (Object.keys(set).length === 0) return findWebhook(deps, accountId, id);
   const row = await repo.updateWebhook(deps.store.db, accountId, id, { ...set, updated_at: Date.now() });
   if (!row) throw errors.notFound('Webhook');
-  return row;
+  return openWebhook(row, deps.secrets);
 }
 
 /**
  * A new signing secret (shown once, in the row returned); the one it replaces keeps signing beside it for
  * 24 hours, so that receivers can switch over without losing a delivery.
  */
-export async function rotateSecret(store: Store, accountId: string, id: string): Promise<WebhookRow> {
+export async function rotateSecret(deps: WebhookStore, accountId: string, id: string): Promise<WebhookRow> {
   const now = Date.now();
-  const row = await repo.rotateWebhookSecret(store.db, accountId, id, {
-    secret: newWebhookSecret(),
+  const row = await repo.rotateWebhookSecret(deps.store.db, accountId, id, {
+    secret: deps.secrets.seal(newWebhookSecret(), 'webhook-secret'),
     previousExpiresAt: now + SECRET_GRACE_MS,
     now,
   });
   if (!row) throw errors.notFound('Webhook');
-  return row;
+  return openWebhook(row, deps.secrets);
 }
 
 /** Deletes a webhook with its pending and past deliveries; 404 if it is not the account's. */

@@ -1,4 +1,5 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { ModeChange } from '../file-modes.js';
 import { openPostgres } from './dialects/postgres/open-postgres.js';
 import { openSqlite } from './dialects/sqlite/open-sqlite.js';
 import type { Store } from './store.js';
@@ -16,11 +17,19 @@ import * as m0011 from './migrations/0011-account-events.js';
 
 export type { Store };
 
-/** Opens `sqlite:PATH` (WAL, each write fsynced before it is reported done) or `postgres://…` (synchronous_commit=on).
- * */
+/**
+ * Opens `sqlite:PATH` (WAL, each write fsynced before it is reported done; its files kept to their owner,
+ * each permission tightened told to `onModeChange`, a process warning by default) or `postgres://…`
+ * (synchronous_commit=on).
+ */
 export function openStore(
   databaseUrl: string,
-  options: { poolSize?: number; checkpointEveryMs?: number; walRestartPages?: number } = {},
+  options: {
+    poolSize?: number;
+    checkpointEveryMs?: number;
+    walRestartPages?: number;
+    onModeChange?: (change: ModeChange) => void;
+  } = {},
 ): Store {
   if (databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://'))
     return openPostgres(databaseUrl, options);

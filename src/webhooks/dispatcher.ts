@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { failingDisabledReason, signingSecrets } from '../core/webhook-endpoints.js';
 import { decideWebhookAttempt } from '../core/webhook-retry.js';
 import { newId } from '../ids.js';
+import type { SecretBox } from '../secret-box.js';
+import { openWebhook } from '../services/webhooks.js';
 import type { Store } from '../store/database.js';
 import type { WebhookDeliveryRow, WebhookRow } from '../store/schema.js';
 import { inWriteTransaction } from '../store/transactions.js';
@@ -59,6 +61,8 @@ export class WebhookDispatcher {
     private readonly sender: WebhookSender,
     private readonly opts: DispatcherOptions,
     private readonly log: Logger,
+    /** Opens the endpoints' signing secrets, stored sealed. */
+    private readonly secrets: SecretBox,
   ) {}
 
   start(): void {
@@ -148,8 +152,8 @@ export class WebhookDispatcher {
     });
     if (rows.length === 0 && busy.length > 0) this.emptyBusyClaimAt = now;
     if (rows.length === 0) return 0;
-    const known = await webhooksByIds(this.store.db, [...new Set(rows.map((r) => r.webhook_id))]);
-    for (const endpoint of known) {
+    const stored = await webhooksByIds(this.store.db, [...new Set(rows.map((r) => r.webhook_id))]);
+    for (const endpoint of stored.map((w) => openWebhook(w, this.secrets))) {
       const q = this.endpoints.get(endpoint.id);
       if (q) q.endpoint = endpoint;
       else this.endpoints.set(endpoint.id, { endpoint, waiting: [], inFlight: 0 });

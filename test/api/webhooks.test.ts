@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookView } from '../../src/api/webhooks.js';
 import { createAccount } from '../../src/services/accounts.js';
+import { openWebhook } from '../../src/services/webhooks.js';
 import { testDatabases } from '../helpers/databases.js';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -46,8 +47,12 @@ describe.each(testDatabases())('webhook endpoints through the API on %s', (kind)
     await dns?.close();
   });
 
-  const stored = (id: string) =>
-    t.server.store.db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  /** A webhook's row, its signing secrets opened (they are stored sealed: see test/secrets/secrets-at-rest.test.ts). */
+  const stored = async (id: string) =>
+    openWebhook(
+      await t.server.store.db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+      t.server.secrets,
+    );
   const create = (body: Record<string, unknown>, key?: string) =>
     t.call('POST', '/v1/webhooks', body, key ? { key } : {});
 

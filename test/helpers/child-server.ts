@@ -82,7 +82,8 @@ export function startWorkers(
           TAIFA_ROLES: 'worker',
           DATABASE_URL: on.db.url,
           TAIFA_DATA_DIR: on.dataDir,
-          TAIFA_SECRET: 'test',
+          // The in-process server's: it keys the stored DKIM keys' encryption (and signs the tracking links).
+          TAIFA_SECRET: 'test-secret',
           TAIFA_HELO_NAME: 'mta.taifa.test',
         },
         on.key,

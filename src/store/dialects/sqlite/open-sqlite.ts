@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { makePrivateFolder, restrictToOwner, type ModeChange } from '../../../file-modes.js';
 import { JsonColumnsPlugin } from '../../json-columns.js';
 import type { Database } from '../../schema.js';
 import type { Store } from '../../store.js';
@@ -11,14 +12,19 @@ import { WalSync, writesData } from './wal-sync.js';
 
 /**
  * Opens `sqlite:PATH` in WAL mode: each write fsynced before it is reported done (WalSync), checkpoints
- * in a thread of their own (WalCheckpointer), waits for other connections' locks on timers.
+ * in a thread of their own (WalCheckpointer), waits for other connections' locks on timers. The files
+ * are kept to their owner (see keepToOwner); each permission it had to tighten is told to `onModeChange`.
  */
 export function openSqlite(
   databaseUrl: string,
-  options: { checkpointEveryMs?: number; walRestartPages?: number },
+  options: { checkpointEveryMs?: number; walRestartPages?: number; onModeChange?: (change: ModeChange) => void },
 ): Store {
   const file = databaseUrl.slice('sqlite:'.length);
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') {
+    const report =
+      options.onModeChange ?? ((c: ModeChange) => process.emitWarning(`${c.path}: mode ${c.from} → ${c.to}`));
+    for (const change of keepToOwner(path.resolve(file))) report(change);
+  }
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   // Commits write the WAL without an fsync; WalSync makes each write durable before it is reported
@@ -60,6 +66,20 @@ export function openSqlite(
       await checkpointer?.close();
     },
   };
+}
+
+/**
+ * Creates the database's folder 0700 when it is missing (an existing one may be shared, such as /tmp:
+ * only TAIFA_DATA_DIR is tightened, by the server) and the database file 0600 before SQLite opens it:
+ * SQLite gives the WAL and shared-memory files it makes the database file's permissions. Files left
+ * readable by others (by an earlier version) are tightened; the changes made are returned.
+ */
+function keepToOwner(file: string): ModeChange[] {
+  makePrivateFolder(path.dirname(file));
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  return [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]
+    .map(restrictToOwner)
+    .filter((c): c is ModeChange => c !== null);
 }
 
 const STATEMENT_CACHE_SIZE = 500;
