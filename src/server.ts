@@ -112,8 +112,8 @@ export async function startServer(
     throw error;
   }
   const boot = await bootstrapFirstAccount(store, config.bootstrapApiKey);
-  const tokens = new TrackingTokens(secret);
-  const unsubscribeTokens = new UnsubscribeTokens(secret);
+  const tokens = new TrackingTokens(secret, config.previousSecret);
+  const unsubscribeTokens = new UnsubscribeTokens(secret, config.previousSecret);
   // Tracking hits are judged and written by a thread of their own, on a connection of its own.
   let recorder: HitBuffer | null = null;
   if (config.roles.has('tracking')) {
@@ -126,7 +126,14 @@ export async function startServer(
     const scannerFiles = { agents: config.scannerAgentsFiles, ranges: config.scannerRangesFiles };
     try {
       recorder = await HitBuffer.start(
-        { databaseUrl: config.databaseUrl, secret, logLevel: log.level, scannerFiles, rules },
+        {
+          databaseUrl: config.databaseUrl,
+          secret,
+          previousSecret: config.previousSecret,
+          logLevel: log.level,
+          scannerFiles,
+          rules,
+        },
         { log: log.child({ role: 'tracking' }), maxPending: config.trackingMaxPending },
       );
     } catch (error) {

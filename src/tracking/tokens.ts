@@ -56,7 +56,11 @@ function uuidString(b: Buffer): string {
  * click endpoint never redirects to a URL we did not sign.
  */
 export class TrackingTokens {
-  constructor(private readonly secret: string) {}
+  /** `previous`: the secret before TAIFA_SECRET was changed, whose tokens (in mail already sent) still verify. */
+  constructor(
+    private readonly secret: string,
+    private readonly previous: string | null = null,
+  ) {}
 
   /** A URL-safe token for a target. */
   sign(t: TrackingTarget): string {
@@ -75,7 +79,8 @@ export class TrackingTokens {
     const decoded = token.length > MAX_TOKEN_CHARS ? null : decodeCanonical(token);
     if (!decoded) return null;
     const { body, mac } = decoded;
-    if (mac.length !== MAC_BYTES || body.length < HEAD_BYTES || !timingSafeEqual(mac, this.mac(body))) return null;
+    if (mac.length !== MAC_BYTES || body.length < HEAD_BYTES || !signedBy(mac, body, this.secret, this.previous))
+      return null;
     const k = body.subarray(0, 1).toString();
     const emailId = uuidString(body.subarray(1, 17));
     const recipientId = uuidString(body.subarray(17, HEAD_BYTES));
@@ -86,7 +91,7 @@ export class TrackingTokens {
   }
 
   private mac(body: Buffer): Buffer {
-    return createHmac('sha256', this.secret).update(body).digest().subarray(0, MAC_BYTES);
+    return macOf(body, this.secret);
   }
 }
 
@@ -107,7 +112,11 @@ const UNSUBSCRIBE_TOKEN_CHARS = Math.ceil((17 * 4) / 3) + 1 + Math.ceil((MAC_BYT
  * within the 64 that RFC 5321 allows a mailbox's local part.
  */
 export class UnsubscribeTokens {
-  constructor(private readonly secret: string) {}
+  /** `previous`: the secret before TAIFA_SECRET was changed, whose tokens (in mail already sent) still verify. */
+  constructor(
+    private readonly secret: string,
+    private readonly previous: string | null = null,
+  ) {}
 
   /** A URL-safe token, also valid in a mailbox's local part. */
   sign(t: UnsubscribeTarget): string {
@@ -120,13 +129,23 @@ export class UnsubscribeTokens {
     const decoded = token.length === UNSUBSCRIBE_TOKEN_CHARS ? decodeCanonical(token) : null;
     if (!decoded) return null;
     const { body, mac } = decoded;
-    if (mac.length !== MAC_BYTES || body.length !== 17 || !timingSafeEqual(mac, this.mac(body))) return null;
+    if (mac.length !== MAC_BYTES || body.length !== 17 || !signedBy(mac, body, this.secret, this.previous)) return null;
     const kind = body.subarray(0, 1).toString();
     if (kind !== 'd' && kind !== 't') return null;
     return { recipientId: uuidString(body.subarray(1)), tagOnly: kind === 't' };
   }
 
   private mac(body: Buffer): Buffer {
-    return createHmac('sha256', this.secret).update(body).digest().subarray(0, MAC_BYTES);
+    return macOf(body, this.secret);
   }
+}
+
+function macOf(body: Buffer, secret: string): Buffer {
+  return createHmac('sha256', secret).update(body).digest().subarray(0, MAC_BYTES);
+}
+
+/** Whether `mac` is the body's under the secret, or under the previous one while it is kept. */
+function signedBy(mac: Buffer, body: Buffer, secret: string, previous: string | null): boolean {
+  if (timingSafeEqual(mac, macOf(body, secret))) return true;
+  return previous !== null && timingSafeEqual(mac, macOf(body, previous));
 }

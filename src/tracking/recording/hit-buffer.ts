@@ -9,8 +9,9 @@ import type { Hit, HitRules, PixelLoad } from '../hit.js';
  * thread). */
 export interface RecordingSetup {
   databaseUrl: string;
-  /** The tracking tokens' secret. */
+  /** The tracking tokens' secret, and the one before it while TAIFA_SECRET_PREVIOUS is set. */
   secret: string;
+  previousSecret?: string | null;
   scannerFiles: ScannerListFiles;
   rules: HitRules;
   logLevel: string;

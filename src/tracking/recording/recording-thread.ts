@@ -20,7 +20,7 @@ try {
   store = openStore(setup.databaseUrl, { poolSize: 2 });
   const writer = new BatchWriter({
     committer: new GroupCommitter(store.db),
-    tokens: new TrackingTokens(setup.secret),
+    tokens: new TrackingTokens(setup.secret, setup.previousSecret ?? null),
     lists,
     rules: setup.rules,
     log: pino({ level: setup.logLevel }).child({ role: 'tracking' }),
