@@ -1,9 +1,8 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { newId } from '../ids.js';
 import { WEBHOOK_EVENT_NAMES, type WebhookDeliveryStatus } from '../model.js';
-import { dialectOf } from './dialects/dialect.js';
 import { skippingLocked } from './dialects/row-locks.js';
-import { parameterMarkers, textKey } from './dialects/statement-text.js';
+import { textKey, typedParameterMarkers } from './dialects/statement-text.js';
 import type { EventEmail } from './events-repo.js';
 import { chunksOfPowersOf4, insertRows } from './insert-rows.js';
 import type { Database, Db, NewEvent, Trx, WebhookAttemptRow, WebhookDeliveryRow, WebhookRow } from './schema.js';
@@ -220,17 +219,15 @@ async function updateDeliveries(
   workerId: string | null,
   now: number,
 ): Promise<void> {
-  const pg = dialectOf(trx) === 'postgres';
   const key = `${textKey(trx)}\0${results.length}\0${workerId === null ? '' : 'w'}`;
   let text = updateTexts.get(key);
   if (text === undefined) {
-    const marker = parameterMarkers(trx);
-    const cast = (type: string) => (pg ? `::${type}` : '');
+    const marker = typedParameterMarkers(trx);
     const tuple = () =>
-      `(${marker()}${cast('text')}, ${marker()}${cast('text')}, ${marker()}${cast('bigint')}, ` +
-      `${marker()}${cast('bigint')}, ${marker()}${cast('integer')}, ${marker()}${cast('text')})`;
+      `(${marker('text')}, ${marker('text')}, ${marker('bigint')}, ` +
+      `${marker('bigint')}, ${marker('integer')}, ${marker('text')})`;
     // Markers in the order they appear in the text: SQLite's `?` are positional.
-    const updatedAt = marker();
+    const updatedAt = marker('bigint');
     const rows = Array.from({ length: results.length }, tuple).join(', ');
     // VALUES names its columns column1, column2… on both databases.
     text =
@@ -238,7 +235,7 @@ async function updateDeliveries(
       `next_attempt_at = v.column3, locked_by = null, locked_until = null, last_attempt_at = v.column4, ` +
       `last_status_code = v.column5, last_error = v.column6, updated_at = ${updatedAt} ` +
       `from (values ${rows}) as v where d.id = v.column1` +
-      (workerId === null ? '' : ` and d.locked_by = ${marker()}`);
+      (workerId === null ? '' : ` and d.locked_by = ${marker('text')}`);
     updateTexts.set(key, text);
   }
   const params: unknown[] = [now];

@@ -15,3 +15,13 @@ export function parameterMarkers(db: Db): () => string {
 export function textKey(db: Db): string {
   return dialectOf(db) === 'postgres' ? 'p' : 's';
 }
+
+/**
+ * Like parameterMarkers, each marker with a cast to `type` on PostgreSQL (`$3::bigint`), where a
+ * parameter in a VALUES list has no column to take its type from; plain `?` on SQLite.
+ */
+export function typedParameterMarkers(db: Db): (type: string) => string {
+  const marker = parameterMarkers(db);
+  if (dialectOf(db) === 'sqlite') return () => marker();
+  return (type) => `${marker()}::${type}`;
+}
