@@ -1,5 +1,6 @@
 import type { Address, TrackingOverride } from '../model.js';
 import { bodyLimits } from './body-limits.js';
+import { hasNul, NUL_ERROR } from './control-characters.js';
 import type { FieldError } from './errors.js';
 import { unfoldableHeaders } from './header-lines.js';
 import { ISO_8601_PATTERN, parseIsoDateTime } from './iso-date-time.js';
@@ -120,6 +121,10 @@ function recipientTotal(r: Rules, body: Record<string, unknown>): void {
 function content(r: Rules, body: Record<string, unknown>): void {
   const absent = (v: unknown) => v === undefined || v === null || v === '';
   if (absent(body.html) && absent(body.text)) r.add('html', 'at least one of html or text is required');
+  for (const field of ['html', 'text'] as const) {
+    const v = body[field];
+    if (typeof v === 'string' && hasNul(v)) r.add(field, NUL_ERROR);
+  }
 }
 
 function reservedHeaders(r: Rules, headers: unknown): void {

@@ -1,4 +1,5 @@
 import { SUPPRESSION_TYPES, type SuppressionType } from '../model.js';
+import { CONTROL_CHARACTER_ERROR, hasControlCharacter, hasNul, NUL_ERROR } from './control-characters.js';
 import type { FieldError } from './errors.js';
 import { MAX_TAG_LENGTH } from './send-body-schema.js';
 import { suppressionKey } from './suppression-address.js';
@@ -58,7 +59,7 @@ export function checkSuppression(
       errs.push({ field: 'domain', error: 'is required for an unsubscribe (the sending domain it applies to)' });
     else if (!HOST_NAME.test(domain)) errs.push({ field: 'domain', error: 'is not a valid domain name' });
     if (tag.length > MAX_TAG_LENGTH) errs.push({ field: 'tag', error: `must be at most ${MAX_TAG_LENGTH} characters` });
-    else if (/[\r\n]/.test(tag)) errs.push({ field: 'tag', error: 'must be one line' });
+    else if (hasControlCharacter(tag)) errs.push({ field: 'tag', error: CONTROL_CHARACTER_ERROR });
   } else if (isType(type)) {
     const every = `applies to unsubscribes only: a ${type} stops mail from every domain`;
     if (domain) errs.push({ field: 'domain', error: every });
@@ -66,6 +67,7 @@ export function checkSuppression(
   }
   if (reason.length > MAX_REASON_LENGTH)
     errs.push({ field: 'reason', error: `must be at most ${MAX_REASON_LENGTH} characters` });
+  else if (hasNul(reason)) errs.push({ field: 'reason', error: NUL_ERROR });
   if (errs.length > 0 || !key || !isType(type)) return { ok: false, errors: errs };
   return { ok: true, value: { type, address, key, domain, tag, reason: reason || null } };
 }

@@ -1,4 +1,5 @@
 /** The rules of webhook endpoints: what a URL, an event list and the filters may be; secrets and their rotation. */
+import { CONTROL_CHARACTER_ERROR, hasControlCharacter } from './control-characters.js';
 import { isDomainName } from './domain-records.js';
 import type { FieldError } from './errors.js';
 import type { WebhookEventName } from '../model.js';
@@ -72,7 +73,7 @@ function filter(v: string | null | undefined): string | null | undefined {
 
 /**
  * Checks a webhook's fields for create or update: the URL's form (its target is the guard's business),
- * known event names, a domain name as filter. Errors name the body's fields.
+ * known event names, a domain name as filter, a tag of one line. Errors name the body's fields.
  */
 export function checkWebhookInput(
   input: WebhookInput,
@@ -96,6 +97,7 @@ export function checkWebhookInput(
   } else if (domain === null) value.domain = null;
   const tag = filter(input.tag);
   if (tag !== undefined) value.tag = tag;
+  if (tag && hasControlCharacter(tag)) errs.push({ field: 'tag', error: CONTROL_CHARACTER_ERROR });
   if (input.enabled !== undefined) value.enabled = input.enabled;
   if (input.human_only !== undefined) value.human_only = input.human_only;
   return errs.length ? { ok: false, errors: errs } : { ok: true, value };

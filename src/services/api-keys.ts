@@ -1,15 +1,20 @@
+import { CONTROL_CHARACTER_ERROR, hasControlCharacter } from '../core/control-characters.js';
 import { errors } from '../core/errors.js';
 import { apiKeyPrefix, hashApiKey, newApiKey, newId } from '../ids.js';
 import { deleteApiKey, insertApiKey, listApiKeys } from '../store/api-keys-repo.js';
 import type { Store } from '../store/database.js';
 import type { ApiKeyRow } from '../store/schema.js';
 
-/** Creates an API key for a user of an account: the row, and the key itself (shown once, stored as a hash). */
+/**
+ * Creates an API key for a user of an account: the row, and the key itself (shown once, stored as a hash).
+ * 422 for a name with a control character.
+ */
 export async function createApiKey(
   store: Store,
   owner: { accountId: string; userId: string },
   name: string,
 ): Promise<{ row: ApiKeyRow; key: string }> {
+  if (hasControlCharacter(name)) throw errors.validation([{ field: 'name', error: CONTROL_CHARACTER_ERROR }]);
   const key = newApiKey();
   const row: ApiKeyRow = {
     id: newId(),
