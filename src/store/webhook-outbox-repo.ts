@@ -187,7 +187,11 @@ export async function recordAttemptResults(
 ): Promise<void> {
   if (results.length === 0) return;
   const byWorker = new Map<string | null, AttemptResult[]>();
-  for (const r of results) byWorker.set(r.workerId, [...(byWorker.get(r.workerId) ?? []), r]);
+  for (const r of results) {
+    const group = byWorker.get(r.workerId);
+    if (group) group.push(r);
+    else byWorker.set(r.workerId, [r]);
+  }
   for (const [workerId, rs] of byWorker)
     for (const chunk of chunksOfPowersOf4(rs)) await updateDeliveries(trx, chunk, workerId, c.now);
   const attempts = results.map((r) => ({
