@@ -2,7 +2,13 @@ import { useEffect, useState } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
 import { api, ApiError } from './api';
 import { Login } from './pages/Login';
+import { Analytics } from './pages/Analytics';
+import { ApiKeys } from './pages/ApiKeys';
+import { Domains } from './pages/Domains';
+import { EmailDetail } from './pages/EmailDetail';
 import { EmailLogs } from './pages/EmailLogs';
+import { Suppressions } from './pages/Suppressions';
+import { Webhooks } from './pages/Webhooks';
 
 /** The signed-in person, as GET /v1/auth/me answers. */
 export interface Me {
@@ -21,13 +27,20 @@ const PAGES: ReadonlyArray<[string, string]> = [
 
 export function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [fault, setFault] = useState('');
   const [location, navigate] = useLocation();
   useEffect(() => {
     api<Me>('GET', '/v1/auth/me').then(setMe, (e: unknown) => {
       if (e instanceof ApiError && e.status === 401) setMe(null);
-      else throw e;
+      else setFault(e instanceof Error ? e.message : String(e));
     });
   }, []);
+  if (fault)
+    return (
+      <p role="alert" className="error">
+        The server could not be reached: {fault}
+      </p>
+    );
   if (me === undefined) return <p className="loading">Loading…</p>;
   if (me === null)
     return (
@@ -66,6 +79,14 @@ export function App() {
       <main>
         <Switch>
           <Route path="/emails" component={EmailLogs} />
+          <Route path="/emails/:id" component={EmailDetail} />
+          <Route path="/analytics" component={Analytics} />
+          <Route path="/suppressions" component={Suppressions} />
+          <Route path="/domains" component={Domains} />
+          <Route path="/domains/:id" component={Domains} />
+          <Route path="/webhooks" component={Webhooks} />
+          <Route path="/webhooks/:id" component={Webhooks} />
+          <Route path="/api-keys" component={ApiKeys} />
           <Route path="/">
             <EmailLogs />
           </Route>
