@@ -18,7 +18,8 @@ function readInConfigSource(): string[] {
 /** The variables loadConfig actually asks its environment for. */
 function readByLoadConfig(): string[] {
   const asked = new Set<string>();
-  const env = new Proxy({} as Record<string, string | undefined>, {
+  const empty: Record<string, string | undefined> = {};
+  const env = new Proxy(empty, {
     get: (_target, name) => {
       if (typeof name === 'string') asked.add(name);
       return undefined;
