@@ -14,7 +14,8 @@ export interface Config {
   port: number;
   /** HTTP listener address. */
   host: string;
-  /** Base URL of tracking and unsubscribe links, without a trailing slash. */
+  /** Base URL of tracking and unsubscribe links and of the OpenAPI `servers` entry, without a trailing slash; by
+   * default the HTTP listener's own (`listenerUrl`), on the port it binds when `port` is 0. */
   publicUrl: string;
   /** `sqlite:PATH` or `postgres://…`. */
   databaseUrl: string;
@@ -64,7 +65,7 @@ export interface Config {
   /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy: true, a hop count, or addresses/CIDRs); false
    * trusts none. */
   trustProxy: boolean | number | string;
-  /** Name we announce in EHLO and use for Message-IDs without a domain. */
+  /** Our MTA's name: announced in EHLO, authorised by the SPF record (`a:`), the MX of every return-path host. */
   heloName: string;
   /** Delays between delivery attempts after a temporary failure, in seconds; the last repeats. */
   retryScheduleSeconds: number[];
@@ -156,6 +157,20 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   return raw; // comma-separated addresses or CIDRs
 }
 
+/**
+ * The URL of the HTTP listener on `host` and `port`: the default public URL. A listener on every interface (`0.0.0.0`,
+ * `::`) is named `localhost`, the one name that reaches it from this machine.
+ */
+export function listenerUrl(host: string, port: number): string {
+  const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
+/** Whether the public URL is the default one, which follows the listener (TAIFA_PUBLIC_URL unset). */
+export function publicUrlFollowsListener(config: Pick<Config, 'publicUrl' | 'host' | 'port'>): boolean {
+  return config.publicUrl === listenerUrl(config.host, config.port);
+}
+
 /** Reads and validates the configuration from an environment (process.env in production). */
 export function loadConfig(env: Env): Readonly<Config> {
   // Sandbox mode keeps its own data by default: domains it "verified" without DNS and its captured
@@ -188,11 +203,13 @@ export function loadConfig(env: Env): Readonly<Config> {
   if (webhookRetry.some((n) => !Number.isFinite(n) || n <= 0))
     throw new ConfigError('TAIFA_WEBHOOK_RETRY_SCHEDULE must be a comma list of positive seconds');
   const port = int(env, 'PORT', 3000);
+  const host = env.HOST || '127.0.0.1';
   const config: Config = {
     port,
-    host: env.HOST || '127.0.0.1',
-    // By default the links point at this listener, on whatever port it was given (set it with PORT=0: any port).
-    publicUrl: (env.TAIFA_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    host,
+    // By default the links point at this listener, as HOST and PORT name it (startServer puts in the port it binds
+    // when PORT is 0).
+    publicUrl: (env.TAIFA_PUBLIC_URL || listenerUrl(host, port)).replace(/\/+$/, ''),
     databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, 'taifa.db')}`,
     secret: env.TAIFA_SECRET || null,
     previousSecret: env.TAIFA_SECRET_PREVIOUS || null,

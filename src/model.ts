@@ -17,7 +17,7 @@ export type EmailStatus = RecipientStatus;
 /** Which list a recipient was given in. */
 export type RecipientKind = 'to' | 'cc' | 'bcc';
 
-/** Event types, as the API names them (DESIGN: events and statuses). */
+/** Event types, as the API names them (docs/how-it-works.md: events and statuses). */
 export type EventType =
   | 'queued'
   | 'scheduled'
@@ -33,7 +33,7 @@ export type EventType =
   | 'unsubscribe'
   | 'complaint';
 
-/** The webhook name of each event type: `email.` and the past tense (DESIGN: events and statuses). */
+/** The webhook name of each event type: `email.` and the past tense (docs/how-it-works.md: events and statuses). */
 export const WEBHOOK_EVENT_NAMES = {
   queued: 'email.queued',
   scheduled: 'email.scheduled',

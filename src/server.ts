@@ -1,7 +1,9 @@
+import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
-import type { Config } from './config.js';
+import { listenerUrl, publicUrlFollowsListener, type Config } from './config.js';
+import { isFullyQualifiedHost } from './core/domain-records.js';
 import { bootstrapFirstAccount } from './services/accounts.js';
 import { DirectTransport } from './delivery/direct-transport.js';
 import { RelayTransport } from './delivery/relay-transport.js';
@@ -89,11 +91,56 @@ async function sealSecretsAtStart(store: Store, secrets: SecretBox, log: Logger)
   else if (secrets.previousKeyId) log.info('no stored secret is under TAIFA_SECRET_PREVIOUS any more: it can be unset');
 }
 
+/** A port free on `host` now: the OS's pick for port 0. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ port: 0, host }, () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/**
+ * The configuration with PORT=0 settled: when the public URL follows the listener, the port is chosen before the app
+ * is built, so that the links the worker writes and the OpenAPI `servers` entry name the port the server listens on
+ * (the app's routes and the worker are made with the URL, before the listener is bound).
+ */
+async function withChosenPort(config: Readonly<Config>): Promise<Readonly<Config>> {
+  if (config.port !== 0 || !publicUrlFollowsListener(config)) return config;
+  const port = await freePort(config.host);
+  return Object.freeze({ ...config, port, publicUrl: listenerUrl(config.host, port) });
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/** Says what in the configuration makes the mail this process sends, or the records it lists, unusable. */
+function warnAboutNames(config: Readonly<Config>, log: Logger): void {
+  if (!isFullyQualifiedHost(config.heloName))
+    log.warn(
+      { heloName: config.heloName },
+      `TAIFA_HELO_NAME is "${config.heloName}", not a fully qualified domain name: the SPF and return-path records ` +
+        'domains are asked to publish name it, so they cannot work, and receiving servers may refuse our EHLO. ' +
+        "Set TAIFA_HELO_NAME to this server's fully qualified name (such as mail.example.com)",
+    );
+  if (!config.sandbox && config.roles.has('worker') && LOOPBACK_HOST.test(new URL(config.publicUrl).hostname))
+    log.warn(
+      { publicUrl: config.publicUrl },
+      `tracking and unsubscribe links point at ${config.publicUrl}, which recipients cannot reach: ` +
+        'set TAIFA_PUBLIC_URL to the address this server is reached at (such as https://mail.example.com)',
+    );
+}
+
 /** Opens the database, applies migrations, bootstraps the first account, starts the roles and listens. */
 export async function startServer(
-  config: Readonly<Config>,
-  log: Logger = pino({ level: config.logLevel }),
+  configured: Readonly<Config>,
+  log: Logger = pino({ level: configured.logLevel }),
 ): Promise<Server> {
+  let config = configured;
   // The data folder is ours alone (the database's own files are the store's to keep, wherever they are).
   const onModeChange = modeChangeLogger(log);
   for (const p of [config.dataDir, secretFile(config.dataDir)]) {
@@ -141,6 +188,16 @@ export async function startServer(
       throw error;
     }
   }
+  // PORT=0: the port is chosen here, as late as can be (what follows is made with the public URL), so that another
+  // process has only the moments until we listen to take it.
+  try {
+    config = await withChosenPort(config);
+  } catch (error) {
+    await recorder?.close();
+    await store.close();
+    throw error;
+  }
+  warnAboutNames(config, log);
   // Accepted emails: concurrent groups on PostgreSQL (their units take quota rows in account order, so
   // groups cannot deadlock). Delivery outcomes: one group at a time, because their units update shared
   // email rows in any order.

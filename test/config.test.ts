@@ -9,9 +9,14 @@ import { loadConfig } from '../src/config.js';
 const run = promisify(execFile);
 
 describe('the configuration', () => {
-  it('points the default public URL at the port it listens on', () => {
-    expect(loadConfig({}).publicUrl).toBe('http://localhost:3000');
-    expect(loadConfig({ PORT: '8025' }).publicUrl).toBe('http://localhost:8025');
+  it('points the default public URL at the address and port it listens on', () => {
+    expect(loadConfig({}).publicUrl).toBe('http://127.0.0.1:3000');
+    expect(loadConfig({ PORT: '8025' }).publicUrl).toBe('http://127.0.0.1:8025');
+    expect(loadConfig({ PORT: '8025', HOST: 'mail.example.com' }).publicUrl).toBe('http://mail.example.com:8025');
+    expect(loadConfig({ HOST: '::1' }).publicUrl).toBe('http://[::1]:3000');
+    // Every interface: the one name that reaches it from this machine.
+    expect(loadConfig({ HOST: '0.0.0.0', PORT: '8025' }).publicUrl).toBe('http://localhost:8025');
+    expect(loadConfig({ HOST: '::' }).publicUrl).toBe('http://localhost:3000');
     expect(loadConfig({ PORT: '8025', TAIFA_PUBLIC_URL: 'https://mail.example.com/' }).publicUrl).toBe(
       'https://mail.example.com',
     );
@@ -52,7 +57,7 @@ describe('the configuration', () => {
       );
       expect(printed.smtpRelayUrl).toBe('smtp://mailer:********@relay.internal:587');
       // What is not secret is shown as it is.
-      expect(printed.publicUrl).toBe('http://localhost:8025');
+      expect(printed.publicUrl).toBe('http://127.0.0.1:8025');
       expect(printed.port).toBe(8025);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

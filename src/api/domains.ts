@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { recordWarnings } from '../core/domain-records.js';
 import { iso } from '../ids.js';
 import {
   addDomain,
@@ -13,6 +14,7 @@ import type { DomainRow } from '../store/schema.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import {
+  answer,
   createDomainBody,
   deletedBody,
   domainBody,
@@ -25,6 +27,24 @@ import {
 } from './schemas.js';
 
 const tags = ['Domains'];
+
+/**
+ * The domain answer: `domainBody` and `warnings`, one per record that cannot work as listed (an SPF or return-path
+ * record naming a host that is not fully qualified), empty when all can.
+ */
+const domainAnswer = {
+  ...domainBody,
+  required: [...domainBody.required, 'warnings'],
+  properties: {
+    ...domainBody.properties,
+    warnings: {
+      type: 'array',
+      description:
+        "Records that cannot work as listed, each with the record's purpose and what to do; empty when all can.",
+      items: answer({ record: { type: 'string', enum: ['spf', 'return_path'] }, message: { type: 'string' } }),
+    },
+  },
+} as const;
 
 /** The API shape of a domain. */
 export function domainView(d: DomainRow) {
@@ -43,6 +63,7 @@ export function domainView(d: DomainRow) {
     created_at: iso(d.created_at),
     verified_at: iso(d.verified_at),
     last_checked_at: iso(d.last_checked_at),
+    warnings: recordWarnings(d.records),
   };
 }
 
@@ -63,7 +84,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
         tags,
         summary: 'Add a sending domain (fresh 2048-bit DKIM key)',
         body: createDomainBody,
-        response: withErrors({ 201: domainBody }, 409, 422),
+        response: withErrors({ 201: domainAnswer }, 409, 422),
       },
     },
     async (request, reply) => {
@@ -74,7 +95,9 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     '/v1/domains',
-    { schema: { tags, summary: 'List domains', response: withErrors({ 200: { type: 'array', items: domainBody } }) } },
+    {
+      schema: { tags, summary: 'List domains', response: withErrors({ 200: { type: 'array', items: domainAnswer } }) },
+    },
     async (request) => {
       return (await listDomains(deps, requireAuth(request).accountId)).map(domainView);
     },
@@ -82,7 +105,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Params: IdParams }>(
     '/v1/domains/:id',
-    { schema: { tags, summary: 'Get a domain', params: idParams, response: withErrors({ 200: domainBody }, 404) } },
+    { schema: { tags, summary: 'Get a domain', params: idParams, response: withErrors({ 200: domainAnswer }, 404) } },
     async (request) => {
       return domainView(await getDomain(deps, requireAuth(request).accountId, request.params.id));
     },
@@ -112,7 +135,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
         summary: 'Change tracking and unsubscribe settings (the defaults of emails sent from the domain)',
         params: idParams,
         body: updateDomainBody,
-        response: withErrors({ 200: domainBody }, 404, 422),
+        response: withErrors({ 200: domainAnswer }, 404, 422),
       },
     },
     async (request) => {
@@ -128,7 +151,7 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
         tags,
         summary: 'Look the records up in DNS',
         params: idParams,
-        response: withErrors({ 200: domainBody }, 404),
+        response: withErrors({ 200: domainAnswer }, 404),
       },
     },
     async (request) => {

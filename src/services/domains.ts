@@ -1,7 +1,7 @@
 import { generateKeyPair } from 'node:crypto';
 import type { promises as dns } from 'node:dns';
 import { promisify } from 'node:util';
-import { domainStatusOf, expectedRecords, isDomainName } from '../core/domain-records.js';
+import { domainStatusOf, expectedRecords, isDomainName, recordsForMtaHost } from '../core/domain-records.js';
 import { errors } from '../core/errors.js';
 import { checkRecords, sandboxRecords } from '../dns/verify-domain.js';
 import { newId, randomToken } from '../ids.js';
@@ -35,10 +35,15 @@ export interface DomainSettings {
   unsubscribe_links?: boolean;
 }
 
+/** A stored domain with the records to publish for our MTA's current name (see `recordsForMtaHost`). */
+function current(deps: DomainDeps, domain: DomainRow): DomainRow {
+  return { ...domain, records: recordsForMtaHost(domain.records, deps.mtaHost) };
+}
+
 async function found(deps: DomainDeps, accountId: string, id: string): Promise<DomainRow> {
   const domain = await repo.getDomain(deps.store.db, accountId, id);
   if (!domain) throw errors.notFound('Domain');
-  return domain;
+  return current(deps, domain);
 }
 
 /**
@@ -99,7 +104,7 @@ export async function addDomain(deps: DomainDeps, accountId: string, rawName: st
 
 /** An account's domains, oldest first. */
 export async function listDomains(deps: DomainDeps, accountId: string): Promise<DomainRow[]> {
-  return repo.listDomains(deps.store.db, accountId);
+  return (await repo.listDomains(deps.store.db, accountId)).map((d) => current(deps, d));
 }
 
 /** One of an account's domains; 404 otherwise. */

@@ -109,6 +109,7 @@ const DOMAIN = sorted(
   'created_at',
   'verified_at',
   'last_checked_at',
+  'warnings',
 );
 const RECORD = ['type', 'name', 'value', 'purpose', 'status'];
 const CHECKED = ['found', 'matches', 'current_values'];

@@ -40,7 +40,7 @@ describe.each(testDatabases())('GET /v1/emails/updates on %s', (kind) => {
   const stamp = (id: string, updatedAt: number) =>
     t.server.store.db.updateTable('emails').set({ updated_at: updatedAt }).where('id', '=', id).execute();
 
-  /** Polls as the seed documents: `since` only, the last `updated_at` seen, until a page is empty. */
+  /** Polls as the API reference documents it: `since` only, the last `updated_at` seen, until a page is empty. */
   async function drainWithSinceOnly(key: string, since: number): Promise<{ seen: string[]; pages: number[] }> {
     const seen: string[] = [];
     const pages: number[] = [];
