@@ -7,7 +7,12 @@
 //   BENCH_EVENTS_N      events to seed (default 10000000)
 //   BENCH_EVENTS_RUNS   requests per case (default 300, after 5 warm-up requests)
 //   BENCH_EVENTS_DBS    sqlite,postgres (default both)
+//   BENCH_EVENTS_KEEP   a folder: seed into it once (SQLite there, PostgreSQL as taifa_bench_events_N) and keep
+//                       the databases, so that later runs with the same N only measure (drop them by hand)
+import fs from 'node:fs';
+import path from 'node:path';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { searchTokens } from '../src/core/search-query.js';
 import type { BotKind, EventType } from '../src/model.js';
@@ -24,6 +29,7 @@ import {
   describeOtherLoad,
   machine,
   newBenchKey,
+  PG_ADMIN_URL,
   runMain,
   startTaifa,
   tempDir,
@@ -34,6 +40,8 @@ import {
 const N = Number(process.env.BENCH_EVENTS_N ?? 10_000_000);
 const RUNS = Number(process.env.BENCH_EVENTS_RUNS ?? 300);
 const DBS = (process.env.BENCH_EVENTS_DBS ?? 'sqlite,postgres').split(',').map((s) => s.trim());
+/** A folder to keep the seeded databases in: a later run with the same N measures them again without seeding. */
+const KEEP = process.env.BENCH_EVENTS_KEEP;
 const WARM_UP = 5;
 const DAY = 86_400_000;
 
@@ -394,13 +402,52 @@ async function measure(url: string, key: string, name: string, path: (i: number)
   return { name, p50: pct(times, 50), p95: pct(times, 95), results };
 }
 
+/** The database of a run: a fresh one, or with BENCH_EVENTS_KEEP one kept (and seeded once) for later runs. */
+async function database(kind: string): Promise<{ dir: string; databaseUrl: string; key: string; samples?: Samples }> {
+  if (!KEEP) {
+    const dir = tempDir('taifa-bench-events-');
+    const databaseUrl = kind === 'postgres' ? await tempPostgres() : `sqlite:${dir}/taifa.db`;
+    return { dir, databaseUrl, key: newBenchKey() };
+  }
+  const dir = path.resolve(KEEP, `${kind}-${N}`);
+  const seeded = path.join(dir, 'seeded.json');
+  const reuse = fs.existsSync(seeded);
+  // A seeding that did not finish leaves no seeded.json: start that database again from nothing.
+  if (!reuse) fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const databaseUrl =
+    kind === 'postgres' ? await keptPostgres(`taifa_bench_events_${N}`, reuse) : `sqlite:${dir}/taifa.db`;
+  if (reuse) {
+    const kept = JSON.parse(fs.readFileSync(seeded, 'utf8')) as { key: string; samples: Samples };
+    process.stdout.write(`reusing the ${N} events seeded in ${databaseUrl}\n`);
+    return { dir, databaseUrl, ...kept };
+  }
+  return { dir, databaseUrl, key: newBenchKey() };
+}
+
+/** A PostgreSQL database that outlives the run: the one kept (`reuse`), else a new one. */
+async function keptPostgres(name: string, reuse: boolean): Promise<string> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  if (!reuse) {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  }
+  await admin.end();
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
 async function runOn(kind: string): Promise<string[]> {
-  const dir = tempDir('taifa-bench-events-');
   if (kind === 'postgres') addOwnComm('postgres');
-  const databaseUrl = kind === 'postgres' ? await tempPostgres() : `sqlite:${dir}/taifa.db`;
-  const key = newBenchKey();
-  const store = openStore(databaseUrl);
-  const samples = await seedData(store, key).finally(() => store.close());
+  const { dir, databaseUrl, key, samples: kept } = await database(kind);
+  let samples = kept;
+  if (!samples) {
+    const store = openStore(databaseUrl);
+    samples = await seedData(store, key).finally(() => store.close());
+    if (KEEP) fs.writeFileSync(path.join(dir, 'seeded.json'), JSON.stringify({ key, samples }));
+  }
   const server = await startTaifa('taifa', {
     TAIFA_DATA_DIR: dir,
     DATABASE_URL: databaseUrl,

@@ -15,6 +15,7 @@ import { apiKeyAuth } from './api/auth.js';
 import { FailedAuthLimiter } from './api/failed-auth-limiter.js';
 import { apiKeyRoutes } from './api/api-keys.js';
 import type { ApiContext } from './api/context.js';
+import { dashboardRoutes } from './api/dashboard.js';
 import { domainRoutes } from './api/domains.js';
 import { emailRoutes } from './api/email-detail.js';
 import { eventRoutes } from './api/events.js';
@@ -127,6 +128,7 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   healthRoutes(app, ctx);
   await serveOpenApi(app);
   if (!ctx.config.roles.has('api')) return;
+  await dashboardRoutes(app);
   // The unsubscribe endpoints: no key (recipients and mailbox providers call them), and a form body parser of
   // their own.
   await app.register(async (scope) => unsubscribeRoutes(scope, ctx));

@@ -1,8 +1,9 @@
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
+import { DASHBOARD_HEADERS, DASHBOARD_PAGES } from './dashboard.js';
 
 /** A route's own headers, over those of every answer (helmet's route option). */
-type RouteHeaders = Omit<FastifyHelmetOptions, 'global'>;
+export type RouteHeaders = Omit<FastifyHelmetOptions, 'global'>;
 
 /**
  * What every answer of the API, the reference and the unsubscribe pages carries: helmet's defaults
@@ -53,12 +54,17 @@ export const CAPTURED_MESSAGE_HEADERS: RouteHeaders = {
   },
 };
 
-/** Registers the security headers on a scope, before its routes: every answer's, and the reference's under /docs. */
+/**
+ * Registers the security headers on a scope, before its routes: every answer's, the reference's under /docs, and the
+ * dashboard's.
+ */
 export async function registerSecurityHeaders(app: FastifyInstance, publicUrl: string): Promise<void> {
   const docs = docsHeaders(publicUrl);
+  const dashboardPages = new Set<string>(DASHBOARD_PAGES);
   // Before helmet's own onRoute hook, which reads the option (the reference's routes come from its plugin).
   app.addHook('onRoute', (route) => {
     if (route.url === '/docs' || route.url.startsWith('/docs/')) route.helmet = docs;
+    else if (dashboardPages.has(route.url) || route.url.startsWith('/assets/')) route.helmet = DASHBOARD_HEADERS;
   });
   await app.register(helmet, EVERY_ANSWER);
 }

@@ -1,0 +1,7 @@
+export function Domains() {
+  return (
+    <section>
+      <h1>Domains</h1>
+    </section>
+  );
+}

@@ -1,0 +1,7 @@
+export function Suppressions() {
+  return (
+    <section>
+      <h1>Suppressions</h1>
+    </section>
+  );
+}
