@@ -10,6 +10,7 @@ import { errors } from './core/errors.js';
 import { limitsFor } from './core/plans.js';
 import { MAX_REQUEST_BYTES } from './core/send-body-schema.js';
 import { newId } from './ids.js';
+import { AllowedMethods } from './api/allowed-methods.js';
 import { apiKeyAuth } from './api/auth.js';
 import { FailedAuthLimiter } from './api/failed-auth-limiter.js';
 import { apiKeyRoutes } from './api/api-keys.js';
@@ -79,7 +80,17 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   });
   app.decorateRequest('auth', null);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => answerUnrouted(ctx, errors.routeNotFound(request.method), request, reply));
+  // No route for this method and path: a path that other methods answer is a 405 naming them, any other a 404
+  // (as is a route's own "not here", such as a missing file of the reference's static assets).
+  const allowed = new AllowedMethods(routes);
+  app.setNotFoundHandler((request, reply) => {
+    const allow = allowed.at(request.url);
+    const error =
+      allow.length && !allow.includes(request.method)
+        ? errors.methodNotAllowed(request.method, allow)
+        : errors.routeNotFound(request.method);
+    answerUnrouted(ctx, error, request, reply);
+  });
 
   // The tracking endpoints, the hottest path, in a scope of their own: the hooks of the other routes
   // (request id header, request log, key, rate limit) do not run for them.

@@ -271,6 +271,7 @@ export async function startServer(
     authCache: new TtlCache(AUTH_CACHE_MS),
     senderCache: new TtlCache(AUTH_CACHE_MS),
     tracking: recorder ? { tokens, recorder } : null,
+    trackingTokens: tokens,
     unsubscribeTokens,
     onQueued: () => activeWorker?.wake(),
     webhookSender,

@@ -9,7 +9,7 @@ import type { KeyOwner } from '../store/accounts-repo.js';
 import type { SenderCache } from '../services/accept-email.js';
 import type { TtlCache } from '../ttl-cache.js';
 import type { TrackingDeps } from '../tracking/routes.js';
-import type { UnsubscribeTokens } from '../tracking/tokens.js';
+import type { TrackingTokens, UnsubscribeTokens } from '../tracking/tokens.js';
 import type { WebhookSender } from '../webhooks/sender.js';
 
 /** What route modules need: configuration, storage and the few shared services. */
@@ -27,6 +27,8 @@ export interface ApiContext {
   senderCache: SenderCache;
   /** The tracking endpoints' needs, when this process runs the tracking role. */
   tracking: Omit<TrackingDeps, 'log'> | null;
+  /** Signs the open and click URLs of GET /v1/emails/{id}/links, as the worker signs each copy's. */
+  trackingTokens: TrackingTokens;
   /** Verifies the tokens of the unsubscribe endpoints. */
   unsubscribeTokens: UnsubscribeTokens;
   /** Called after an email was committed, so an in-process worker can claim it at once. */

@@ -3,9 +3,10 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { errors } from '../core/errors.js';
 import { capturedMessage, emailDetail as detailOf, emailEvents } from '../services/emails.js';
 import { retryEmail } from '../services/retry-email.js';
+import { trackingLinks } from '../services/tracking-links.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
-import { emailDetail, eventView } from './email-views.js';
+import { emailDetail, eventView, recipientLinksView } from './email-views.js';
 import { querySchemaValidation, UUID } from './query-schema.js';
 import { CAPTURED_MESSAGE_HEADERS } from './security-headers.js';
 import {
@@ -16,6 +17,7 @@ import {
   withErrors,
   type IdParams,
 } from './schemas.js';
+import { trackingLinksBody } from './tracking-links-schemas.js';
 
 const tags = ['Emails'];
 
@@ -44,7 +46,7 @@ const rawQuery = {
   },
 } as const;
 
-/** `/v1/emails/{id}`: detail, events timeline, retry, and the sandbox's raw message. */
+/** `/v1/emails/{id}`: detail, events timeline, tracking links, retry, and the sandbox's raw message. */
 export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: IdParams }>(
     '/v1/emails/:id',
@@ -105,6 +107,36 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (!UUID.test(request.params.id)) throw errors.notFound('Email');
       const raw = await capturedMessage(ctx.store, auth.accountId, request.params.id, request.query.recipient);
       return reply.type('message/rfc822').send(raw);
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/v1/emails/:id/links',
+    {
+      schema: {
+        tags,
+        summary: "Each recipient's open pixel and tracked links",
+        description: [
+          "The tracking URLs in each recipient's copy, one entry per recipient (but those refused or cancelled before",
+          'sending, who get no copy), made by the same code that renders the copies: `pixel_url` when open tracking is',
+          'on and the email has HTML, and every tracked link with its destination (`url`) and the URL the copy has for',
+          'it (`tracked_url`). Unlike the raw message, these are plain URLs to paste into a browser: a `tracked_url`',
+          'answers 302 to `url` and records a click, the `pixel_url` answers a 1×1 GIF and records an open.',
+          'Opens and clicks within `TAIFA_PREFETCH_SECONDS` (10 s by default) of the copy being sent are recorded as',
+          'a machine\'s prefetch (`metadata.reason: "prefetch"`) and do not count: wait a little before trying them.',
+          "The URLs follow the email's tracking options and its domain's settings as they are now (tracking host, open",
+          'and click tracking); a copy sent before those settings changed has the URLs of its time. Works in sandbox',
+          'and normal mode, before and after the email is sent.',
+        ].join(' '),
+        params: idParams,
+        response: withErrors({ 200: trackingLinksBody }, 404),
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      if (!UUID.test(request.params.id)) throw errors.notFound('Email');
+      const deps = { store: ctx.store, tokens: ctx.trackingTokens, publicUrl: ctx.config.publicUrl };
+      return (await trackingLinks(deps, auth.accountId, request.params.id)).map(recipientLinksView);
     },
   );
 

@@ -1,5 +1,6 @@
 import { iso } from '../ids.js';
 import type { Address } from '../model.js';
+import type { RecipientLinks } from '../services/tracking-links.js';
 import type { ScheduledRow } from '../store/schedule-repo.js';
 import type { AttachmentRow, EmailRow, EventRow, RecipientRow } from '../store/schema.js';
 
@@ -95,5 +96,14 @@ export function emailDetail(e: EmailRow, recipients: RecipientRow[], attachments
     recipients: recipients.map(recipientView),
     attachments: attachments.map((a) => ({ filename: a.filename, content_type: a.content_type, size: a.size })),
     events: events.map(eventView),
+  };
+}
+
+/** One recipient's open pixel and tracked links (GET /v1/emails/{id}/links). */
+export function recipientLinksView(r: RecipientLinks) {
+  return {
+    recipient: r.recipient,
+    pixel_url: r.pixelUrl,
+    links: r.links.map((l) => ({ url: l.url, tracked_url: l.trackedUrl })),
   };
 }

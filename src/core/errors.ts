@@ -41,6 +41,15 @@ export const errors = {
   notFound: (what: string) => new AppError('not_found', 404, `${what} not found.`),
   routeNotFound: (method: string) =>
     new AppError('route_not_found', 404, `No route answers ${method} at this path; see /docs for the API.`),
+  /** A known path, but not this method: `allow` lists the methods it answers (the Allow header). */
+  methodNotAllowed: (method: string, allow: readonly string[]) =>
+    new AppError(
+      'method_not_allowed',
+      405,
+      `This path does not answer ${method}; it answers ${allow.join(', ')} (see the Allow header, and /docs for the API).`,
+      undefined,
+      { allow: allow.join(', ') },
+    ),
   conflict: (detail: string, code = 'conflict') => new AppError(code, 409, detail),
   payloadTooLarge: (detail: string, errs?: FieldError[]) => new AppError('payload_too_large', 413, detail, errs),
   unsupportedMediaType: (type = 'application/json') =>

@@ -53,6 +53,37 @@ export function parseSearchQuery(q: string): SearchQuery {
   return out;
 }
 
+/**
+ * The index tokens a `to:` or `from:` value matches, any one of them (see searchTokens): `jane@example.org`
+ * the whole address, `@example.org` every address at that domain, `jane@` every address with that local
+ * part, and a value without @ (`jane`, `example.org`) either a local part or a domain. Whole parts only,
+ * never a prefix: `to:jan` does not find jane@…. Nothing when the value names neither part (`@`).
+ */
+export function addressTokens(field: 'to' | 'from', value: string): string[] {
+  const v = value.toLowerCase();
+  const at = v.lastIndexOf('@');
+  if (at === -1) return [`${field}:${v}@`, `${field}:${v}`];
+  const local = v.slice(0, at);
+  const domain = v.slice(at + 1);
+  if (local === '') return domain === '' ? [] : [`${field}:${domain}`];
+  return [domain === '' ? `${field}:${local}@` : `${field}:${v}`];
+}
+
+/**
+ * The field conditions of a parsed search as groups of whole index tokens: an email matches when it
+ * holds one token of every group. Several values of one field are alternatives (`to:a to:b`: to a or
+ * to b), and so is the `tag` query parameter to the `tag:` values.
+ */
+export function fieldTokenGroups(q: SearchQuery, tag?: string): string[][] {
+  const groups = [
+    q.to.flatMap((v) => addressTokens('to', v)),
+    q.from.flatMap((v) => addressTokens('from', v)),
+    q.domain.map((v) => `domain:${v}`),
+    [...q.tag, ...(tag ? [tag.toLowerCase()] : [])].map((v) => `tag:${v}`),
+  ];
+  return groups.filter((g) => g.length > 0);
+}
+
 /** The index tokens of an email: field tokens (`to:…`, `from:…`, `domain:…`, `tag:…`) and free-text words, in order. */
 export function searchTokens(e: {
   fromEmail: string;
@@ -65,7 +96,8 @@ export function searchTokens(e: {
   const addr = (prefix: string, email: string) => {
     const lower = email.toLowerCase();
     const at = lower.lastIndexOf('@');
-    tokens.push(`${prefix}:${lower}`, `${prefix}:${lower.slice(at + 1)}`);
+    // The whole address, its local part (with its @, so that it never reads as a domain) and its domain.
+    tokens.push(`${prefix}:${lower}`, `${prefix}:${lower.slice(0, at)}@`, `${prefix}:${lower.slice(at + 1)}`);
     tokens.push(...words(lower.slice(0, at)), lower, lower.slice(at + 1));
   };
   addr('from', e.fromEmail);

@@ -1,6 +1,6 @@
 import { parseStatuses } from '../core/email-status.js';
 import { errors } from '../core/errors.js';
-import { parseSearchQuery } from '../core/search-query.js';
+import { fieldTokenGroups, parseSearchQuery } from '../core/search-query.js';
 import { findCapture } from '../store/captures-repo.js';
 import type { Store } from '../store/database.js';
 import { getEmail, listAttachments, listEmails, listRecipients, listUpdates } from '../store/emails-repo.js';
@@ -86,10 +86,14 @@ export async function searchEmailLog(
   o: { q: string; tag?: string; status?: string; limit: number; offset: number },
 ): Promise<EmailRow[]> {
   const q = parseSearchQuery(o.q);
-  return searchEmails(store.db, accountId, q, {
-    statuses: parseStatuses(o.status, ...q.status),
-    tag: o.tag,
-    limit: o.limit,
-    offset: o.offset,
-  });
+  return searchEmails(
+    store.db,
+    accountId,
+    { fields: fieldTokenGroups(q, o.tag), text: q.text },
+    {
+      statuses: parseStatuses(o.status, ...q.status),
+      limit: o.limit,
+      offset: o.offset,
+    },
+  );
 }

@@ -5,10 +5,8 @@ import type { Db, EmailRow, Trx } from './schema.js';
 
 /** What the store reads of a parsed search (core/search-query.ts builds it). */
 export interface TokenSearch {
-  to: string[];
-  from: string[];
-  domain: string[];
-  tag: string[];
+  /** Groups of whole index tokens (`to:jane@`, `tag:receipt`): an email must hold one token of every group. */
+  fields: string[][];
   text: Array<{ kind: 'word' | 'phrase'; value: string }>;
 }
 
@@ -21,15 +19,8 @@ export async function indexEmails(
 }
 
 /** A search's match conditions: each group is OR-ed inside and AND-ed with the others. */
-function groups(q: TokenSearch, tag: string | undefined): SearchGroups {
-  const out: SearchGroups = [];
-  const field = (name: string, values: string[]) => {
-    if (values.length) out.push(values.map((v) => ({ token: `${name}:${v}` })));
-  };
-  field('to', q.to);
-  field('from', q.from);
-  field('domain', q.domain);
-  field('tag', [...q.tag, ...(tag ? [tag.toLowerCase()] : [])]);
+function groups(q: TokenSearch): SearchGroups {
+  const out: SearchGroups = q.fields.map((g) => g.map((token) => ({ token })));
   q.text.forEach((t, i) => {
     const last = i === q.text.length - 1;
     out.push([
@@ -39,14 +30,14 @@ function groups(q: TokenSearch, tag: string | undefined): SearchGroups {
   return out;
 }
 
-/** An account's emails matching a parsed query (and optional exact status and tag), newest first. */
+/** An account's emails matching a parsed query (and optional exact statuses), newest first. */
 export async function searchEmails(
   db: Db,
   accountId: string,
   q: TokenSearch,
-  opts: { statuses: EmailStatus[]; tag?: string; limit: number; offset: number },
+  opts: { statuses: EmailStatus[]; limit: number; offset: number },
 ): Promise<EmailRow[]> {
-  const gs = groups(q, opts.tag);
+  const gs = groups(q);
   const last = gs[gs.length - 1]?.[0];
   // Whether a word is a whole token of one of the account's emails. The last word of a query matches
   // as a prefix only when it is not (someone still typing "recei"): a prefix query must merge every

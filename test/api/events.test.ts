@@ -184,6 +184,9 @@ describe.each(testDatabases())('GET /v1/events on %s', (kind) => {
     await expectFilter(`email_id=${emails.welcome}`, (e) => e.email_id === emails.welcome);
     const jane = await expectFilter('recipient=jane@recipient.TEST', (e) => e.recipient === 'Jane@Recipient.test');
     expect(jane).toBeGreaterThanOrEqual(4);
+    // A recipient is a whole address: its local part or its domain alone names no one.
+    for (const part of ['jane', 'jane@', 'recipient.test', '@recipient.test'])
+      expect([part, await get(`recipient=${encodeURIComponent(part)}`)]).toEqual([part, []]);
     await expectFilter(
       'recipient=bob@recipient.test&type=open',
       (e) => e.recipient === 'bob@recipient.test' && e.event_type === 'open',

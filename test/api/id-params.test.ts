@@ -10,6 +10,7 @@ const ROUTES: Array<[method: string, path: string, body?: unknown]> = [
   ['GET', '/v1/emails/{id}'],
   ['GET', '/v1/emails/{id}/events'],
   ['GET', '/v1/emails/{id}/raw'],
+  ['GET', '/v1/emails/{id}/links'],
   ['POST', '/v1/emails/{id}/retry'],
   ['DELETE', '/v1/emails/scheduled/{id}'],
   ['POST', '/v1/emails/scheduled/{id}/send-now'],

@@ -116,6 +116,63 @@ describe.each(testDatabases())('list and search on %s', (kind) => {
     ]);
   });
 
+  it('matches to: and from: against a whole address, a local part or a domain, in any case', async () => {
+    const as = { key: await account('people.test') };
+    const mine: Record<string, string> = {};
+    const send = async (name: string, body: Record<string, unknown>) => {
+      const r = await t.call('POST', '/v1/emails/', sendBody({ from_: { email: 'hello@people.test' }, ...body }), as);
+      expect(r.status).toBe(202);
+      mine[name] = r.body.id;
+    };
+    await send('jane', { to: [{ email: 'Jane@Example.org' }], subject: 'Welcome aboard', tags: ['welcome'] });
+    await send('janet', { to: [{ email: 'janet@example.org' }], subject: 'Your invoice' });
+    await send('janeAtCorp', { to: [{ email: 'jane@corp.test' }], subject: 'Reset your password' });
+    await send('mary', { to: [{ email: 'mary@jane.test' }], subject: 'Hello Mary' });
+    await send('bob', { to: [{ email: 'bob@example.org' }], cc: [{ email: 'jane.doe@other.test' }], subject: 'Hi' });
+    const search = async (q: string) =>
+      ids(await t.call('GET', `/v1/emails/search?q=${encodeURIComponent(q)}`, undefined, as));
+    const cases: Array<[string, string[]]> = [
+      ['to:jane', ['janeAtCorp', 'jane']],
+      ['to:JANE', ['janeAtCorp', 'jane']],
+      ['to:jane@', ['janeAtCorp', 'jane']],
+      ['to:JANE@Example.org', ['jane']],
+      ['to:@example.org', ['bob', 'janet', 'jane']],
+      ['to:example.org', ['bob', 'janet', 'jane']], // a bare domain, as before
+      ['to:@Jane.Test', ['mary']],
+      ['to:jane.test', ['mary']],
+      ['to:jane.doe', ['bob']], // cc is a recipient
+      ['to:@example.org to:@corp.test', ['bob', 'janeAtCorp', 'janet', 'jane']],
+      ['to:jane tag:welcome', ['jane']],
+      ['to:jane welcome', ['jane']],
+      ['to:jane reset', ['janeAtCorp']],
+      ['to:jane status:queued', ['janeAtCorp', 'jane']],
+      ['to:jane status:delivered', []],
+      ['from:hello', ['bob', 'mary', 'janeAtCorp', 'janet', 'jane']],
+      ['from:@people.test to:janet', ['janet']],
+      ['from:HELLO@People.Test to:@jane.test', ['mary']],
+      // Whole parts only: no prefix, and neither part stands for the other.
+      ['to:jan', []],
+      ['to:jane@example', []],
+      ['to:@example', []],
+      ['to:example', []],
+      ['to:mary.jane', []],
+      ['from:hell', []],
+      ['from:jane', []],
+      ['from:@example.com', []],
+    ];
+    for (const [q, want] of cases) expect([q, await search(q)]).toEqual([q, want.map((n) => mine[n])]);
+    // The free word finds the same two: as a whole word, not as the prefix of janet, jane.doe or jane.test.
+    expect(await search('jane')).toEqual([mine.janeAtCorp, mine.jane]);
+    // The first account's sender addresses, by local part and by domain.
+    expect(ids(await t.call('GET', `/v1/emails/search?q=${encodeURIComponent('from:@example.com')}`))).toEqual([
+      sent.resetLater,
+      sent.reset,
+      sent.welcome,
+    ]);
+    expect(ids(await t.call('GET', '/v1/emails/search?q=from:invoices'))).toEqual([sent.receipt]);
+    expect(ids(await t.call('GET', '/v1/emails/search?q=to:jane'))).toEqual([sent.welcome]);
+  });
+
   it('answers odd queries with results, never an error', async () => {
     for (const q of [
       '"',
@@ -123,6 +180,9 @@ describe.each(testDatabases())('list and search on %s', (kind) => {
       "'",
       'to:',
       'from:@@@',
+      'to:@',
+      'to:@@',
+      'from:a@',
       'AND OR NOT',
       '*',
       'a* b*',

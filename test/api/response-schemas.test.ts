@@ -1,15 +1,19 @@
+import { Ajv } from 'ajv';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { domainView } from '../../src/api/domains.js';
-import { emailDetail, emailSummary, eventView, scheduledView } from '../../src/api/email-views.js';
+import { emailDetail, emailSummary, eventView, recipientLinksView, scheduledView } from '../../src/api/email-views.js';
 import { emailDetail as emailDetailSchema, senderBody } from '../../src/api/schemas.js';
+import { trackingLinksBody } from '../../src/api/tracking-links-schemas.js';
 import { iso } from '../../src/ids.js';
+import { trackingLinks } from '../../src/services/tracking-links.js';
 import { listApiKeys } from '../../src/store/api-keys-repo.js';
 import { getDomain, listDomains } from '../../src/store/domains-repo.js';
 import { getEmail, listAttachments, listEmails, listRecipients } from '../../src/store/emails-repo.js';
 import { listEvents } from '../../src/store/events-repo.js';
 import { listScheduled } from '../../src/store/schedule-repo.js';
 import { listSenders } from '../../src/store/senders-repo.js';
+import { TrackingTokens } from '../../src/tracking/tokens.js';
 import { testDatabases } from '../helpers/databases.js';
 import { sandboxSender, sendBody } from '../helpers/fixtures.js';
 import { eventually, settled, startTestServer, type TestServer } from '../helpers/server.js';
@@ -116,6 +120,8 @@ const CHECKED = ['found', 'matches', 'current_values'];
 const SENDER = sorted('id', 'email', 'name', 'domain_id', 'created_at');
 const API_KEY = sorted('id', 'name', 'prefix', 'created_at', 'last_used_at');
 const SAVED_SEARCH = sorted('id', 'name', 'query', 'range', 'status', 'domain', 'source');
+const RECIPIENT_LINKS = sorted('recipient', 'pixel_url', 'links');
+const LINK = sorted('url', 'tracked_url');
 
 /** A record's field names: a priority on MX, and what the DNS check found once checked. */
 const recordKeys = (r: { type: string }, checked: boolean) =>
@@ -359,6 +365,50 @@ describe.each(testDatabases())('response schemas on %s', (kind) => {
 
     const health = await t.call('GET', '/healthz', undefined, { key: null });
     expect(health.body).toEqual({ status: 'ok', sandbox: true, delivery: 'sandbox' });
+  });
+
+  it("answers each recipient's tracking links as their view builds them, documented with an example", async () => {
+    const sent = await t.call(
+      'POST',
+      '/v1/emails/',
+      sendBody({
+        cc: [{ email: 'carbon@recipient.test' }],
+        html: '<p><a href="https://shop.test/order">Your order</a></p>',
+        tracking: { open: true, click: true },
+      }),
+    );
+    const links = await t.call('GET', `/v1/emails/${sent.body.id}/links`);
+    const deps = {
+      store: t.server.store,
+      tokens: new TrackingTokens('test-secret'),
+      publicUrl: 'http://localhost:3000',
+    };
+    const view = (await trackingLinks(deps, accountId, sent.body.id)).map(recipientLinksView);
+    expect(links.body).toEqual(json(view));
+    expect(links.body).toHaveLength(2);
+    for (const r of links.body) {
+      expect(keys(r)).toEqual(RECIPIENT_LINKS);
+      expect(r.links).toHaveLength(1);
+      for (const l of r.links) expect(keys(l)).toEqual(LINK);
+    }
+
+    const doc = (await t.call('GET', '/v1/openapi.json', undefined, { key: null })).body;
+    const op = doc.paths['/v1/emails/{id}/links'].get;
+    expect(op).toMatchObject({
+      tags: ['Emails'],
+      summary: expect.any(String),
+      description: expect.stringContaining('prefetch'),
+    });
+    // The schema's `examples` is the response's example in the document.
+    const example = op.responses['200'].content['application/json'].example;
+    expect(example).toEqual(trackingLinksBody.examples[0]);
+    // The example is an answer the schema allows, with every field an answer has.
+    const validate = new Ajv({ strict: false, validateFormats: false }).compile(trackingLinksBody);
+    expect([validate(example), validate.errors ?? null]).toEqual([true, null]);
+    for (const r of example) {
+      expect(keys(r)).toEqual(RECIPIENT_LINKS);
+      for (const l of r.links) expect(keys(l)).toEqual(LINK);
+    }
   });
 
   it('drops a field that a schema does not name, and keeps the free-form objects whole', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSearchQuery, searchTokens } from '../../src/core/search-query.js';
+import { addressTokens, fieldTokenGroups, parseSearchQuery, searchTokens } from '../../src/core/search-query.js';
 
 describe('the search query parser', () => {
   it('returns nothing for an empty query', () => {
@@ -65,9 +65,11 @@ describe('the search query parser', () => {
     expect(tokens).toEqual(
       expect.arrayContaining([
         'from:billing@acme.io',
+        'from:billing@',
         'from:acme.io',
         'domain:acme.io',
         'to:jane@gmail.com',
+        'to:jane@',
         'to:gmail.com',
         'tag:receipt',
         'jane',
@@ -78,5 +80,52 @@ describe('the search query parser', () => {
       ]),
     );
     expect(tokens.slice(-3)).toEqual(['your', 'receipt', '123']);
+  });
+
+  it('reads an address token as a whole address, a domain, a local part, or either part', () => {
+    expect(addressTokens('to', 'JANE@Example.org')).toEqual(['to:jane@example.org']);
+    expect(addressTokens('to', '@example.org')).toEqual(['to:example.org']);
+    expect(addressTokens('to', 'jane@')).toEqual(['to:jane@']);
+    expect(addressTokens('from', 'hello')).toEqual(['from:hello@', 'from:hello']);
+    expect(addressTokens('to', 'example.org')).toEqual(['to:example.org@', 'to:example.org']);
+    // The local part is what comes before the last @, as the index splits it.
+    expect(addressTokens('to', '"a@b"@c.test')).toEqual(['to:"a@b"@c.test']);
+    expect(addressTokens('to', '@')).toEqual([]);
+  });
+
+  it('finds every spelling of an address among the tokens its email is indexed by', () => {
+    const tokens = searchTokens({
+      fromEmail: 'Hello@Example.com',
+      fromName: null,
+      subject: 'Hi',
+      recipients: ['Jane@Example.org'],
+      tags: [],
+    });
+    for (const [field, value] of [
+      ['to', 'jane'],
+      ['to', 'JANE@Example.org'],
+      ['to', '@example.org'],
+      ['to', 'example.org'],
+      ['to', 'jane@'],
+      ['from', 'hello'],
+      ['from', '@example.com'],
+    ] as const)
+      expect([value, addressTokens(field, value).some((tok) => tokens.includes(tok))]).toEqual([value, true]);
+    for (const [field, value] of [
+      ['to', 'jan'],
+      ['to', 'jane@example'],
+      ['to', '@example'],
+      ['to', 'example'],
+      ['from', 'jane'],
+      ['to', 'hello'],
+    ] as const)
+      expect([value, addressTokens(field, value).some((tok) => tokens.includes(tok))]).toEqual([value, false]);
+  });
+
+  it('groups field tokens: values of one field are alternatives, the tag parameter joins the tag: values', () => {
+    expect(
+      fieldTokenGroups(parseSearchQuery('to:jane to:@corp.test from:hello@x.test tag:a status:sent'), 'B'),
+    ).toEqual([['to:jane@', 'to:jane', 'to:corp.test'], ['from:hello@x.test'], ['tag:a', 'tag:b']]);
+    expect(fieldTokenGroups(parseSearchQuery('to:@ welcome'))).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ export interface RawAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
-  /** The body parsed as JSON, or undefined when it is not JSON. */
+  /** The body parsed as JSON, or undefined when it is not JSON (or empty, as an answer to HEAD is). */
   json: any;
 }
 
@@ -30,7 +30,8 @@ export function rawRequest(
         res.on('end', () => {
           const body = Buffer.concat(chunks);
           let json: unknown;
-          if ((res.headers['content-type'] ?? '').includes('json')) json = JSON.parse(body.toString('utf8'));
+          if ((res.headers['content-type'] ?? '').includes('json') && body.length > 0)
+            json = JSON.parse(body.toString('utf8'));
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
         });
         res.on('error', reject);

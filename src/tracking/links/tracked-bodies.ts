@@ -80,6 +80,55 @@ export async function trackedTemplate(email: EmailRow, plan: TrackingPlan): Prom
 /** Signed URLs filled in between turns of the event loop: a few hundred HMACs take well under a millisecond. */
 const SLOTS_PER_TURN = 200;
 
+/** The signed URL of one placeholder in one recipient's copy: `O` the open pixel, a number the link of that index. */
+function slotUrl(
+  email: EmailRow,
+  plan: TrackingPlan,
+  template: TrackedTemplate,
+  tokens: TrackingTokens,
+  recipientId: string,
+  which: string,
+): string {
+  return which === 'O'
+    ? `${plan.base}/v1/track/open/${tokens.sign({ kind: 'open', emailId: email.id, recipientId })}`
+    : `${plan.base}/v1/track/click/${tokens.sign({ kind: 'click', emailId: email.id, recipientId, url: template.links[Number(which)] ?? '' })}`;
+}
+
+/** One recipient's tracking URLs, as trackedBodies writes them into that recipient's copy. */
+export interface RecipientTracking {
+  /** The open pixel's URL, or null when the copy has no pixel. */
+  pixelUrl: string | null;
+  /**
+   * Each tracked link of the copy once, in the order of its bodies (HTML, then text): where it goes and
+   * the URL the copy has for it. The honeypot link is left out: it is there for machines only.
+   */
+  links: Array<{ url: string; trackedUrl: string }>;
+}
+
+/** The tracking URLs of one recipient's copy, from the placeholders of the template (null: an untracked email). */
+export function recipientTracking(
+  email: EmailRow,
+  plan: TrackingPlan,
+  template: TrackedTemplate | null,
+  tokens: TrackingTokens,
+  recipientId: string,
+): RecipientTracking {
+  if (template === null) return { pixelUrl: null, links: [] };
+  const slots = [template.html, template.text].flatMap((body) =>
+    body === null ? [] : [...body.matchAll(SLOT)].map((m) => m[1] ?? ''),
+  );
+  const links = new Map<string, string>();
+  for (const which of slots) {
+    const url = which === 'O' ? HONEYPOT_URL : (template.links[Number(which)] ?? '');
+    if (url !== HONEYPOT_URL && !links.has(url))
+      links.set(url, slotUrl(email, plan, template, tokens, recipientId, which));
+  }
+  return {
+    pixelUrl: slots.includes('O') ? slotUrl(email, plan, template, tokens, recipientId, 'O') : null,
+    links: [...links].map(([url, trackedUrl]) => ({ url, trackedUrl })),
+  };
+}
+
 /**
  * One recipient's HTML and text bodies: the template with that recipient's signed pixel and link URLs,
  * filled in a few hundred at a time with a turn of the event loop between.
@@ -91,10 +140,7 @@ export async function trackedBodies(
   tokens: TrackingTokens,
   recipientId: string,
 ): Promise<{ html: string | null; text: string | null }> {
-  const url = (which: string) =>
-    which === 'O'
-      ? `${plan.base}/v1/track/open/${tokens.sign({ kind: 'open', emailId: email.id, recipientId })}`
-      : `${plan.base}/v1/track/click/${tokens.sign({ kind: 'click', emailId: email.id, recipientId, url: template.links[Number(which)] ?? '' })}`;
+  const url = (which: string) => slotUrl(email, plan, template, tokens, recipientId, which);
   const fill = async (body: string | null, escape: boolean) => {
     if (body === null) return null;
     const out: string[] = [];
