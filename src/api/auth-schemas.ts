@@ -1,6 +1,7 @@
 /** JSON Schemas of /v1/auth (see schemas.ts for how they are used). */
 import type { FromSchema } from 'json-schema-to-ts';
 import { MAX_PASSWORD_CHARS, MAX_USER_EMAIL_CHARS } from '../core/dashboard-users.js';
+import { PLANS } from '../model.js';
 import { answer } from './schemas.js';
 
 const id = { type: 'string', format: 'uuid' } as const;
@@ -38,7 +39,7 @@ export const userBody = {
 export const meBody = {
   ...answer({
     user: userBody,
-    account: answer({ id, name: { type: 'string' }, plan: { type: 'string' } }),
+    account: answer({ id, name: { type: 'string' }, plan: { type: 'string', enum: PLANS } }),
   }),
   examples: [{ user: USER_EXAMPLE, account: { id: USER_EXAMPLE.account_id, name: 'Acme', plan: 'pro' } }],
 } as const;
