@@ -19,8 +19,18 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
           'Transactional email: send, schedule, track and search. Errors are {detail, code, errors[{field, error}]}.',
       },
       servers: [{ url: publicUrl }],
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'tfm_k_… API key' } } },
-      security: [{ apiKey: [] }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'tfm_k_… API key' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'taifa_session',
+            description: 'The dashboard session (POST /v1/auth/login); writes also need the header X-Taifa-Csrf: 1',
+          },
+        },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),

@@ -15,6 +15,7 @@ import * as m0009 from './migrations/0009-webhooks.js';
 import * as m0010 from './migrations/0010-stats-rollups.js';
 import * as m0011 from './migrations/0011-account-events.js';
 import * as m0012 from './migrations/0012-address-local-parts.js';
+import * as m0013 from './migrations/0013-dashboard-logins.js';
 
 export type { Store };
 
@@ -52,6 +53,7 @@ const migrations: Record<string, Migration> = {
   '0010-stats-rollups': m0010,
   '0011-account-events': m0011,
   '0012-address-local-parts': m0012,
+  '0013-dashboard-logins': m0013,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
