@@ -289,6 +289,14 @@ describe.skipIf(!ready).each(testDatabases())('the dashboard pages on %s', (kind
     const domainRows = page.locator('table[aria-label="Per sending domain"] tbody tr');
     expect(await domainRows.locator('td:nth-child(1)').allTextContents()).toEqual(['news.example']);
 
+    // A tag's row leads to the charts of that tag's mail alone.
+    await page.getByRole('link', { name: 'Chart tag digest alone' }).click();
+    await page.getByText('Showing only the mail tagged digest.').waitFor();
+    expect(new URL(page.url()).searchParams.get('tag')).toBe('digest');
+    await eventually('the tag totals', async () => ((await count('accepted')) === '1' ? true : undefined));
+    await page.getByRole('link', { name: 'Show all mail' }).click();
+    await eventually('all totals', async () => ((await count('accepted')) === '4' ? true : undefined));
+
     // The range survives a reload (it is in the URL), and the resolution selector changes it.
     await page.getByLabel('Resolution').selectOption('day');
     await page.getByRole('button', { name: 'Show', exact: true }).click();
@@ -316,5 +324,18 @@ describe.skipIf(!ready).each(testDatabases())('the dashboard pages on %s', (kind
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
     expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Copy');
+  });
+
+  it('says when something cannot be loaded, and offers to try again', async () => {
+    const { page } = s;
+    await page.goto(`${s.t.url}/webhooks/01a23d48-1059-71aa-bb40-a70b8393986e`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.locator('p').textContent()).toMatch(/^Could not load the webhook: /);
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    await alert.waitFor();
+    // The browser logs the 404s themselves; nothing else.
+    expect(s.errors.filter((e) => !e.includes('404'))).toEqual([]);
+    s.errors.length = 0;
   });
 });

@@ -1,5 +1,5 @@
 import { useMemo, useState, type FormEvent } from 'react';
-import { useLocation, useSearch } from 'wouter';
+import { Link, useLocation, useSearch } from 'wouter';
 import { LoadState, useApi, When } from '../widgets/common';
 import { TimeChart, type Series } from '../widgets/TimeChart';
 import './settings.css';
@@ -72,19 +72,30 @@ export function Analytics() {
   const range = new URLSearchParams();
   if (since) range.set('since', since);
   if (until) range.set('until', until);
-  const stats = useApi<Stats>(`/v1/stats?${range}${range.size ? '&' : ''}resolution=${resolution}`);
+  // The charts can show one tag's or one domain's mail (?tag= or ?domain=); the tables always show them all.
+  const only = query.get('tag')
+    ? ['tag', query.get('tag')!]
+    : query.get('domain')
+      ? ['domain', query.get('domain')!]
+      : null;
+  const statsQuery = new URLSearchParams(range);
+  statsQuery.set('resolution', resolution);
+  if (only) statsQuery.set(only[0]!, only[1]!);
+  const stats = useApi<Stats>(`/v1/stats?${statsQuery}`);
   const tags = useApi<{ tags: Array<Counts & { tag: string }> }>(`/v1/stats/tags?${range}`);
   const domains = useApi<{ domains: Array<Counts & { domain: string }> }>(`/v1/stats/domains?${range}`);
 
-  const go = (next: { since?: string | null; until?: string | null; resolution?: Resolution }) => {
-    const p = new URLSearchParams();
-    const s = next.since === undefined ? since : next.since;
-    const u = next.until === undefined ? until : next.until;
-    if (s) p.set('since', s);
-    if (u) p.set('until', u);
-    p.set('resolution', next.resolution ?? resolution);
-    navigate(`/analytics?${p}`);
+  /** The page's URL with some of its parameters changed (null removes one). */
+  const href = (next: Partial<Record<'since' | 'until' | 'resolution' | 'tag' | 'domain', string | null>>) => {
+    const p = new URLSearchParams(search);
+    if (!p.has('resolution')) p.set('resolution', resolution);
+    for (const [k, v] of Object.entries(next)) {
+      if (v) p.set(k, v);
+      else p.delete(k);
+    }
+    return `/analytics?${p}`;
   };
+  const go = (next: { since?: string | null; until?: string | null; resolution?: Resolution }) => navigate(href(next));
 
   return (
     <section>
@@ -99,18 +110,26 @@ export function Analytics() {
         }
         onApply={go}
       />
+      {only && (
+        <p className="card" role="status">
+          Showing only the mail {only[0] === 'tag' ? 'tagged' : 'sent from'} <strong>{only[1]}</strong>.{' '}
+          <Link href={href({ tag: null, domain: null })}>Show all mail</Link>
+        </p>
+      )}
       {stats.data === undefined ? <LoadState loaded={stats} what="the stats" /> : <StatsView stats={stats.data} />}
       <Breakdown
         title="Per tag"
-        what="tag"
+        what="Tag"
         rows={tags.data?.tags.map((t) => ({ ...t, key: t.tag }))}
+        link={(tag) => href({ tag, domain: null })}
         loaded={tags}
         empty="No tagged email in this range. Add tags to your send requests to compare your kinds of mail."
       />
       <Breakdown
         title="Per sending domain"
-        what="domain"
+        what="Domain"
         rows={domains.data?.domains.map((d) => ({ ...d, key: d.domain }))}
+        link={(domain) => href({ domain, tag: null })}
         loaded={domains}
         empty="No email sent in this range."
       />
@@ -299,6 +318,8 @@ function Breakdown(props: {
   rows: Array<Counts & { key: string }> | undefined;
   loaded: Parameters<typeof LoadState>[0]['loaded'];
   empty: string;
+  /** Where a row's name leads: the charts of that tag or domain alone. */
+  link: (key: string) => string;
 }) {
   return (
     <div className="card">
@@ -329,7 +350,11 @@ function Breakdown(props: {
             <tbody>
               {props.rows.map((r) => (
                 <tr key={r.key}>
-                  <td>{r.key}</td>
+                  <td>
+                    <Link href={props.link(r.key)} aria-label={`Chart ${props.what.toLowerCase()} ${r.key} alone`}>
+                      {r.key}
+                    </Link>
+                  </td>
                   <td>{r.accepted}</td>
                   <td>{r.delivered}</td>
                   <td>{r.bounced}</td>

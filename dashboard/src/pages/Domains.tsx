@@ -183,7 +183,7 @@ function DomainDetail({ id }: { id: string }) {
         <h2>DNS records to publish</h2>
         <p>Add these at your DNS provider, then verify. DKIM and SPF must match for the domain to be verified.</p>
         <div className="table-wrap">
-          <table>
+          <table className="records">
             <thead>
               <tr>
                 <th>Purpose</th>
@@ -196,20 +196,20 @@ function DomainDetail({ id }: { id: string }) {
             <tbody>
               {domain.records.map((r) => (
                 <tr key={r.purpose}>
-                  <td>{PURPOSE[r.purpose] ?? r.purpose}</td>
-                  <td>
+                  <td data-label="Purpose">{PURPOSE[r.purpose] ?? r.purpose}</td>
+                  <td data-label="Type">
                     {r.type}
                     {r.priority !== undefined ? ` (priority ${r.priority})` : ''}
                   </td>
-                  <td>
+                  <td data-label="Name">
                     <code className="record-value">{r.name}</code>{' '}
                     <CopyButton text={r.name} label={`Copy the ${r.purpose} record's name`} />
                   </td>
-                  <td>
+                  <td data-label="Value">
                     <code className="record-value">{r.value}</code>{' '}
                     <CopyButton text={r.value} label={`Copy the ${r.purpose} record's value`} />
                   </td>
-                  <td>
+                  <td data-label="Status">
                     <span className={`badge ${r.status}`}>{r.status}</span>
                     {r.found === false && <div>not found in DNS</div>}
                     {r.found && r.matches === false && (

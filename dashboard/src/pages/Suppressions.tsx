@@ -79,6 +79,7 @@ export function Suppressions() {
         }}
       />
       <ImportForm onImported={() => list.reload()} />
+      <h2>Suppressed addresses</h2>
       <div className="tabs" role="group" aria-label="Which list">
         {TABS.map(([t, label]) => (
           <button

@@ -270,7 +270,7 @@ function WebhookDetail({ id }: { id: string }) {
         <Link href="/webhooks">← Webhooks</Link>
       </p>
       <div className="page-head">
-        <h1 className="record-value">{w.url}</h1>
+        <h1 className="wrap-anywhere">{w.url}</h1>
         <span className={`badge ${w.enabled ? 'enabled' : 'disabled'}`}>{w.enabled ? 'enabled' : 'disabled'}</span>
       </div>
       {w.disabled_reason && <p className="error">Disabled: {w.disabled_reason}</p>}
