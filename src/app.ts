@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, {
   LogController,
@@ -10,7 +11,8 @@ import { errors } from './core/errors.js';
 import { limitsFor } from './core/plans.js';
 import { MAX_REQUEST_BYTES } from './core/send-body-schema.js';
 import { newId } from './ids.js';
-import { apiKeyAuth } from './api/auth.js';
+import { requestAuth } from './api/auth.js';
+import { loginRoute, sessionRoutes } from './api/auth-routes.js';
 import { FailedAuthLimiter } from './api/failed-auth-limiter.js';
 import { apiKeyRoutes } from './api/api-keys.js';
 import type { ApiContext } from './api/context.js';
@@ -121,21 +123,29 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   // The unsubscribe endpoints: no key (recipients and mailbox providers call them), and a form body parser of
   // their own.
   await app.register(async (scope) => unsubscribeRoutes(scope, ctx));
+  // The dashboard's session cookie, read by /v1 (the tracking scope above never parses cookies).
+  await app.register(cookie);
+  // Login: the one /v1 route that takes no key or session, so in a scope without the hooks below.
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser('text/plain');
+    loginRoute(scope, ctx);
+  });
   await app.register(async (v1) => {
     // JSON only: Fastify also reads text/plain as a string, which a JSON route would see as a body of the wrong
     // type (422); any type but JSON is a 415, as a missing Content-Type already is (a route of its own may add one).
     v1.removeContentTypeParser('text/plain');
     // Authentication and the rate limit run first, on the request line and headers alone: a caller
-    // without a key gets 401 (and one over its rate 429) before its body is read or validated. Failed
-    // authentications are limited per client address, also in this process's memory.
-    v1.addHook('onRequest', apiKeyAuth(ctx, new FailedAuthLimiter(ctx.config.authFailuresPerMinute)));
-    // Per-key request rate, after authentication (the plugin's hook is added after the one above).
-    // Counted in this process's memory: with several API processes, each enforces the limit on its own.
+    // without a key (or a dashboard session) gets 401 (and one over its rate 429) before its body is read or
+    // validated; a write with the session cookie that fails the CSRF check, 403. Failed authentications are limited
+    // per client address, also in this process's memory.
+    v1.addHook('onRequest', requestAuth(ctx, new FailedAuthLimiter(ctx.config.authFailuresPerMinute)));
+    // Per-key (or per dashboard user) request rate, after authentication (the plugin's hook is added after the one
+    // above). Counted in this process's memory: with several API processes, each enforces the limit on its own.
     await v1.register(rateLimit, {
       hook: 'onRequest',
       timeWindow: 1000,
       enableDraftSpec: true,
-      keyGenerator: (request) => request.auth?.keyId ?? request.ip,
+      keyGenerator: (request) => (request.auth ? (request.auth.keyId ?? `user:${request.auth.userId}`) : request.ip),
       max: (request) => (request.auth ? limitsFor(request.auth.plan, request.auth.limits).requestsPerSecond : 10),
       errorResponseBuilder: (_request, context) =>
         errors.rateLimited(context.max, Math.max(1, Math.ceil(context.ttl / 1000))),
@@ -153,5 +163,6 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
     webhookDeliveryRoutes(v1, ctx);
     eventRoutes(v1, ctx);
     statsRoutes(v1, ctx);
+    sessionRoutes(v1, ctx);
   });
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
+import { MIN_PASSWORD_CHARS, userEmailKey } from './core/dashboard-users.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './core/retry-policy.js';
 import { DEFAULT_WEBHOOK_RETRY_SECONDS } from './core/webhook-retry.js';
 import { SHIPPED_SCANNER_AGENTS, SHIPPED_SCANNER_RANGES } from './tracking/scanner-lists.js';
@@ -25,6 +26,9 @@ export interface Config {
   previousSecret: string | null;
   /** On first start with no account: create the first account with this key. */
   bootstrapApiKey: string | null;
+  /** On a start with no dashboard user who can log in: create this one (on the first account), with this password. */
+  bootstrapAdminEmail: string | null;
+  bootstrapAdminPassword: string | null;
   /** `direct` looks up each recipient domain's MX; `relay` hands everything to a smarthost. */
   delivery: 'direct' | 'relay';
   /** `smtp://user:pass@host:port` (or `smtps://`) for relay mode. */
@@ -181,6 +185,16 @@ export function loadConfig(env: Env): Readonly<Config> {
   if (bootstrapApiKey !== null && !/^tfm_k_[A-Za-z0-9]{32}$/.test(bootstrapApiKey)) {
     throw new ConfigError('TAIFA_BOOTSTRAP_API_KEY must be tfm_k_ followed by 32 letters or digits');
   }
+  const bootstrapAdminEmail = env.TAIFA_BOOTSTRAP_ADMIN_EMAIL || null;
+  const bootstrapAdminPassword = env.TAIFA_BOOTSTRAP_ADMIN_PASSWORD || null;
+  if ((bootstrapAdminEmail === null) !== (bootstrapAdminPassword === null))
+    throw new ConfigError(
+      'TAIFA_BOOTSTRAP_ADMIN_EMAIL and TAIFA_BOOTSTRAP_ADMIN_PASSWORD go together: set both or neither',
+    );
+  if (bootstrapAdminEmail !== null && userEmailKey(bootstrapAdminEmail) === null)
+    throw new ConfigError('TAIFA_BOOTSTRAP_ADMIN_EMAIL must be an email address');
+  if (bootstrapAdminPassword !== null && bootstrapAdminPassword.length < MIN_PASSWORD_CHARS)
+    throw new ConfigError(`TAIFA_BOOTSTRAP_ADMIN_PASSWORD must be at least ${MIN_PASSWORD_CHARS} characters`);
   const retry = list(env.TAIFA_RETRY_SCHEDULE).map(Number);
   if (retry.some((n) => !Number.isFinite(n) || n <= 0))
     throw new ConfigError('TAIFA_RETRY_SCHEDULE must be a comma list of positive seconds');
@@ -197,6 +211,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     secret: env.TAIFA_SECRET || null,
     previousSecret: env.TAIFA_SECRET_PREVIOUS || null,
     bootstrapApiKey,
+    bootstrapAdminEmail,
+    bootstrapAdminPassword,
     delivery,
     smtpRelayUrl,
     dnsServers: list(env.TAIFA_DNS_SERVERS),
@@ -260,6 +276,7 @@ export function maskedConfig(config: Config): Record<string, unknown> {
     secret: mask(config.secret),
     previousSecret: mask(config.previousSecret),
     bootstrapApiKey: mask(config.bootstrapApiKey),
+    bootstrapAdminPassword: mask(config.bootstrapAdminPassword),
     databaseUrl: maskUrl(config.databaseUrl),
     smtpRelayUrl: config.smtpRelayUrl === null ? null : maskUrl(config.smtpRelayUrl),
   };

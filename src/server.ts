@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { bootstrapFirstAccount } from './services/accounts.js';
+import { bootstrapDashboardUser, type BootstrappedUser } from './services/users.js';
 import { DirectTransport } from './delivery/direct-transport.js';
 import { RelayTransport } from './delivery/relay-transport.js';
 import { SandboxTransport } from './delivery/sandbox-transport.js';
@@ -17,6 +18,7 @@ import { TtlCache } from './ttl-cache.js';
 import { restrictToOwner, type ModeChange } from './file-modes.js';
 import { ensureSecret, secretFile } from './secret.js';
 import { SecretBox } from './secret-box.js';
+import { SessionTokens } from './session-tokens.js';
 import { sealPlainSecrets } from './services/secrets-at-rest.js';
 import { TrackingTokens, UnsubscribeTokens } from './tracking/tokens.js';
 import { HitBuffer } from './tracking/recording/hit-buffer.js';
@@ -44,6 +46,9 @@ export interface Server {
   inboundPort: number | null;
   /** The first account's key when this start created it without a bootstrap key (print it once). */
   bootstrapKey: string | null;
+  /** The dashboard user this start created (TAIFA_BOOTSTRAP_ADMIN_*, or sandbox mode's demo user), with its password
+   * when it was generated (print it once). */
+  bootstrapUser: { email: string; password: string | null } | null;
   /** Drains: stop accepting, stop claiming, finish and record in-flight work, close the database. */
   close(): Promise<void>;
 }
@@ -89,6 +94,21 @@ async function sealSecretsAtStart(store: Store, secrets: SecretBox, log: Logger)
   else if (secrets.previousKeyId) log.info('no stored secret is under TAIFA_SECRET_PREVIOUS any more: it can be unset');
 }
 
+/** Says that this start created a dashboard user, where to log in, and a generated password, this once. */
+function logDashboardUser(log: Logger, created: BootstrappedUser, publicUrl: string): void {
+  const { email } = created.user;
+  if (created.reason === 'admin')
+    log.info(
+      { email, url: publicUrl },
+      `created the dashboard user ${email} (TAIFA_BOOTSTRAP_ADMIN_EMAIL): log in at ${publicUrl}`,
+    );
+  else
+    log.warn(
+      { email, password: created.password, url: publicUrl },
+      `SANDBOX MODE: created the demo dashboard user ${email} with the password ${created.password} (shown only this once): log in at ${publicUrl}`,
+    );
+}
+
 /** Opens the database, applies migrations, bootstraps the first account, starts the roles and listens. */
 export async function startServer(
   config: Readonly<Config>,
@@ -112,6 +132,21 @@ export async function startServer(
     throw error;
   }
   const boot = await bootstrapFirstAccount(store, config.bootstrapApiKey);
+  let dashboardUser: BootstrappedUser | null;
+  try {
+    dashboardUser = await bootstrapDashboardUser(store, {
+      admin:
+        config.bootstrapAdminEmail && config.bootstrapAdminPassword
+          ? { email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword }
+          : null,
+      sandbox: config.sandbox,
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  // Said at once: a generated password exists nowhere else, even if the start fails further on.
+  if (dashboardUser) logDashboardUser(log, dashboardUser, config.publicUrl);
   const tokens = new TrackingTokens(secret, config.previousSecret);
   const unsubscribeTokens = new UnsubscribeTokens(secret, config.previousSecret);
   // Tracking hits are judged and written by a thread of their own, on a connection of its own.
@@ -218,6 +253,7 @@ export async function startServer(
     onQueued: () => activeWorker?.wake(),
     webhookSender,
     secrets,
+    sessionTokens: new SessionTokens(secret, config.previousSecret),
   });
   // Bounces, complaint reports and unsubscribe mail: the MX of every domain's return-path host.
   let inbound: InboundListener | null = null;
@@ -255,6 +291,7 @@ export async function startServer(
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     inboundPort: inbound?.port ?? null,
     bootstrapKey: boot?.generated ? boot.key : null,
+    bootstrapUser: dashboardUser ? { email: dashboardUser.user.email, password: dashboardUser.password } : null,
     close: () =>
       (closing ??= (async () => {
         // The worker stops claiming at once, not after the HTTP side has finished its requests; its drain is bounded.

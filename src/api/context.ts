@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { LimitOverrides, Plan } from '../model.js';
 import type { SecretBox } from '../secret-box.js';
+import type { SessionTokens } from '../session-tokens.js';
 import type { Store } from '../store/database.js';
 import type { GroupCommitter } from '../store/group-commit.js';
 import type { KeyOwner } from '../store/accounts-repo.js';
@@ -35,13 +36,18 @@ export interface ApiContext {
   webhookSender: WebhookSender;
   /** Seals and opens the secrets stored in the database (DKIM keys, webhook signing secrets). */
   secrets: SecretBox;
+  /** Signs and verifies the dashboard's session cookies. */
+  sessionTokens: SessionTokens;
 }
 
-/** Who a request authenticated as. */
+/** Who a request authenticated as: with an API key, or with a dashboard session cookie. */
 export interface AuthContext {
   accountId: string;
   userId: string;
-  keyId: string;
+  /** The API key the request carried, or null for a dashboard session. */
+  keyId: string | null;
+  /** The dashboard session (its JWT's jti) the request carried, or null for an API key. */
+  sessionId: string | null;
   plan: Plan;
   /** Operator overrides of the plan's limits, or null. */
   limits: LimitOverrides | null;

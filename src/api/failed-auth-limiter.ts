@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { TtlCache } from '../ttl-cache.js';
+import { FailureWindows } from './failure-windows.js';
 
 /** How long a window of failures lasts, in ms: the limit is so many failures per minute. */
 const WINDOW_MS = 60_000;
@@ -30,33 +31,22 @@ export function clientOf(ip: string): string {
  * this process yet waits out the block like any guess would.
  */
 export class FailedAuthLimiter {
-  /** Failures per client: how many, and when its window ends. */
-  private readonly failures = new Map<string, { count: number; until: number }>();
+  private readonly failures: FailureWindows;
   private readonly knownKeys = new TtlCache<true>(KNOWN_KEY_MS, MAX_KNOWN_KEYS);
 
   /** `maxFailures`: failures per minute before an address is blocked; 0 turns the limit off. */
-  constructor(private readonly maxFailures: number) {}
+  constructor(private readonly maxFailures: number) {
+    this.failures = new FailureWindows(maxFailures, WINDOW_MS, MAX_ADDRESSES);
+  }
 
   /** Seconds until `ip` may try unknown keys again, or 0 when it is not blocked. */
   blockedForSeconds(ip: string, now = Date.now()): number {
-    if (this.maxFailures === 0) return 0;
-    const entry = this.failures.get(clientOf(ip));
-    if (!entry || entry.until <= now || entry.count < this.maxFailures) return 0;
-    return Math.max(1, Math.ceil((entry.until - now) / 1000));
+    return this.failures.blockedForSeconds(clientOf(ip), now);
   }
 
   /** Counts a failed authentication from `ip`. */
   recordFailure(ip: string, now = Date.now()): void {
-    if (this.maxFailures === 0) return;
-    const client = clientOf(ip);
-    const entry = this.failures.get(client);
-    if (entry && entry.until > now) {
-      entry.count++;
-      return;
-    }
-    this.failures.delete(client);
-    this.failures.set(client, { count: 1, until: now + WINDOW_MS });
-    this.prune(now);
+    this.failures.recordFailure(clientOf(ip), now);
   }
 
   /** Remembers a key (by its hash) that authenticated, so that it still gets through from a blocked address. */
@@ -67,16 +57,5 @@ export class FailedAuthLimiter {
   /** Whether a key (by its hash) authenticated on this process in the last day. */
   isKnownKey(keyHash: string, now = Date.now()): boolean {
     return this.knownKeys.get(keyHash, now) !== undefined;
-  }
-
-  /**
-   * Drops ended windows, and the oldest ones while there are too many. A new window is inserted last, so the map is
-   * in the order windows end: this stops at the first live one, and costs nothing per failure but what it drops.
-   */
-  private prune(now: number): void {
-    for (const [client, entry] of this.failures) {
-      if (entry.until > now && this.failures.size <= MAX_ADDRESSES) break;
-      this.failures.delete(client);
-    }
   }
 }

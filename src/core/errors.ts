@@ -74,6 +74,25 @@ export const errors = {
       undefined,
       { 'retry-after': String(retryAfterSeconds) },
     ),
+  /** A dashboard session cookie that is not (or no longer) good: logged out, expired, altered. */
+  sessionEnded: () =>
+    new AppError('unauthorized', 401, 'Your session has ended (logged out, expired or not valid): log in again.'),
+  /** The same for an unknown email as for a wrong password: it never tells whether an address has an account. */
+  invalidCredentials: () => new AppError('invalid_credentials', 401, 'Wrong email or password.'),
+  tooManyLoginAttempts: (retryAfterSeconds: number) =>
+    new AppError(
+      'too_many_login_attempts',
+      429,
+      `Too many failed logins from this address or to this account. Retry after ${retryAfterSeconds} s.`,
+      undefined,
+      { 'retry-after': String(retryAfterSeconds) },
+    ),
+  csrfFailed: () =>
+    new AppError(
+      'csrf_failed',
+      403,
+      'A change made with the dashboard session cookie must come from this server\'s own pages: send the header "X-Taifa-Csrf: 1", from this origin.',
+    ),
   idempotencyMismatch: () =>
     new AppError(
       'idempotency_key_reused',

@@ -14,6 +14,7 @@ import * as m0008 from './migrations/0008-unsubscribe-links.js';
 import * as m0009 from './migrations/0009-webhooks.js';
 import * as m0010 from './migrations/0010-stats-rollups.js';
 import * as m0011 from './migrations/0011-account-events.js';
+import * as m0013 from './migrations/0013-dashboard-logins.js';
 
 export type { Store };
 
@@ -50,6 +51,7 @@ const migrations: Record<string, Migration> = {
   '0009-webhooks': m0009,
   '0010-stats-rollups': m0010,
   '0011-account-events': m0011,
+  '0013-dashboard-logins': m0013,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

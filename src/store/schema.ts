@@ -42,9 +42,22 @@ export interface AccountsTable {
 export interface UsersTable {
   id: string;
   account_id: string;
+  /** As typed; null for a user who does not log in (each account's owner user, which holds its first key). */
   email: string | null;
+  /** The email lower-cased, unique: what a login looks up (core/dashboard-users.ts). Null where email is. */
+  email_key: string | null;
+  /** scrypt, with its salt and parameters (password-hash.ts); null: cannot log in. */
+  password_hash: string | null;
   name: string;
   created_at: number;
+}
+
+/** A dashboard session: the jti of its cookie's JWT. Deleted at logout. */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface ApiKeysTable {
@@ -304,6 +317,7 @@ export interface EngagementFirstsTable {
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
+  sessions: SessionsTable;
   api_keys: ApiKeysTable;
   domains: DomainsTable;
   senders: SendersTable;
@@ -328,6 +342,7 @@ export type Db = Kysely<Database> | Transaction<Database>;
 /** A transaction on the database. */
 export type Trx = Transaction<Database>;
 
+export type UserRow = Selectable<UsersTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type DomainRow = Selectable<DomainsTable>;
 export type SenderRow = Selectable<SendersTable>;

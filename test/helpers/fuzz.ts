@@ -64,6 +64,7 @@ function parameters(runs: number): fc.Parameters<[FuzzRequest]> {
 const TABLES = [
   'accounts',
   'users',
+  'sessions',
   'api_keys',
   'domains',
   'senders',
