@@ -83,7 +83,12 @@ export function App() {
             const current = location === href || location.startsWith(`${href}/`);
             return (
               <li key={href}>
-                <Link href={href} className={current ? 'active' : ''} aria-current={current ? 'page' : undefined}>
+                <Link
+                  href={href}
+                  className={current ? 'active' : ''}
+                  aria-current={current ? 'page' : undefined}
+                  onClick={() => setMenuOpen(false)}
+                >
                   {label}
                 </Link>
               </li>

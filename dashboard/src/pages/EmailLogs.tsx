@@ -242,9 +242,9 @@ export function EmailLogs() {
       </form>
 
       <div className="filters" role="group" aria-label="Filters">
-        <label>
-          Time range
-          <select value={filters.range} onChange={(e) => apply({ range: e.target.value })}>
+        <div className="field">
+          <label htmlFor="log-range">Time range</label>
+          <select id="log-range" value={filters.range} onChange={(e) => apply({ range: e.target.value })}>
             <option value="">Any time</option>
             {RANGES.map(([k, label]) => (
               <option key={k} value={k}>
@@ -252,10 +252,10 @@ export function EmailLogs() {
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Status
-          <select value={filters.status} onChange={(e) => apply({ status: e.target.value })}>
+        </div>
+        <div className="field">
+          <label htmlFor="log-status">Status</label>
+          <select id="log-status" value={filters.status} onChange={(e) => apply({ status: e.target.value })}>
             <option value="">Any status</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -263,10 +263,10 @@ export function EmailLogs() {
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Domain
-          <select value={filters.domain} onChange={(e) => apply({ domain: e.target.value })}>
+        </div>
+        <div className="field">
+          <label htmlFor="log-domain">Domain</label>
+          <select id="log-domain" value={filters.domain} onChange={(e) => apply({ domain: e.target.value })}>
             <option value="">Any domain</option>
             {[...new Set([...domains, ...(filters.domain ? [filters.domain] : [])])].map((d) => (
               <option key={d} value={d}>
@@ -274,7 +274,7 @@ export function EmailLogs() {
               </option>
             ))}
           </select>
-        </label>
+        </div>
         <TagFilter value={filters.tag} onChange={(tag) => apply({ tag })} />
         {(isFiltered(filters) || filters.range) && (
           <button type="button" className="link-button" onClick={() => navigate('/emails')}>
@@ -356,9 +356,10 @@ function TagFilter({ value, onChange }: { value: string; onChange: (tag: string)
     if (draft.trim() !== value) onChange(draft.trim());
   };
   return (
-    <label>
-      Tag
+    <div className="field">
+      <label htmlFor="log-tag">Tag</label>
       <input
+        id="log-tag"
         type="text"
         value={draft}
         placeholder="Any tag"
@@ -371,7 +372,7 @@ function TagFilter({ value, onChange }: { value: string; onChange: (tag: string)
           }
         }}
       />
-    </label>
+    </div>
   );
 }
 
