@@ -83,7 +83,8 @@ describe.skipIf(!ready)('Email Logs and email detail in Chromium', () => {
       context = await browser.newContext({ viewport: VIEWPORTS.desktop });
       page = await context.newPage();
       errors = consoleErrors(page);
-    });
+      // Real sends, deliveries and a browser's start: minutes, not seconds, on a busy machine.
+    }, 180_000);
     afterAll(async () => {
       await browser?.close();
       await t?.close();
@@ -171,12 +172,20 @@ describe.skipIf(!ready)('Email Logs and email detail in Chromium', () => {
       await screenshot(page, `email-events-desktop-${kind}`);
     });
 
-    it('shows new emails by polling, without a reload', async () => {
+    it('shows new emails by polling, without a reload and without moving what the reader is looking at', async () => {
+      // On a phone the list is taller than the screen: scrolled down to the oldest email.
+      await page.setViewportSize(VIEWPORTS.phone);
       await page.goto(`${t.url}/emails`);
       await row('Invoice 42').waitFor();
+      await row('Welcome aboard').scrollIntoViewIfNeeded();
+      expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+      const before = (await row('Welcome aboard').boundingBox())!.y;
       const sent = await t.call('POST', '/v1/emails/', sendBody({ subject: 'Fresh arrival' }));
       expect(sent.status).toBe(202);
-      await row('Fresh arrival').waitFor({ timeout: 30_000 });
+      await row('Fresh arrival').waitFor({ state: 'attached', timeout: 30_000 });
+      // The new row went in above, and the one on screen stayed where it was.
+      expect(Math.round((await row('Welcome aboard').boundingBox())!.y)).toBe(Math.round(before));
+      await page.setViewportSize(VIEWPORTS.desktop);
       // And its status changes in place once it is delivered.
       await settled(t, sent.body.id, 'delivered');
       await eventually('the row to say delivered', async () =>
@@ -209,7 +218,7 @@ describe.skipIf(!ready)('Email Logs and email detail in Chromium', () => {
       const frame = page.frameLocator('iframe.preview');
       await frame.getByRole('heading', { name: 'Preview me' }).waitFor();
       const handle = await page.locator('iframe.preview').elementHandle();
-      const inner = await handle!.contentFrame();
+      const inner = await handle.contentFrame();
       await inner!.waitForLoadState('load');
       await expect(page.locator('iframe.preview').getAttribute('sandbox')).resolves.toBe('');
       expect(requested.filter((u) => u.includes('/v1/track/') || u.startsWith(remote))).toEqual([]);

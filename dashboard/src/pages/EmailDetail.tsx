@@ -56,6 +56,7 @@ interface Detail {
   message_id: string;
   rejection_reason: string | null;
   recipients: Recipient[];
+  events: EmailEvent[];
   attachments: Array<{ filename: string; content_type: string; size: number }>;
 }
 
@@ -77,14 +78,13 @@ const EVENTS_PAGE = 100;
  */
 const PREVIEW_POLICY = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`;
 
-/** A reply as a line: `550 5.1.1 User unknown (mx.example.net)`. */
+/** A reply as a line: `550 5.1.1 User unknown (mx.example.net)` (the text usually starts with its code already). */
 function replyLine(r: SmtpReply | null | undefined): string {
   if (!r) return '';
+  const text = r.text ?? '';
+  const head = [r.code, r.dsn].filter((x) => x !== null && x !== undefined && !text.includes(String(x)));
   const host = r.captured ? 'sandbox' : r.host;
-  return (
-    [r.code, r.dsn, r.text].filter((x) => x !== null && x !== undefined && x !== '').join(' ') +
-    (host ? ` (${host})` : '')
-  );
+  return [...head, text].filter((x) => x !== '').join(' ') + (host ? ` (${host})` : '');
 }
 
 export function EmailDetail() {
@@ -225,6 +225,15 @@ export function EmailDetail() {
   );
 }
 
+/** Why a recipient bounced: the reason its bounced event gives (hard or soft), else its last reply. */
+function bounceReason(events: EmailEvent[], r: Recipient): string {
+  const e = events.filter((x) => x.event_type === 'bounced' && x.recipient === r.email).at(-1);
+  const reason = str(e?.metadata?.reason);
+  const kind = str(e?.metadata?.bounce_type);
+  if (reason) return `Bounce reason: ${reason.replace(/_/g, ' ')}${kind ? ` (${kind} bounce)` : ''}`;
+  return `Bounce reason: ${r.last_reply?.text ?? 'not given'}`;
+}
+
 function Overview({ email }: { email: Detail }) {
   const list = (xs: string[] | null) => (xs?.length ? xs.join(', ') : null);
   const rows: Array<[string, ReactNode]> = [
@@ -286,9 +295,7 @@ function Overview({ email }: { email: Detail }) {
               </td>
               <td data-label="Status">
                 <StatusBadge status={r.status} />
-                {r.status === 'bounced' && r.last_reply?.text && (
-                  <div className="bounce-reason">Bounce reason: {r.last_reply.text}</div>
-                )}
+                {r.status === 'bounced' && <div className="bounce-reason">{bounceReason(email.events, r)}</div>}
               </td>
               <td data-label="Last SMTP reply">
                 {r.last_reply ? <code>{replyLine(r.last_reply)}</code> : <span className="muted">none yet</span>}
@@ -423,22 +430,42 @@ function EventItem({ event: e }: { event: EmailEvent }) {
   const m = e.metadata ?? {};
   const engagement = e.event_type === 'open' || e.event_type === 'click';
   const bot = str(m.bot);
-  const reply = m.code !== undefined || m.text !== undefined ? replyLine(m) : null;
   const details: Array<[string, string]> = [];
   const add = (label: string, v: unknown) => {
-    const text = str(v);
+    const text = typeof v === 'number' ? String(v) : str(v);
     if (text) details.push([label, text]);
   };
-  add('URL', m.url);
-  add('User agent', m.ua);
-  add('IP', m.ip);
-  add('Referer', m.referer);
-  if (reply) details.push(['SMTP reply', reply]);
+  const shown = new Set(['bot', 'coalesced', 'backfilled', 'honeypot', 'hard', 'captured', 'smtp_code']);
+  const show = (label: string, key: string) => {
+    add(label, m[key]);
+    shown.add(key);
+  };
+  show('URL', 'url');
+  show('User agent', 'ua');
+  show('IP', 'ip');
+  show('Referer', 'referer');
+  if (str(m.smtp_response)) {
+    add('SMTP reply', String(m.smtp_response) + (m.captured === true ? ' (kept by the sandbox)' : ''));
+    shown.add('smtp_response');
+  }
+  show('DSN', 'dsn');
+  show('Server', 'relay');
+  show('Attempt', 'attempt');
+  if (engagement) shown.add('reason');
+  else if (str(m.reason))
+    add(
+      'Reason',
+      `${String(m.reason).replace(/_/g, ' ')}${str(m.bounce_type) ? ` (${String(m.bounce_type)} bounce)` : ''}`,
+    );
+  shown.add('reason');
+  shown.add('bounce_type');
+  if (str(m.next_attempt_at)) {
+    add('Next attempt', new Date(String(m.next_attempt_at)).toLocaleString());
+    shown.add('next_attempt_at');
+  }
   for (const [k, v] of Object.entries(m)) {
-    if (['url', 'ua', 'ip', 'referer', 'bot', 'reason', 'coalesced', 'backfilled', 'honeypot'].includes(k)) continue;
-    if (reply && ['code', 'text', 'dsn', 'host', 'captured', 'stage'].includes(k)) continue;
-    if (v === null || v === '' || v === undefined) continue;
-    details.push([k, typeof v === 'string' ? v : JSON.stringify(v)]);
+    if (shown.has(k) || v === null || v === '' || v === undefined) continue;
+    details.push([k.replace(/_/g, ' '), typeof v === 'string' ? v : JSON.stringify(v)]);
   }
   const cls = ['event', `event-${e.event_type}`, engagement ? (bot ? 'by-machine' : 'by-person') : ''].join(' ');
   return (
