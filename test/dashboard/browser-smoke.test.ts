@@ -25,7 +25,8 @@ describe.skipIf(!ready)('the dashboard in Chromium', () => {
     const errors = consoleErrors(page);
     await page.goto(`${t.url}/emails`);
     await expect(page.title()).resolves.toBe('Taifa Mail');
-    await page.waitForFunction(() => (document.getElementById('root')?.childElementCount ?? 0) > 0);
+    // A string: the test's own types know no DOM.
+    await page.waitForFunction("(document.getElementById('root')?.childElementCount ?? 0) > 0");
     await screenshot(page, 'smoke-desktop');
     expect(errors.filter((e) => e.includes('Content Security Policy'))).toEqual([]);
     await page.close();

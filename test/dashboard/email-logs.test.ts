@@ -145,7 +145,7 @@ describe.skipIf(!ready)('Email Logs and email detail in Chromium', () => {
       await expect(page.getByLabel('Search', { exact: true }).inputValue()).resolves.toBe('welcome tag:onboarding');
       await expect(page.getByLabel('Status', { exact: true }).inputValue()).resolves.toBe('delivered');
       await page.reload();
-      await expect(saved.count()).resolves.toBe(1);
+      await saved.waitFor();
     });
 
     it("opens an email's Events timeline: delivered, a person's open and a machine's open marked apart", async () => {
@@ -178,7 +178,7 @@ describe.skipIf(!ready)('Email Logs and email detail in Chromium', () => {
       await page.goto(`${t.url}/emails`);
       await row('Invoice 42').waitFor();
       await row('Welcome aboard').scrollIntoViewIfNeeded();
-      expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+      expect(await page.evaluate<number>('window.scrollY')).toBeGreaterThan(0);
       const before = (await row('Welcome aboard').boundingBox())!.y;
       const sent = await t.call('POST', '/v1/emails/', sendBody({ subject: 'Fresh arrival' }));
       expect(sent.status).toBe(202);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { api } from '../api';
 import { STATUSES, type EmailRow, type EmailUpdate, type SavedSearch } from '../components/emails';
@@ -134,10 +134,19 @@ export function EmailLogs() {
     // Keyed by the filters' own URL: `search` may differ from it in order only.
   }, [key, attempt, fetchPage]);
 
-  // New and changed emails, by polling: rows change where they are, new ones slot in by time. The browser keeps
-  // what is on screen where it is (scroll anchoring), so a row added above does not move the reader.
+  // New and changed emails, by polling: rows change where they are, new ones slot in by time. A reader scrolled
+  // down keeps their place: the first row on screen is noted before and put back where it was after.
   const state = useRef({ rows, more, filters });
   state.current = { rows, more, filters };
+  const anchor = useRef<{ id: string; top: number } | null>(null);
+  useLayoutEffect(() => {
+    const a = anchor.current;
+    anchor.current = null;
+    if (!a) return;
+    const el = document.querySelector(`tr[data-id="${a.id}"]`);
+    const moved = el ? el.getBoundingClientRect().top - a.top : 0;
+    if (moved) window.scrollBy(0, moved);
+  }, [rows]);
   useEffect(() => {
     let since = new Date(Date.now() - 60_000).toISOString();
     let afterId: string | undefined;
@@ -169,6 +178,12 @@ export function EmailLogs() {
         if (fresh) incoming = [...incoming, ...fresh.rows.filter((r) => !known.has(r.id))];
       }
       if (stopped || !incoming.length) return;
+      if (window.scrollY > 0) {
+        const onScreen = [...document.querySelectorAll<HTMLElement>('table.log tbody tr[data-id]')].find(
+          (tr) => tr.getBoundingClientRect().bottom > 0,
+        );
+        if (onScreen) anchor.current = { id: onScreen.dataset.id!, top: onScreen.getBoundingClientRect().top };
+      }
       setRows((cur) => (cur ? merge(cur, incoming, !state.current.more) : cur));
     };
     const timer = setInterval(() => void tick(), POLL_MS);
@@ -204,7 +219,7 @@ export function EmailLogs() {
   const typing = /(?:^|\s)status:(\w*)$/.exec(draft);
 
   return (
-    <section aria-labelledby="logs-title">
+    <section className="logs" aria-labelledby="logs-title">
       <h1 id="logs-title">Email Logs</h1>
       <form className="search" role="search" onSubmit={submit}>
         <label htmlFor="log-q">Search</label>
@@ -309,7 +324,7 @@ export function EmailLogs() {
             </thead>
             <tbody>
               {rows.map((e) => (
-                <tr key={e.id} className="clickable" onClick={() => navigate(`/emails/${e.id}`)}>
+                <tr key={e.id} data-id={e.id} className="clickable" onClick={() => navigate(`/emails/${e.id}`)}>
                   <td data-label="Status">
                     <StatusBadge status={e.status} />
                   </td>
