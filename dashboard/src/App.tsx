@@ -10,9 +10,9 @@ import { EmailLogs } from './pages/EmailLogs';
 import { Suppressions } from './pages/Suppressions';
 import { Webhooks } from './pages/Webhooks';
 
-/** The signed-in person, as GET /v1/auth/me answers. */
+/** The signed-in person, as GET /v1/auth/me answers (email is null only for an API key's owner). */
 export interface Me {
-  user: { id: string; email: string; name: string };
+  user: { id: string; email: string | null; name: string; account_id: string };
   account: { id: string; name: string; plan: string };
 }
 
@@ -28,6 +28,7 @@ const PAGES: ReadonlyArray<[string, string]> = [
 export function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [fault, setFault] = useState('');
+  const [menuOpen, setMenuOpen] = useState(false);
   const [location, navigate] = useLocation();
   useEffect(() => {
     api<Me>('GET', '/v1/auth/me').then(setMe, (e: unknown) => {
@@ -35,6 +36,8 @@ export function App() {
       else setFault(e instanceof Error ? e.message : String(e));
     });
   }, []);
+  // A page chosen from the menu closes it (on a narrow screen it covers the page).
+  useEffect(() => setMenuOpen(false), [location]);
   if (fault)
     return (
       <p role="alert" className="error">
@@ -58,25 +61,49 @@ export function App() {
   };
   return (
     <div className="shell">
-      <nav className="sidebar" aria-label="Main">
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">Taifa Mail</span>
+        <button
+          type="button"
+          className="menu-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="sidebar"
+          onClick={() => setMenuOpen((o) => !o)}
+        >
+          {menuOpen ? 'Close menu' : 'Menu'}
+        </button>
+      </header>
+      <nav id="sidebar" className={menuOpen ? 'sidebar open' : 'sidebar'} aria-label="Main">
         <div className="brand">Taifa Mail</div>
         <ul>
-          {PAGES.map(([href, label]) => (
-            <li key={href}>
-              <Link href={href} className={location.startsWith(href) ? 'active' : ''}>
-                {label}
-              </Link>
-            </li>
-          ))}
+          {PAGES.map(([href, label]) => {
+            const current = location === href || location.startsWith(`${href}/`);
+            return (
+              <li key={href}>
+                <Link
+                  href={href}
+                  className={current ? 'active' : ''}
+                  aria-current={current ? 'page' : undefined}
+                  onClick={() => setMenuOpen(false)}
+                >
+                  {label}
+                </Link>
+              </li>
+            );
+          })}
         </ul>
         <div className="who">
-          <span>{me.user.email}</span>
+          <span>{me.user.email ?? me.user.name}</span>
+          <span className="muted">{me.account.name}</span>
           <button type="button" onClick={() => void logout()}>
             Log out
           </button>
         </div>
       </nav>
-      <main>
+      <main id="content" tabIndex={-1}>
         <Switch>
           <Route path="/emails" component={EmailLogs} />
           <Route path="/emails/:id" component={EmailDetail} />

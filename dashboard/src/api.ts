@@ -21,6 +21,32 @@ interface ErrorBody {
 
 /** Calls the API; resolves to the parsed JSON body (undefined for 204), throws ApiError for any 4xx or 5xx. */
 export async function api<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+  return (await apiWithHeaders<T>(method, path, body, init)).body;
+}
+
+/** A GET of a text resource (the raw message): its text, or ApiError for any 4xx or 5xx. */
+export async function apiText(path: string): Promise<string> {
+  const res = await fetch(path, { credentials: 'same-origin' });
+  const text = await res.text();
+  if (!res.ok) {
+    let e: ErrorBody = {};
+    try {
+      e = JSON.parse(text) as ErrorBody;
+    } catch {
+      // Not the API's error body: the status says enough.
+    }
+    throw new ApiError(res.status, e.code ?? 'error', e.detail ?? `The server answered ${res.status}.`, e.errors);
+  }
+  return text;
+}
+
+/** As api, with the answer's headers too (a list's next cursor comes in x-next-cursor). */
+export async function apiWithHeaders<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  init: RequestInit = {},
+): Promise<{ body: T; headers: Headers }> {
   const headers = new Headers(init.headers);
   if (method !== 'GET' && method !== 'HEAD') headers.set('x-taifa-csrf', '1');
   if (body !== undefined && !(body instanceof Blob) && typeof body !== 'string')
@@ -33,12 +59,12 @@ export async function api<T>(method: string, path: string, body?: unknown, init:
     body:
       body === undefined ? undefined : body instanceof Blob || typeof body === 'string' ? body : JSON.stringify(body),
   });
-  if (res.status === 204) return undefined as T;
+  if (res.status === 204) return { body: undefined as T, headers: res.headers };
   const text = await res.text();
   const parsed: unknown = text ? JSON.parse(text) : undefined;
   if (!res.ok) {
     const e = (parsed ?? {}) as ErrorBody;
     throw new ApiError(res.status, e.code ?? 'error', e.detail ?? `The server answered ${res.status}.`, e.errors);
   }
-  return parsed as T;
+  return { body: parsed as T, headers: res.headers };
 }
