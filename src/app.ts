@@ -22,6 +22,7 @@ import { scheduledEmailRoutes } from './api/scheduled-emails.js';
 import { sendEmailRoutes } from './api/send-emails.js';
 import { answerClientError, errorHandler, MAX_PARAM_CHARS } from './api/error-handler.js';
 import { healthRoutes } from './api/health.js';
+import { homePage } from './api/home-page.js';
 import { listEmailRoutes } from './api/list-emails.js';
 import { sendPixel, trackingRoutes, unroutedTrackingPath } from './tracking/routes.js';
 import { registerOpenApi, serveOpenApi } from './api/openapi.js';
@@ -98,7 +99,10 @@ function answerUnrouted(ctx: ApiContext, error: Error, request: FastifyRequest, 
   else errorHandler(path === 'click' ? errors.notFound('Link') : error, request, reply);
 }
 
-/** Every route but tracking: health, the OpenAPI document and, with the api role, /v1 and the unsubscribe endpoints. */
+/**
+ * Every route but tracking: the home page, health, the OpenAPI document and, with the api role, /v1 and the
+ * unsubscribe endpoints.
+ */
 async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   await registerSecurityHeaders(app, ctx.config.publicUrl);
   app.addHook('onRequest', async (request, reply) => {
@@ -113,6 +117,7 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
         'request',
       );
   });
+  homePage(app);
   healthRoutes(app, ctx);
   await serveOpenApi(app);
   if (!ctx.config.roles.has('api')) return;
