@@ -26,6 +26,7 @@ import { scheduledEmailRoutes } from './api/scheduled-emails.js';
 import { sendEmailRoutes } from './api/send-emails.js';
 import { answerClientError, errorHandler, MAX_PARAM_CHARS } from './api/error-handler.js';
 import { healthRoutes } from './api/health.js';
+import { homePage } from './api/home-page.js';
 import { listEmailRoutes } from './api/list-emails.js';
 import { sendPixel, trackingRoutes, unroutedTrackingPath } from './tracking/routes.js';
 import { registerOpenApi, serveOpenApi } from './api/openapi.js';
@@ -112,7 +113,10 @@ function answerUnrouted(ctx: ApiContext, error: Error, request: FastifyRequest, 
   else errorHandler(path === 'click' ? errors.notFound('Link') : error, request, reply);
 }
 
-/** Every route but tracking: health, the OpenAPI document and, with the api role, /v1 and the unsubscribe endpoints. */
+/**
+ * Every route but tracking: the home page, health, the OpenAPI document and, with the api role, /v1 and the
+ * unsubscribe endpoints.
+ */
 async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   await registerSecurityHeaders(app, ctx.config.publicUrl);
   app.addHook('onRequest', async (request, reply) => {
@@ -129,8 +133,10 @@ async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   });
   healthRoutes(app, ctx);
   await serveOpenApi(app);
+  // GET / is the dashboard where it is built and served (the api role), else a page that points to the reference.
+  const dashboard = ctx.config.roles.has('api') && (await dashboardRoutes(app));
+  if (!dashboard) homePage(app);
   if (!ctx.config.roles.has('api')) return;
-  await dashboardRoutes(app);
   // The unsubscribe endpoints: no key (recipients and mailbox providers call them), and a form body parser of
   // their own.
   await app.register(async (scope) => unsubscribeRoutes(scope, ctx));

@@ -5,14 +5,15 @@ import type { ApiKeyRow } from '../store/schema.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import {
-  apiKeyBody,
-  createApiKeyBody,
-  deletedBody,
-  idParams,
-  withErrors,
+  apiKeyList,
+  apiKeyParams,
+  createApiKeyRequest,
+  createdApiKey,
+  deletedApiKey,
   type CreateApiKeyBody,
-  type IdParams,
-} from './schemas.js';
+} from './api-key-schemas.js';
+import { errorCase, withErrors, type IdParams } from './schemas.js';
+import { errors } from '../core/errors.js';
 
 const tags = ['API keys'];
 
@@ -27,9 +28,17 @@ export function apiKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         tags,
-        summary: 'Create an API key (shown once)',
-        body: createApiKeyBody,
-        response: withErrors({ 201: apiKeyBody }, 422),
+        summary: 'Create an API key',
+        description:
+          'Makes a new key for the account, owned by the same user as the key that asks (saved searches are per ' +
+          'user). The answer carries the key itself, `tfm_k_` and 32 letters or digits, this once: only its SHA-256 ' +
+          'is stored, and lists show its `prefix`. `name` is trimmed and defaults to "API key"; a blank one, one ' +
+          'over 100 characters or one with a control character is a 422 naming `name`.',
+        body: createApiKeyRequest,
+        response: withErrors(
+          { 201: createdApiKey },
+          errorCase(errors.validation([{ field: 'name', error: 'must not be blank' }]), 'The name is not usable.'),
+        ),
       },
     },
     async (request, reply) => {
@@ -41,7 +50,16 @@ export function apiKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     '/v1/api-keys',
-    { schema: { tags, summary: 'List API keys', response: withErrors({ 200: { type: 'array', items: apiKeyBody } }) } },
+    {
+      schema: {
+        tags,
+        summary: 'List API keys',
+        description:
+          "The account's keys, newest first: name, prefix, when each was made and last used. The keys themselves " +
+          'are never shown again.',
+        response: withErrors({ 200: apiKeyList }),
+      },
+    },
     async (request) => {
       return (await apiKeys(ctx.store, requireAuth(request).accountId)).map(view);
     },
@@ -50,7 +68,18 @@ export function apiKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: IdParams }>(
     '/v1/api-keys/:id',
     {
-      schema: { tags, summary: 'Delete an API key', params: idParams, response: withErrors({ 200: deletedBody }, 404) },
+      schema: {
+        tags,
+        summary: 'Delete an API key',
+        description:
+          "Deletes one of the account's keys: requests made with it are refused with 401 from then on. 404 for an " +
+          "id that is not one of the account's keys.",
+        params: apiKeyParams,
+        response: withErrors(
+          { 200: deletedApiKey },
+          errorCase(errors.notFound('API key'), 'No such key in the account.'),
+        ),
+      },
     },
     async (request) => {
       await removeApiKey(ctx.store, requireAuth(request).accountId, request.params.id);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { recordWarnings } from '../core/domain-records.js';
+import { errors } from '../core/errors.js';
 import { iso } from '../ids.js';
 import {
   addDomain,
@@ -14,37 +15,22 @@ import type { DomainRow } from '../store/schema.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import {
-  answer,
-  createDomainBody,
-  deletedBody,
-  domainBody,
-  idParams,
-  updateDomainBody,
-  withErrors,
+  addedDomain,
+  checkedDomain,
+  createDomainRequest,
+  deletedDomain,
+  domainAnswer,
+  domainList,
+  domainParams,
+  updatedDomain,
+  updateDomainRequest,
   type CreateDomainBody,
-  type IdParams,
   type UpdateDomainBody,
-} from './schemas.js';
+} from './domain-schemas.js';
+import { errorCase, withErrors, type IdParams } from './schemas.js';
 
+const notFound = errorCase(errors.notFound('Domain'), 'No such domain in the account.');
 const tags = ['Domains'];
-
-/**
- * The domain answer: `domainBody` and `warnings`, one per record that cannot work as listed (an SPF or return-path
- * record naming a host that is not fully qualified), empty when all can.
- */
-const domainAnswer = {
-  ...domainBody,
-  required: [...domainBody.required, 'warnings'],
-  properties: {
-    ...domainBody.properties,
-    warnings: {
-      type: 'array',
-      description:
-        "Records that cannot work as listed, each with the record's purpose and what to do; empty when all can.",
-      items: answer({ record: { type: 'string', enum: ['spf', 'return_path'] }, message: { type: 'string' } }),
-    },
-  },
-} as const;
 
 /** The API shape of a domain. */
 export function domainView(d: DomainRow) {
@@ -82,9 +68,22 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         tags,
-        summary: 'Add a sending domain (fresh 2048-bit DKIM key)',
-        body: createDomainBody,
-        response: withErrors({ 201: domainAnswer }, 409, 422),
+        summary: 'Add a sending domain',
+        description:
+          'Adds a domain to send from, with a fresh 2048-bit DKIM key, and answers with the DNS records to publish ' +
+          'at your DNS provider: the DKIM key and SPF (both required), the return path MX (where bounces come ' +
+          'back) and DMARC. Then run verify. The name is trimmed and lower-cased; one that is not a domain name ' +
+          '(at least two labels) is a 422 naming `name`, one the account already has a 409 `domain_exists`. Tracking ' +
+          'starts on (open and click, pixel at the bottom), unsubscribe links off: see PATCH.',
+        body: createDomainRequest,
+        response: withErrors(
+          { 201: addedDomain },
+          errorCase(errors.conflict('The domain example.com is already added.', 'domain_exists'), 'Already added.'),
+          errorCase(
+            errors.validation([{ field: 'name', error: '"example" is not a domain name' }]),
+            'The name is not a domain name.',
+          ),
+        ),
       },
     },
     async (request, reply) => {
@@ -96,7 +95,12 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get(
     '/v1/domains',
     {
-      schema: { tags, summary: 'List domains', response: withErrors({ 200: { type: 'array', items: domainAnswer } }) },
+      schema: {
+        tags,
+        summary: 'List domains',
+        description: "The account's domains, oldest first, each with its records as last checked.",
+        response: withErrors({ 200: domainList }),
+      },
     },
     async (request) => {
       return (await listDomains(deps, requireAuth(request).accountId)).map(domainView);
@@ -105,7 +109,15 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Params: IdParams }>(
     '/v1/domains/:id',
-    { schema: { tags, summary: 'Get a domain', params: idParams, response: withErrors({ 200: domainAnswer }, 404) } },
+    {
+      schema: {
+        tags,
+        summary: 'Get a domain',
+        description: "One domain, with its records as last checked. 404 for an id that is not one of the account's.",
+        params: domainParams,
+        response: withErrors({ 200: domainAnswer }, notFound),
+      },
+    },
     async (request) => {
       return domainView(await getDomain(deps, requireAuth(request).accountId, request.params.id));
     },
@@ -116,9 +128,12 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         tags,
-        summary: 'Delete a domain and its senders',
-        params: idParams,
-        response: withErrors({ 200: deletedBody }, 404),
+        summary: 'Delete a domain',
+        description:
+          'Deletes the domain and its senders: its addresses can no longer send. 404 for an id that is not one of ' +
+          "the account's domains.",
+        params: domainParams,
+        response: withErrors({ 200: deletedDomain }, notFound),
       },
     },
     async (request) => {
@@ -132,10 +147,21 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         tags,
-        summary: 'Change tracking and unsubscribe settings (the defaults of emails sent from the domain)',
-        params: idParams,
-        body: updateDomainBody,
-        response: withErrors({ 200: domainAnswer }, 404, 422),
+        summary: "Change a domain's tracking and unsubscribe settings",
+        description:
+          'Sets the defaults of the emails sent from the domain (a send body can override each for its email): ' +
+          '`open_tracking`, `click_tracking`, `pixel_position`, `tracking_host` and `unsubscribe_links`. Fields left ' +
+          'out stay as they are. A `tracking_host` that is not a host name is a 422 naming it.',
+        params: domainParams,
+        body: updateDomainRequest,
+        response: withErrors(
+          { 200: updatedDomain },
+          notFound,
+          errorCase(
+            errors.validation([{ field: 'tracking_host', error: 'must be a host name such as track.example.com' }]),
+            'A field is invalid.',
+          ),
+        ),
       },
     },
     async (request) => {
@@ -149,9 +175,14 @@ export function domainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         tags,
-        summary: 'Look the records up in DNS',
-        params: idParams,
-        response: withErrors({ 200: domainAnswer }, 404),
+        summary: "Verify a domain's DNS records",
+        description:
+          'Looks each record up in DNS now and answers with what it found: per record `status`, `found`, `matches` ' +
+          'and `current_values`. The domain is verified, and may send, once its DKIM and SPF records match; when ' +
+          'they do not it is failed, and when DNS did not answer it keeps its status. Run it again after changing ' +
+          'your records (DNS changes can take a while to show). In sandbox mode every record passes without DNS.',
+        params: domainParams,
+        response: withErrors({ 200: checkedDomain }, notFound),
       },
     },
     async (request) => {

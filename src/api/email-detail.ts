@@ -9,23 +9,24 @@ import type { ApiContext } from './context.js';
 import { emailDetail, eventView, recipientLinksView } from './email-views.js';
 import { querySchemaValidation, UUID } from './query-schema.js';
 import { CAPTURED_MESSAGE_HEADERS } from './security-headers.js';
-import {
-  acceptedBody,
-  emailDetail as emailDetailSchema,
-  eventBody,
-  idParams,
-  withErrors,
-  type IdParams,
-} from './schemas.js';
+import { EXAMPLE_BOUNCED_ID, emailDetailAnswer, emailTimeline, rawMessage } from './email-schemas.js';
+import { badPaging, errorCase, idParamsOf, withErrors, type IdParams } from './schemas.js';
+import { EXAMPLE_EMAIL_ID, retriedEmail } from './send-schemas.js';
 import { trackingLinksBody } from './tracking-links-schemas.js';
 
 const tags = ['Emails'];
+const emailParams = idParamsOf('email', EXAMPLE_EMAIL_ID);
+const notFound = errorCase(errors.notFound('Email'), 'No such email in the account.');
 
 const EVENTS_PAGE_MAX = 1000;
 const eventsQuery = {
   type: 'object',
   properties: {
-    cursor: { type: 'string', format: 'uuid', description: 'The x-next-cursor header of the previous page.' },
+    cursor: {
+      type: 'string',
+      format: 'uuid',
+      description: 'The x-next-cursor header of the previous page; left out for the first.',
+    },
     limit: {
       type: 'integer',
       minimum: 1,
@@ -42,6 +43,7 @@ const rawQuery = {
       type: 'string',
       description:
         "A recipient's address: their own copy (each has its own return path and tracking links). Default: the first recipient's.",
+      examples: ['jane@example.org'],
     },
   },
 } as const;
@@ -53,9 +55,13 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         tags,
-        summary: 'Get an email with its recipients and events',
-        params: idParams,
-        response: withErrors({ 200: emailDetailSchema }, 404),
+        summary: 'Get an email',
+        description:
+          'One email: its status and content, each recipient with their own status, attempts and last SMTP reply, ' +
+          'its attachments (names, types and sizes) and its events, oldest first. 404 for an id that is not one ' +
+          "of the account's emails.",
+        params: emailParams,
+        response: withErrors({ 200: emailDetailAnswer }, notFound),
       },
     },
     async (request) => {
@@ -72,10 +78,18 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ...querySchemaValidation,
       schema: {
         tags,
-        summary: 'The event timeline (next page cursor in x-next-cursor)',
-        params: idParams,
+        summary: "List an email's events",
+        description:
+          'The timeline of one email, oldest first: queued, sent, delivered, opens, clicks… A full page (`limit` ' +
+          'events, 1–1000, default 1000) comes with an `x-next-cursor` header: pass it back as `cursor` for the ' +
+          'next page. Events show here at once (GET /v1/events waits a few seconds).',
+        params: emailParams,
         querystring: eventsQuery,
-        response: withErrors({ 200: { type: 'array', items: eventBody } }, 404, 422),
+        response: withErrors(
+          { 200: emailTimeline },
+          notFound,
+          badPaging(EVENTS_PAGE_MAX, 'The limit is out of range, or the cursor is not one this API gave out.'),
+        ),
       },
     },
     async (request, reply) => {
@@ -95,10 +109,26 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       ...querySchemaValidation,
       helmet: CAPTURED_MESSAGE_HEADERS,
+      config: {
+        openapi: {
+          response: withErrors(
+            { 200: rawMessage },
+            errorCase(
+              errors.notFound('Captured message (only sandbox mode keeps the raw message, once it has been rendered)'),
+              'No such email, not in sandbox mode, or not rendered yet.',
+            ),
+          ),
+        },
+      },
       schema: {
         tags,
-        summary: 'Sandbox: the captured message as message/rfc822',
-        params: idParams,
+        summary: 'Read a captured message (sandbox)',
+        description:
+          'In sandbox mode nothing is sent: each copy is rendered and DKIM-signed as it would have gone out, then ' +
+          "kept. This answers it as `message/rfc822`: the first recipient's copy, or with `recipient` that " +
+          "recipient's own (each copy has its own tracking links and return path). 404 outside sandbox mode and " +
+          'until the copy has been rendered.',
+        params: emailParams,
         querystring: rawQuery,
       },
     },
@@ -128,8 +158,8 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'and click tracking); a copy sent before those settings changed has the URLs of its time. Works in sandbox',
           'and normal mode, before and after the email is sent.',
         ].join(' '),
-        params: idParams,
-        response: withErrors({ 200: trackingLinksBody }, 404),
+        params: emailParams,
+        response: withErrors({ 200: trackingLinksBody }, notFound),
       },
     },
     async (request) => {
@@ -145,9 +175,18 @@ export function emailRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         tags,
-        summary: 'Retry a bounced, rejected or failed email',
-        params: idParams,
-        response: withErrors({ 202: acceptedBody }, 404, 409, 429),
+        summary: 'Retry an email',
+        description:
+          'Sends a bounced, rejected or failed email again as a new email, with `retry_of_id` pointing at this ' +
+          'one, to the recipients that did not get it; the answer is that of a send. 409 `not_retryable` for an ' +
+          'email in any other status; the sender and quota are checked as for a send.',
+        params: idParamsOf('email', EXAMPLE_BOUNCED_ID),
+        response: withErrors(
+          { 202: retriedEmail },
+          notFound,
+          errorCase(errors.notRetryable('delivered'), 'The email is not bounced, rejected or failed.'),
+          errorCase(errors.quotaExceeded('daily', 200, 1, 50_400), "Over the plan's recipients per UTC day or month."),
+        ),
       },
     },
     async (request, reply) => {

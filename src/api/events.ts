@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
+import { errors } from '../core/errors.js';
 import { EVENT_TYPES } from '../core/event-filter.js';
 import { iso } from '../ids.js';
 import { accountEvents } from '../services/account-events.js';
@@ -7,7 +8,8 @@ import type { EventRow } from '../store/schema.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { querySchemaValidation, queryTime } from './query-schema.js';
-import { accountEventBody, withErrors } from './schemas.js';
+import { accountEvents as eventsAnswer } from './event-schemas.js';
+import { errorCase, withErrors } from './schemas.js';
 
 const EVENTS_PAGE_MAX = 1000;
 const EVENTS_PAGE_DEFAULT = 100;
@@ -16,7 +18,11 @@ const time = (what: string) =>
 const eventsQuery = {
   type: 'object',
   properties: {
-    type: { type: 'string', description: `One event type, or several separated by commas: ${EVENT_TYPES.join(', ')}.` },
+    type: {
+      type: 'string',
+      description: `One event type, or several separated by commas: ${EVENT_TYPES.join(', ')}.`,
+      examples: ['bounced,complaint'],
+    },
     email_id: { type: 'string', format: 'uuid', description: "One email's events." },
     recipient: { type: 'string', minLength: 1, maxLength: 320, description: 'Events of one recipient address.' },
     tag: { type: 'string', minLength: 1, maxLength: 256, description: 'Events of emails carrying this tag.' },
@@ -65,10 +71,18 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ...querySchemaValidation,
       schema: {
         tags: ['Events'],
-        summary: "The account's events, newest first (next page cursor in x-next-cursor)",
-        description: `Events show here once they are ${ctx.config.updatesSettleMs} ms old (TAIFA_UPDATES_SETTLE_MS), when no write still in flight can land behind them, so that a cursor never skips one. With order=asc the x-next-cursor header is always given: poll with it to receive the events recorded since, each once. With order=desc it is given while there may be more.`,
+        summary: "List the account's events",
+        description: `Every event of every email of the account, newest first (\`order=asc\`: oldest first), filtered by type, email, recipient, tag, sending domain, bot and time. A page holds \`limit\` events (1–1000, default 100); the next page's cursor comes in the \`x-next-cursor\` header, to pass back as \`cursor\` with the same filters. Events show here once they are ${ctx.config.updatesSettleMs} ms old (TAIFA_UPDATES_SETTLE_MS), when no write still in flight can land behind them, so that a cursor never skips one. With order=asc the x-next-cursor header is always given: poll with it to receive the events recorded since, each once. With order=desc it is given while there may be more. An unknown type, a date without a time zone, a bot other than true or false or a cursor not given out is a 422 naming the parameter.`,
         querystring: eventsQuery,
-        response: withErrors({ 200: { type: 'array', items: accountEventBody } }, 422),
+        response: withErrors(
+          { 200: eventsAnswer },
+          errorCase(
+            errors.validation([
+              { field: 'type', error: `unknown event type bounce (one of ${EVENT_TYPES.join(', ')})` },
+            ]),
+            'A parameter is invalid.',
+          ),
+        ),
       },
     },
     async (request, reply) => {

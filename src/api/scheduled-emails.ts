@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
+import { errors } from '../core/errors.js';
 import { cancelScheduledEmail, scheduledEmails, sendScheduledNow } from '../services/scheduling.js';
 import type { Store } from '../store/database.js';
 import { requireAuth } from './auth.js';
@@ -8,9 +9,15 @@ import type { ApiContext } from './context.js';
 import { scheduledView } from './email-views.js';
 import { DEFAULT_LIMIT, MAX_PAGE } from './paging.js';
 import { querySchemaValidation } from './query-schema.js';
-import { idParams, scheduledEmail, statusBody, withErrors, type IdParams } from './schemas.js';
+import { cancelledEmail, EXAMPLE_SCHEDULED_ID, scheduledList, sentNowEmail } from './email-schemas.js';
+import { badPaging, errorCase, idParamsOf, withErrors, type IdParams } from './schemas.js';
 
-const tags = ['Scheduled emails'];
+const tags = ['Emails'];
+const scheduledParams = idParamsOf('scheduled email', EXAMPLE_SCHEDULED_ID);
+const notScheduled = errorCase(
+  errors.notFound('Scheduled email'),
+  'No email of the account with this id is still scheduled (it may have been sent or cancelled).',
+);
 /** Rows read per query while streaming the whole list; also the largest `limit` a caller may ask for. */
 const CHUNK = 1000;
 const scheduledQuery = {
@@ -60,10 +67,10 @@ export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): voi
       ...querySchemaValidation,
       schema: {
         tags,
-        summary: 'List scheduled emails, soonest first',
-        description: `Without \`page\` and \`limit\`: all of them, streamed. With either: one zero-based page of \`limit\` (1–${CHUNK}, default ${DEFAULT_LIMIT}).`,
+        summary: 'List scheduled emails',
+        description: `The emails waiting for their \`send_at\`, soonest first, each with \`seconds_until_send\`. Without \`page\` and \`limit\`: all of them, streamed. With either: one zero-based page of \`limit\` (1–${CHUNK}, default ${DEFAULT_LIMIT}).`,
         querystring: scheduledQuery,
-        response: withErrors({ 200: { type: 'array', items: scheduledEmail } }, 422),
+        response: withErrors({ 200: scheduledList }, badPaging(CHUNK)),
       },
     },
     async (request, reply) => {
@@ -87,9 +94,13 @@ export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): voi
     {
       schema: {
         tags,
-        summary: 'Cancel a scheduled email (its recipients go back to the quota)',
-        params: idParams,
-        response: withErrors({ 200: statusBody }, 404),
+        summary: 'Cancel a scheduled email',
+        description:
+          'Cancels an email that is still scheduled, with a `cancelled` event: it will not be sent, and its ' +
+          'recipients go back to the quota of the day and month they were taken from. 404 when no email of the ' +
+          'account with this id is still scheduled.',
+        params: scheduledParams,
+        response: withErrors({ 200: cancelledEmail }, notScheduled),
       },
     },
     async (request) => {
@@ -104,8 +115,11 @@ export function scheduledEmailRoutes(app: FastifyInstance, ctx: ApiContext): voi
       schema: {
         tags,
         summary: 'Send a scheduled email now',
-        params: idParams,
-        response: withErrors({ 200: statusBody }, 404),
+        description:
+          'Queues an email that is still scheduled at once, instead of at its `send_at`. 404 when no email of the ' +
+          'account with this id is still scheduled.',
+        params: scheduledParams,
+        response: withErrors({ 200: sentNowEmail }, notScheduled),
       },
     },
     async (request) => {

@@ -55,6 +55,23 @@ export const CAPTURED_MESSAGE_HEADERS: RouteHeaders = {
 };
 
 /**
+ * The page at GET / (home-page.ts): its own inline style and nothing else, loaded from nowhere; never framed, and its
+ * links stay on this server.
+ */
+export const HOME_PAGE_HEADERS: RouteHeaders = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'unsafe-inline'"],
+      baseUri: ["'none'"],
+      formAction: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+};
+
+/**
  * Registers the security headers on a scope, before its routes: every answer's, the reference's under /docs, and the
  * dashboard's.
  */

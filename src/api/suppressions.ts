@@ -15,17 +15,17 @@ import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { querySchemaValidation } from './query-schema.js';
 import { schemaFieldErrors } from './schema-errors.js';
-import { withErrors } from './schemas.js';
+import { errorCase, withErrors } from './schemas.js';
 import {
-  addAnswer,
-  addBody,
-  addressAnswer,
-  deletedAnswer,
-  importAnswer,
-  importBody,
+  addRequest,
+  addResults,
+  addressSuppressions as addressAnswer,
+  deletedSuppressions,
+  importRequest,
+  importResults,
   listQuery,
   scopeQuery,
-  suppressionBody,
+  suppressionList as listAnswer,
   suppressionParams,
   type ListQuery,
   type ScopeQuery,
@@ -33,6 +33,14 @@ import {
 } from './suppression-schemas.js';
 
 const tags = ['Suppressions'];
+const notOnList = errorCase(
+  errors.notFound('jane@example.org on the unsubscribe list'),
+  'The address is not on that list (in that scope).',
+);
+const badScope = errorCase(
+  errors.validation([{ field: 'domain', error: 'applies to unsubscribes only' }]),
+  'The address is not one, or domain or tag were given for a list other than unsubscribe.',
+);
 
 /** The API shape of a suppression. */
 export function suppressionView(s: SuppressionRow) {
@@ -78,9 +86,20 @@ export function suppressionRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ...querySchemaValidation,
       schema: {
         tags,
-        summary: 'List suppressions, newest first',
+        summary: 'List suppressions',
+        description:
+          "The account's suppressions, newest first: one list (`type`), part of an address (`q`, any case), the " +
+          'unsubscribes of one sending domain (`domain`); zero-based `page`, `limit` 1–100 (default 20). ' +
+          'Bounces and complaints stop mail from every domain of the account; an unsubscribe only from its ' +
+          'domain (and, with a tag, only mail with that tag).',
         querystring: listQuery,
-        response: withErrors({ 200: { type: 'array', items: suppressionBody } }, 422),
+        response: withErrors(
+          { 200: listAnswer },
+          errorCase(
+            errors.validation([{ field: 'type', error: 'must be one of "bounce", "complaint", "unsubscribe"' }]),
+            'A parameter is invalid: an unknown list, a page or limit out of range.',
+          ),
+        ),
       },
     },
     async (request) => {
@@ -102,10 +121,14 @@ export function suppressionRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ...querySchemaValidation,
       schema: {
         tags,
-        summary: "An address's entries on one list (for unsubscribes, one per domain and tag)",
+        summary: 'Look an address up on a list',
+        description:
+          "An address's entries on one list: one for bounce and complaint, one per domain and tag for unsubscribe " +
+          '(narrow them with `domain` and `tag`). Addresses compare as mail is routed: the domain part in any ' +
+          'letter case, the local part exactly. 404 when it is not on the list.',
         params: suppressionParams,
         querystring: scopeQuery,
-        response: withErrors({ 200: addressAnswer }, 404, 422),
+        response: withErrors({ 200: addressAnswer }, notOnList, badScope),
       },
     },
     async (request) => {
@@ -134,11 +157,21 @@ export function suppressionRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
       schema: {
         tags,
-        summary: 'Add suppressions (1 to 10,000), with a result per item',
+        summary: 'Add suppressions',
         description:
-          'Each item is checked and added on its own: invalid ones get status "invalid" with their errors, the others are added (or were already there). 422 when every item is invalid.',
-        body: addBody,
-        response: withErrors({ 200: addAnswer }, 422),
+          '1 to 10,000 items, each checked and added on its own: invalid ones get status "invalid" with their ' +
+          'errors (naming the field from the body, such as `suppressions[2].address`), the others are added (or ' +
+          'were already there). An unsubscribe needs the sending `domain` it applies to, and may name a `tag`; ' +
+          'bounce and complaint take neither. 422 when every item is invalid, or the body is not ' +
+          '`{"suppressions": [...]}` with 1 to 10,000 items.',
+        body: addRequest,
+        response: withErrors(
+          { 200: addResults },
+          errorCase(
+            errors.validation([{ field: 'suppressions[0].address', error: 'is not a valid email address' }]),
+            'Every item is invalid, or the body is.',
+          ),
+        ),
       },
     },
     async (request) => addSuppressionItems(deps, requireAuth(request).accountId, checkedItems(request)),
@@ -156,11 +189,31 @@ export function suppressionRoutes(app: FastifyInstance, ctx: ApiContext): void {
         },
         schema: {
           tags,
-          summary: 'Import suppressions from a CSV file with a header row',
-          description: importBody.description,
+          summary: 'Import suppressions from a CSV file',
+          description:
+            'A `text/csv` file (RFC 4180) whose first row names its columns, in any order: `address` and `type` ' +
+            'required, `domain`, `tag` and `reason` optional, as in `address,type,domain,tag,reason`. Up to 100,000 ' +
+            'rows. Each row is checked as an item of POST /v1/suppressions: bad rows are skipped and reported by ' +
+            'line, the others added. 415 for a body that is not text/csv, 422 for a file without a header row or ' +
+            'over 100,000 rows, 413 over the request size.',
           consumes: ['text/csv'],
-          body: importBody,
-          response: withErrors({ 200: importAnswer }, 413, 415, 422),
+          body: importRequest,
+          response: withErrors(
+            { 200: importResults },
+            errorCase(
+              errors.payloadTooLarge(
+                'The request body is larger than 40 MiB; attachments are capped at 24 MiB each and combined.',
+              ),
+              'The file is over the request size (40 MiB).',
+            ),
+            errorCase(errors.unsupportedMediaType('text/csv'), 'The body is not sent as text/csv.'),
+            errorCase(
+              errors.validation([
+                { field: 'body', error: 'must start with a header row: address,type,domain,tag,reason' },
+              ]),
+              'No header row, or too many rows.',
+            ),
+          ),
         },
       },
       async (request) => importSuppressions(deps, requireAuth(request).accountId, String(request.body)),
@@ -175,10 +228,12 @@ export function suppressionRoutes(app: FastifyInstance, ctx: ApiContext): void {
         tags,
         summary: 'Take an address off a list',
         description:
-          'For unsubscribes: every domain and tag, or with `domain` that domain only (its tags too), with `tag` as well that tag only.',
+          'Removes the address from the list, so that the next email to it goes out. For unsubscribes: every ' +
+          'domain and tag, or with `domain` that domain only (its tags too), with `tag` as well that tag only. ' +
+          'Answers how many entries were removed; 404 when it was not on the list.',
         params: suppressionParams,
         querystring: scopeQuery,
-        response: withErrors({ 200: deletedAnswer }, 404, 422),
+        response: withErrors({ 200: deletedSuppressions }, notOnList, badScope),
       },
     },
     async (request) => {

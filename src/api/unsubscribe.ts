@@ -3,14 +3,28 @@ import { resubscribe, unsubscribe, unsubscribeScope, type UnsubscribeDeps } from
 import type { ApiContext } from './context.js';
 import { confirmPage, notFoundPage, resubscribedPage, unsubscribedPage } from './unsubscribe-pages.js';
 
-const tags = ['Unsubscribe'];
+const tags = ['Tracking'];
 /** A one-click request or a form's button: a few bytes. */
 const FORM_LIMIT_BYTES = 4096;
+const EXAMPLE_TOKEN = 'ZAGdYjwdc3oQmy5MUdDo86c.sA6r87IrLT78ZQEB55idoA';
 const tokenParams = {
   type: 'object',
   required: ['token'],
-  properties: { token: { type: 'string', maxLength: 256 } },
+  properties: {
+    token: {
+      type: 'string',
+      maxLength: 256,
+      description: "The signed token of one recipient's copy, from its unsubscribe link or List-Unsubscribe header.",
+      examples: [EXAMPLE_TOKEN],
+    },
+  },
 } as const;
+
+// What the reference shows of the pages: the pages themselves, for a recipient of example.com's newsletter.
+const exampleScope = { domain: 'example.com', tag: 'newsletter' };
+const page = (description: string, example: string) =>
+  ({ description, content: { 'text/html': { schema: { type: 'string' }, example } } }) as const;
+const notFound = page('The token is not one this server signed, or its email is gone.', notFoundPage());
 
 /** Whether a POST body is RFC 8058's `List-Unsubscribe=One-Click`, form-urlencoded or as a multipart field. */
 function isOneClick(body: unknown): boolean {
@@ -39,11 +53,33 @@ export function unsubscribeRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: FORM_LIMIT_BYTES }, (_request, body, done) =>
     done(null, body),
   );
-  const schema = (summary: string) => ({ tags, summary, params: tokenParams, security: [] });
+  const schema = (summary: string, description: string) => ({
+    tags,
+    summary,
+    description,
+    params: tokenParams,
+    security: [],
+  });
+  const action = `/v1/unsubscribe/${EXAMPLE_TOKEN}`;
 
   app.get<{ Params: { token: string } }>(
     '/v1/unsubscribe/:token',
-    { schema: schema('The unsubscribe page: a confirm button (a GET changes nothing)') },
+    {
+      config: {
+        openapi: {
+          response: {
+            200: page('The page, with its confirm button.', confirmPage(action, exampleScope)),
+            404: notFound,
+          },
+        },
+      },
+      schema: schema(
+        'Show the unsubscribe page',
+        "Where a recipient's unsubscribe link leads: a page that says what it unsubscribes from (the sending " +
+          "domain's mail, or only its mail with the email's tag), with a button to confirm. Opening it changes " +
+          'nothing: mail scanners open links. No key; never cached.',
+      ),
+    },
     async (request, reply) => {
       const target = ctx.unsubscribeTokens.verify(request.params.token);
       const scope = target && (await unsubscribeScope(deps, target));
@@ -54,7 +90,34 @@ export function unsubscribeRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post<{ Params: { token: string } }>(
     '/v1/unsubscribe/:token',
-    { schema: schema('Unsubscribe: one-click (List-Unsubscribe=One-Click) or the page’s button') },
+    {
+      config: {
+        openapi: {
+          response: {
+            200: {
+              description:
+                'Unsubscribed: for a one-click request the text "Unsubscribed.", for the button a page offering to ' +
+                'subscribe again.',
+              content: {
+                'text/html': {
+                  schema: { type: 'string' },
+                  example: unsubscribedPage(`${action}/resubscribe`, exampleScope),
+                },
+                'text/plain': { schema: { type: 'string' }, example: 'Unsubscribed.\n' },
+              },
+            },
+            404: notFound,
+          },
+        },
+      },
+      schema: schema(
+        'Unsubscribe',
+        "Unsubscribes the recipient of the token's copy: adds the address to the unsubscribe list for the " +
+          "email's sending domain (and tag, for a tag's link) and records an `unsubscribe` event. Either a mailbox " +
+          "provider's one-click request (RFC 8058: the form body `List-Unsubscribe=One-Click`, answered in plain " +
+          "text) or the page's button (answered with a page). Unsubscribing again adds no second entry. No key.",
+      ),
+    },
     async (request, reply) => {
       const target = ctx.unsubscribeTokens.verify(request.params.token);
       const oneClick = isOneClick(request.body);
@@ -68,7 +131,18 @@ export function unsubscribeRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post<{ Params: { token: string } }>(
     '/v1/unsubscribe/:token/resubscribe',
-    { schema: schema('Subscribe again: takes back the unsubscribe the token made') },
+    {
+      config: {
+        openapi: {
+          response: { 200: page('Subscribed again.', resubscribedPage(exampleScope)), 404: notFound },
+        },
+      },
+      schema: schema(
+        'Subscribe again',
+        'The page\'s "Subscribe again" button: removes the unsubscribe that this token\'s link made, so that the ' +
+          'recipient gets that mail again. No key.',
+      ),
+    },
     async (request, reply) => {
       const target = ctx.unsubscribeTokens.verify(request.params.token);
       const done = target && (await resubscribe(deps, target));

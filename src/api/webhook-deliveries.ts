@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { errors } from '../core/errors.js';
+import { ALL_WEBHOOK_EVENTS } from '../core/webhook-events.js';
 import { iso } from '../ids.js';
 import {
   replayWebhookDelivery,
@@ -10,18 +12,28 @@ import {
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { querySchemaValidation } from './query-schema.js';
-import { idParams, withErrors, type IdParams } from './schemas.js';
+import { badPaging, errorCase, withErrors, type IdParams } from './schemas.js';
 import {
   deliveriesQuery,
-  deliveryBody,
+  deliveryAnswer,
+  deliveryList,
   deliveryParams,
-  testBody,
+  replayedDelivery,
+  testedDelivery,
+  testRequest,
   type DeliveriesQuery,
   type DeliveryParams,
   type TestBody,
 } from './webhook-delivery-schemas.js';
+import { webhookParams } from './webhook-schemas.js';
 
 const tags = ['Webhooks'];
+const noWebhook = errorCase(errors.notFound('Webhook'), 'No such endpoint in the account.');
+const noDelivery = errorCase(errors.notFound('Delivery'), 'No such endpoint, or no such delivery of it.');
+const badId = errorCase(
+  errors.validation([{ field: 'delivery_id', error: 'must be an id this API gave out' }]),
+  'An id is not one this API gives out.',
+);
 
 function view({ delivery: d, attempts }: DeliveryWithAttempts) {
   return {
@@ -55,10 +67,18 @@ export function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContext): vo
       ...querySchemaValidation,
       schema: {
         tags,
-        summary: "An endpoint's deliveries, newest first, each with every attempt",
-        params: idParams,
+        summary: "List a webhook endpoint's deliveries",
+        description:
+          'The delivery log, newest first: each event posted (or to be posted) to the endpoint, with its payload ' +
+          'and every attempt (time, duration, status code, the first 1 KiB of the answer). `status` narrows it to ' +
+          'pending, succeeded or failed; zero-based `page`, `limit` 1–100 (default 20).',
+        params: webhookParams,
         querystring: deliveriesQuery,
-        response: withErrors({ 200: { type: 'array', items: deliveryBody } }, 404, 422),
+        response: withErrors(
+          { 200: deliveryList },
+          noWebhook,
+          badPaging(100, 'A page or limit is out of range, or the status is not one.'),
+        ),
       },
     },
     async (request) => {
@@ -78,9 +98,10 @@ export function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContext): vo
       ...querySchemaValidation,
       schema: {
         tags,
-        summary: 'One delivery with every attempt',
+        summary: 'Get a webhook delivery',
+        description: 'One delivery of the endpoint, with its payload and every attempt.',
         params: deliveryParams,
-        response: withErrors({ 200: deliveryBody }, 404, 422),
+        response: withErrors({ 200: deliveryAnswer }, noDelivery, badId),
       },
     },
     async (request) => {
@@ -95,11 +116,12 @@ export function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContext): vo
       ...querySchemaValidation,
       schema: {
         tags,
-        summary: 'Send a delivery again',
+        summary: 'Replay a webhook delivery',
         description:
-          'Makes the delivery due now, whatever its state, with the same webhook-id (receivers that de-duplicate on it will see a repeat). Answers 202 with the delivery as it now stands.',
+          'Makes the delivery due now, whatever its state, with the same webhook-id (receivers that de-duplicate ' +
+          'on it will see a repeat). Answers 202 with the delivery as it now stands; the attempt follows.',
         params: deliveryParams,
-        response: withErrors({ 202: deliveryBody }, 404, 422),
+        response: withErrors({ 202: replayedDelivery }, noDelivery, badId),
       },
     },
     async (request, reply) => {
@@ -114,12 +136,23 @@ export function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContext): vo
     {
       schema: {
         tags,
-        summary: 'Post a sample event now and see the answer',
+        summary: 'Send a test event to a webhook endpoint',
         description:
-          'Signs and posts a made-up event of the given type (email.delivered by default), waits for the answer (at most the webhook timeout), records it as a delivery that is not retried, and answers with it.',
-        params: idParams,
-        body: testBody,
-        response: withErrors({ 200: deliveryBody }, 404, 422),
+          'Signs and posts a made-up event of the given type (email.delivered by default) now, waits for the ' +
+          'answer (at most the webhook timeout), records it as a delivery that is not retried, and answers with ' +
+          'it: see `status`, `last_status_code` and `attempts` for what your endpoint said.',
+        params: webhookParams,
+        body: testRequest,
+        response: withErrors(
+          { 200: testedDelivery },
+          noWebhook,
+          errorCase(
+            errors.validation([
+              { field: 'event', error: `must be one of ${ALL_WEBHOOK_EVENTS.map((e) => `"${e}"`).join(', ')}` },
+            ]),
+            'The event is not a webhook event name.',
+          ),
+        ),
       },
     },
     async (request) => {

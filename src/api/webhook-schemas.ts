@@ -1,11 +1,10 @@
-/** JSON Schemas of /v1/webhooks (see schemas.ts for how they are used). */
+/** JSON Schemas of /v1/webhooks, with the examples the reference shows (see schemas.ts for how they are used). */
 import type { FromSchema } from 'json-schema-to-ts';
 import { ALL_EVENTS, MAX_WEBHOOK_URL_LENGTH } from '../core/webhook-endpoints.js';
 import { ALL_WEBHOOK_EVENTS } from '../core/webhook-events.js';
 import { pageProperties } from './paging.js';
-import { answer } from './schemas.js';
+import { answer, deletedAnswer, documented, idOf, idParamsOf } from './schemas.js';
 
-const bool = { type: 'boolean' } as const;
 const time = { type: 'string', format: 'date-time' } as const;
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
@@ -37,7 +36,7 @@ const fields = {
   },
 } as const;
 
-export const createWebhookBody = {
+const createWebhookBody = {
   type: 'object',
   required: ['url'],
   additionalProperties: false,
@@ -45,17 +44,17 @@ export const createWebhookBody = {
 } as const;
 export type CreateWebhookBody = FromSchema<typeof createWebhookBody>;
 
-export const updateWebhookBody = { type: 'object', additionalProperties: false, properties: fields } as const;
+const updateWebhookBody = { type: 'object', additionalProperties: false, properties: fields } as const;
 export type UpdateWebhookBody = FromSchema<typeof updateWebhookBody>;
 
 export const listWebhooksQuery = { type: 'object', properties: pageProperties() } as const;
 export type ListWebhooksQuery = FromSchema<typeof listWebhooksQuery>;
 
 /** webhooks.ts `webhookView`, and the secret in full in the answers of create and rotate-secret. */
-export const webhookBody = answer(
+const webhookBody = answer(
   {
-    id: { type: 'string', format: 'uuid' },
-    url: { type: 'string' },
+    id: idOf("The endpoint's id."),
+    url: { type: 'string', description: 'Where events are posted.' },
     events: {
       type: 'array',
       items: { type: 'string' },
@@ -63,8 +62,8 @@ export const webhookBody = answer(
     },
     domain: fields.domain,
     tag: fields.tag,
-    enabled: bool,
-    human_only: bool,
+    enabled: { type: 'boolean', description: 'Whether events are posted to it.' },
+    human_only: { type: 'boolean', description: 'true: opens and clicks by machines are not posted to it.' },
     secret: {
       type: 'string',
       description: 'The signing secret (whsec_…): only in the answers of create and rotate-secret, never again.',
@@ -82,8 +81,66 @@ export const webhookBody = answer(
       ...nullableTime,
       description: 'The first failed attempt since the last success; null when the last attempt succeeded.',
     },
-    created_at: time,
-    updated_at: time,
+    created_at: { ...time, description: 'When it was added.' },
+    updated_at: { ...time, description: 'When it was last changed.' },
   },
   ['secret'],
 );
+
+// The example: an endpoint of example.com's that wants deliveries and bounces.
+export const EXAMPLE_WEBHOOK_ID = '019d6220-a5c0-7472-8dc7-b35e27cd8130';
+const endpoint = {
+  id: EXAMPLE_WEBHOOK_ID,
+  url: 'https://example.com/taifa-events',
+  events: ['email.delivered', 'email.bounced'],
+  domain: null,
+  tag: null,
+  enabled: true,
+  human_only: false,
+  secret_hint: 'whsec_ov0l…',
+  previous_secret_expires_at: null,
+  disabled_reason: null,
+  failing_since: null,
+  created_at: '2026-04-06T09:30:00.000Z',
+  updated_at: '2026-04-06T09:30:00.000Z',
+};
+const SECRET = 'whsec_ov0l1yM6/BQ5K7TZhEr0h4mJ7lhlkNKOH/tweMnR+C4=';
+const ROTATED = 'whsec_XqOnaPSFIchnb/qc7X7BojErWdB7FG1+3QnIm3geFbM=';
+
+export const createWebhookRequest = documented(createWebhookBody, 'The endpoint to add.', {
+  url: 'https://example.com/taifa-events',
+  events: ['email.delivered', 'email.bounced'],
+});
+export const createdWebhook = documented(webhookBody, 'The endpoint, with its signing secret: store it now.', {
+  ...endpoint,
+  secret: SECRET,
+});
+export const webhookPage = documented(
+  { type: 'array', items: webhookBody },
+  "One page of the account's endpoints, newest first.",
+  [endpoint],
+);
+export const webhookAnswer = documented(webhookBody, 'The endpoint.', endpoint);
+export const updateWebhookRequest = documented(updateWebhookBody, 'The fields to change; the others stay.', {
+  events: ['email.delivered', 'email.bounced', 'email.complained'],
+  human_only: true,
+});
+export const updatedWebhook = documented(webhookBody, 'The endpoint as changed.', {
+  ...endpoint,
+  events: ['email.delivered', 'email.bounced', 'email.complained'],
+  human_only: true,
+  updated_at: '2026-04-06T11:45:10.318Z',
+});
+export const rotatedWebhook = documented(
+  webhookBody,
+  'The endpoint with its new secret: store it now. The previous one signs beside it until previous_secret_expires_at.',
+  {
+    ...endpoint,
+    secret: ROTATED,
+    secret_hint: 'whsec_XqOn…',
+    previous_secret_expires_at: '2026-04-07T12:00:00.000Z',
+    updated_at: '2026-04-06T12:00:00.000Z',
+  },
+);
+export const webhookParams = idParamsOf('endpoint', EXAMPLE_WEBHOOK_ID);
+export const deletedWebhook = deletedAnswer('endpoint', EXAMPLE_WEBHOOK_ID);

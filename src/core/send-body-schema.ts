@@ -89,18 +89,38 @@ const name = {
   type: ['string', 'null'],
   maxLength: MAX_NAME_LENGTH,
   pattern: NAME_PATTERN,
-  description: 'Display name.',
+  description: 'Display name: one line, up to 256 characters.',
 } as const;
-const email = { type: 'string', maxLength: MAX_EMAIL_LENGTH, pattern: EMAIL_PATTERN } as const;
-const address = { type: 'object', required: ['email'], properties: { email, name } } as const;
-const nullableAddress = { ...address, type: ['object', 'null'] } as const;
-const recipients = { type: ['array', 'null'], maxItems: MAX_RECIPIENTS, items: address } as const;
+const email = {
+  type: 'string',
+  maxLength: MAX_EMAIL_LENGTH,
+  pattern: EMAIL_PATTERN,
+  description: 'The address: up to 254 characters, 64 before the @.',
+} as const;
+/** A mailbox as the send body takes it; `example` is what the reference shows in it (a real address, not one made
+ * up from the pattern). */
+function mailbox<const E extends string, const N extends string>(example: { email: E; name: N }) {
+  return {
+    type: 'object',
+    required: ['email'],
+    properties: { email: { ...email, examples: [example.email] }, name: { ...name, examples: [example.name] } },
+  } as const;
+}
+const recipient = mailbox({ email: 'jane@example.org', name: 'Jane Doe' });
+const recipients = (description: string) =>
+  ({ type: ['array', 'null'], maxItems: MAX_RECIPIENTS, items: recipient, description }) as const;
 
 const attachment = {
   type: 'object',
   required: ['filename', 'content_base64'],
   properties: {
-    filename: { type: 'string', maxLength: MAX_FILENAME_LENGTH, pattern: FILENAME_PATTERN },
+    filename: {
+      type: 'string',
+      maxLength: MAX_FILENAME_LENGTH,
+      pattern: FILENAME_PATTERN,
+      description: 'The file name the recipient sees: up to 255 characters, no path separators.',
+      examples: ['invoice-2026-04.pdf'],
+    },
     content_base64: {
       type: 'string',
       minLength: 1,
@@ -112,6 +132,7 @@ const attachment = {
       type: ['string', 'null'],
       pattern: MIME_TYPE_PATTERN,
       description: 'Defaults to application/octet-stream.',
+      examples: ['application/pdf'],
     },
   },
 } as const;
@@ -122,12 +143,24 @@ export const sendEmailBody = {
   required: ['from_', 'to', 'subject'],
   description: `At least one of html or text. to, cc and bcc together hold at most ${MAX_RECIPIENTS} recipients. Optional fields may be null.`,
   properties: {
-    from_: { ...address, description: 'A registered sender on a verified domain.' },
-    to: { ...recipients, type: 'array', minItems: 1 },
-    cc: recipients,
-    bcc: recipients,
-    reply_to: nullableAddress,
-    subject: { type: 'string', maxLength: MAX_SUBJECT_LENGTH, pattern: SUBJECT_PATTERN },
+    from_: {
+      ...mailbox({ email: 'hello@example.com', name: 'Example' }),
+      description: "A registered sender on a verified domain; without a name, the sender's own.",
+    },
+    to: { ...recipients('The recipients: at least one.'), type: 'array', minItems: 1 },
+    cc: recipients('Copied recipients, shown to all.'),
+    bcc: recipients('Blind-copied recipients, shown to none.'),
+    reply_to: {
+      ...mailbox({ email: 'support@example.com', name: 'Example Support' }),
+      type: ['object', 'null'],
+      description: 'Where replies go (Reply-To), when not to the sender.',
+    },
+    subject: {
+      type: 'string',
+      maxLength: MAX_SUBJECT_LENGTH,
+      pattern: SUBJECT_PATTERN,
+      description: 'One line, not blank, up to 998 characters.',
+    },
     html: {
       type: ['string', 'null'],
       description: 'At most 5 MiB in UTF-8 (413 beyond); at most 1,000 links (href attributes) with those of text.',
@@ -139,25 +172,34 @@ export const sendEmailBody = {
       description: `At most ${MAX_HEADERS} custom headers, ${MAX_HEADERS_BYTES / 1024} KiB of names and values together (UTF-8), ${MAX_HEADER_VALUE_LENGTH} characters per value. From, To, Cc, Bcc, Subject, Reply-To, Sender, Return-Path, Date, Message-ID, MIME-Version, Content-* (Content-Type, Content-Disposition…), DKIM-* and ARC-* are written by Taifa Mail, and Resent-*, Received and Authentication-Results by others: none can be set (in any letter case).`,
       propertyNames: { maxLength: MAX_HEADER_NAME_LENGTH, pattern: HEADER_NAME_PATTERN },
       additionalProperties: { type: 'string', maxLength: MAX_HEADER_VALUE_LENGTH, pattern: HEADER_VALUE_PATTERN },
+      examples: [{ 'X-Entity-Ref-ID': 'order-48213' }],
     },
     tags: {
       type: ['array', 'null'],
       maxItems: MAX_TAGS,
       items: { type: 'string', maxLength: MAX_TAG_LENGTH, pattern: TAG_PATTERN },
+      description:
+        'Up to 20 labels (256 characters each) to find, filter and count the email by (search, events, stats, webhooks).',
+      examples: [['welcome']],
     },
     send_at: {
       type: ['string', 'null'],
       pattern: ISO_8601_PATTERN,
-      description: '1 minute to 30 days ahead; Starter plan and above.',
+      description:
+        'When to send it: ISO 8601 with a time zone, 1 minute to 30 days ahead; Starter plan and above. Null or left out: now.',
+      examples: ['2026-04-07T08:00:00Z'],
     },
     tracking: {
       type: ['object', 'null'],
       additionalProperties: false,
       description: "Defaults to the sending domain's settings.",
       properties: {
-        open: { type: 'boolean' },
-        click: { enum: [true, false, 'htmlonly'] },
-        pixel_position: { enum: ['top', 'bottom'] },
+        open: { type: 'boolean', description: 'Add an open pixel to the HTML.' },
+        click: {
+          enum: [true, false, 'htmlonly'],
+          description: 'Track links: true (HTML and text), false, or htmlonly.',
+        },
+        pixel_position: { enum: ['top', 'bottom'], description: 'Where the open pixel goes in the HTML.' },
       },
     },
     unsubscribe: {
@@ -165,7 +207,12 @@ export const sendEmailBody = {
       description:
         "List-Unsubscribe and List-Unsubscribe-Post headers on each recipient's copy. Defaults to the sending domain's unsubscribe_links.",
     },
-    attachments: { type: ['array', 'null'], maxItems: MAX_ATTACHMENTS, items: attachment },
+    attachments: {
+      type: ['array', 'null'],
+      maxItems: MAX_ATTACHMENTS,
+      items: attachment,
+      description: 'Up to 100 files, 24 MiB decoded together.',
+    },
   },
 } as const;
 

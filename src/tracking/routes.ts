@@ -20,6 +20,48 @@ const OPEN_PATH = '/v1/track/open';
 const CLICK_PATH = '/v1/track/click';
 
 /**
+ * What the reference says of the two endpoints. Documentation only: the routes take no schema, so that nothing
+ * validates on this path (the handlers check the tokens), and their answers are a GIF and a redirect.
+ */
+const tokenParam = (description: string, example: string) => ({
+  type: 'object',
+  required: ['token'],
+  properties: { token: { type: 'string', description, examples: [example] } },
+});
+const OPEN_DOCS = {
+  params: tokenParam(
+    "The signed token of one recipient's copy, from the pixel's URL.",
+    'bwGdYjwdcn5GhZBn4IudJDQBnWI8HXN6EJsuTFHQ6POn.mZSR_UUhIY58sL-BQUFmtw',
+  ),
+  response: {
+    200: {
+      description: 'The 43-byte transparent GIF, whatever the token; never cached.',
+      content: { 'image/gif': { schema: { type: 'string', contentMediaType: 'image/gif' } } },
+    },
+  },
+};
+const linkNotFound = errors.notFound('Link');
+const CLICK_DOCS = {
+  params: tokenParam(
+    "The signed token of one link in one recipient's copy, from the link's URL.",
+    'YwGdYjwdcn5GhZBn4IudJDQBnWI8HXN6EJsuTFHQ6POnaHR0cHM6Ly9leGFtcGxlLmNvbS9zdGFydA.FaMEMWhGi4398LAWX_Eisw',
+  ),
+  response: {
+    302: {
+      type: 'null',
+      description: "To the link's destination, in Location; never cached.",
+      headers: { location: { type: 'string', description: 'The destination the token signs.' } },
+    },
+    204: { type: 'null', description: 'A hidden link only machines follow: recorded, no redirect.' },
+    404: {
+      $ref: 'Error#',
+      description: 'The token is not one this server signed, or not spelled as in the email.',
+      examples: [{ detail: linkNotFound.message, code: linkNotFound.code }],
+    },
+  },
+};
+
+/**
  * Which tracking endpoint a request the router could not route was meant for (a token with a bad %-escape,
  * longer than the router's parameters, empty, or holding a `/`), so that it is answered as that endpoint
  * answers a token it did not sign: `open` with the GIF (see sendPixel), `click` with the invalid link. Null
@@ -89,7 +131,19 @@ export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
 
   app.get<{ Params: { token: string } }>(
     `${OPEN_PATH}/:token`,
-    { schema: { tags: ['Tracking'], summary: 'The open pixel (always the GIF)', security: [] } },
+    {
+      config: { openapi: OPEN_DOCS },
+      schema: {
+        tags: ['Tracking'],
+        summary: 'Load the open pixel',
+        description:
+          "The image in each recipient's copy that records an open: always the 43-byte GIF with Cache-Control " +
+          '`no-store, no-cache, must-revalidate, private`, whatever the token (empty, too long, badly escaped); ' +
+          'only a genuine one is recorded. Opens by machines (image proxies, scanners, prefetches) are recorded ' +
+          'with their `bot` and not counted. No key.',
+        security: [],
+      },
+    },
     (request, reply) => {
       // The GIF is the answer whatever the token: the recorder checks its MAC with the batch. Only a token
       // of the one length an open token has is buffered, so garbage (up to the router's 10,000-character
@@ -111,7 +165,19 @@ export function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
 
   app.get<{ Params: { token: string } }>(
     `${CLICK_PATH}/:token`,
-    { schema: { tags: ['Tracking'], summary: 'A tracked link: records the click, redirects (302)', security: [] } },
+    {
+      config: { openapi: CLICK_DOCS },
+      schema: {
+        tags: ['Tracking'],
+        summary: 'Follow a tracked link',
+        description:
+          "Where each tracked link of a recipient's copy leads: records the click and redirects (302) to the " +
+          'destination the token signs (so it is never an open redirect), even when recording fails. 404 ' +
+          '`not_found` for a token this server did not sign, and for any spelling of a genuine one but the one in ' +
+          'the email (padding, `+` or `/` for `-` or `_`, a second dot, a trailing `/`). No key.',
+        security: [],
+      },
+    },
     (request, reply) => {
       // The router takes `token/` for `token`: a trailing slash is another spelling, refused like the others.
       const query = request.url.indexOf('?');

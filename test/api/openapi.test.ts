@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabases } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-describe('the OpenAPI document', () => {
+describe.each(testDatabases())('the OpenAPI document on %s', (kind) => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer('sqlite', { TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'api' });
+    t = await startTestServer(kind, { TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'api' });
   });
   afterAll(async () => t?.close());
 

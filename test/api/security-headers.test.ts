@@ -50,6 +50,7 @@ describe.each(testDatabases())('security headers on %s', (kind) => {
       ['health', { path: '/healthz' }, 200],
       ['OpenAPI', { path: '/v1/openapi.json' }, 200],
       ['docs', { path: '/docs' }, 200],
+      ['home page', { path: '/' }, 200],
       ['raw message', { path: `/v1/emails/${e.id}/raw`, headers: auth() }, 200],
       ['pixel', { path: e.pixel }, 200],
       ['click', { path: e.links[0]! }, 302],
