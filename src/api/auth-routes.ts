@@ -7,7 +7,7 @@ import type { ApiContext } from './context.js';
 import { fromThisOrigin } from './csrf.js';
 import { LoginLimiter } from './login-limiter.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
-import { withErrors } from './schemas.js';
+import { errorCase, withErrors } from './schemas.js';
 
 const tags = ['Auth'];
 const DAYS = SESSION_LIFETIME_MS / 86_400_000;
@@ -34,7 +34,16 @@ export function loginRoute(app: FastifyInstance, ctx: ApiContext): void {
           'there or to it get 429 until the 15 minutes are over.',
         security: [],
         body: loginBody,
-        response: withErrors({ 200: userBody }, 403, 422, 429),
+        response: withErrors(
+          { 200: userBody },
+          errorCase(errors.invalidCredentials(), 'A wrong email or password (the same answer for both).'),
+          errorCase(errors.csrfFailed(), 'Sent from another site (its Origin is not this server).'),
+          errorCase(
+            errors.validation([{ field: 'email', error: 'must NOT have fewer than 1 characters' }]),
+            'The body is not an email and a password.',
+          ),
+          errorCase(errors.tooManyLoginAttempts(900), 'Too many failed logins from this address or to this email.'),
+        ),
       },
     },
     async (request, reply) => {
@@ -69,7 +78,10 @@ export function sessionRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'Ends the session of the cookie the request carries, on the server: the cookie stops working at once, ' +
           'wherever it is replayed, and the answer clears it. Like every write made with the cookie, it needs ' +
           '"X-Taifa-Csrf: 1". With an API key there is no session to end: 204, and nothing changes.',
-        response: withErrors({ 204: noContent }, 403),
+        response: withErrors(
+          { 204: noContent },
+          errorCase(errors.csrfFailed(), 'Made with the cookie but without "X-Taifa-Csrf: 1", or from another site.'),
+        ),
       },
     },
     async (request, reply) => {

@@ -81,7 +81,9 @@ export async function registerSecurityHeaders(app: FastifyInstance, publicUrl: s
   // Before helmet's own onRoute hook, which reads the option (the reference's routes come from its plugin).
   app.addHook('onRoute', (route) => {
     if (route.url === '/docs' || route.url.startsWith('/docs/')) route.helmet = docs;
-    else if (dashboardPages.has(route.url) || route.url.startsWith('/assets/')) route.helmet = DASHBOARD_HEADERS;
+    // The dashboard's pages and assets (GET / has a page of its own, with its own headers, where it is not served).
+    else if (!route.helmet && (dashboardPages.has(route.url) || route.url.startsWith('/assets/')))
+      route.helmet = DASHBOARD_HEADERS;
   });
   await app.register(helmet, EVERY_ANSWER);
 }

@@ -24,6 +24,7 @@ import { settled, startTestServer, type TestServer } from '../helpers/server.js'
 const TAG_ORDER = [
   'Health',
   'API keys',
+  'Auth',
   'Domains',
   'Senders',
   'Emails',

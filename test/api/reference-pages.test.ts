@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_DIST } from '../../src/api/dashboard.js';
 import { testDatabases } from '../helpers/databases.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -63,31 +65,47 @@ describe.each(testDatabases())('the pages that point people to the API on %s', (
     expect(doc.info.title).toBe('Taifa Mail API');
   });
 
-  it('answers GET / with a small page of its own that points to the reference', async () => {
+  it('answers GET / with the dashboard where it is served', async () => {
     const home = await rawRequest(t.url, { path: '/' });
-    expect([home.status, home.headers['content-type']]).toEqual([200, 'text/html; charset=utf-8']);
-    const html = home.body.toString();
-    expect(/<title>([^<]*)<\/title>/.exec(html)?.[1]).toBe('Taifa Mail');
-    expect(html).toContain('<h1>Taifa Mail</h1>');
-    const links = [...html.matchAll(/<a href="([^"]+)">([^<]+)<\/a>/g)].map((m) => [m[1], m[2]]);
-    expect(links).toEqual([
-      ['/docs', 'API reference'],
-      ['/v1/openapi.json', 'OpenAPI document'],
-      ['/healthz', 'Health'],
-    ]);
-    for (const [href] of links) expect([href, (await rawRequest(t.url, { path: href! })).status]).toEqual([href, 200]);
-    // Self-contained: nothing to load, nothing to run, and the headers the other pages carry.
-    expect(html).not.toMatch(/<(script|img|link|iframe)\b/i);
-    expect(namedUrls(html, t.url + '/').filter((u) => !links.some(([href]) => href === u.pathname))).toEqual([]);
-    expect(home.headers['x-content-type-options']).toBe('nosniff');
-    expect(home.headers['x-frame-options']).toBe('DENY');
-    expect(home.headers['referrer-policy']).toBe('no-referrer');
-    const csp = String(home.headers['content-security-policy']);
-    expect(csp).toMatch(/default-src 'none'/);
-    expect(csp).toMatch(/frame-ancestors 'none'/);
-    expect(csp).not.toMatch(/script-src/);
-    // Not part of the API: the document does not list it.
-    const paths = Object.keys((await t.call('GET', '/v1/openapi.json', undefined, { key: null })).body.paths);
-    expect(paths).not.toContain('/');
+    expect(home.status).toBe(200);
+    expect(home.body.toString()).toContain(fs.existsSync(`${DASHBOARD_DIST}/index.html`) ? '<div id="root">' : '/docs');
+  });
+
+  it('answers GET / with a small page of its own that points to the reference where the dashboard is not', async () => {
+    // A process without the api role serves no dashboard, but still the reference and the health check.
+    const t = await startTestServer(kind, { TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'tracking,worker' });
+    try {
+      await expectHomePage(t);
+    } finally {
+      await t.close();
+    }
   });
 });
+
+async function expectHomePage(t: TestServer): Promise<void> {
+  const home = await rawRequest(t.url, { path: '/' });
+  expect([home.status, home.headers['content-type']]).toEqual([200, 'text/html; charset=utf-8']);
+  const html = home.body.toString();
+  expect(/<title>([^<]*)<\/title>/.exec(html)?.[1]).toBe('Taifa Mail');
+  expect(html).toContain('<h1>Taifa Mail</h1>');
+  const links = [...html.matchAll(/<a href="([^"]+)">([^<]+)<\/a>/g)].map((m) => [m[1], m[2]]);
+  expect(links).toEqual([
+    ['/docs', 'API reference'],
+    ['/v1/openapi.json', 'OpenAPI document'],
+    ['/healthz', 'Health'],
+  ]);
+  for (const [href] of links) expect([href, (await rawRequest(t.url, { path: href! })).status]).toEqual([href, 200]);
+  // Self-contained: nothing to load, nothing to run, and the headers the other pages carry.
+  expect(html).not.toMatch(/<(script|img|link|iframe)\b/i);
+  expect(namedUrls(html, t.url + '/').filter((u) => !links.some(([href]) => href === u.pathname))).toEqual([]);
+  expect(home.headers['x-content-type-options']).toBe('nosniff');
+  expect(home.headers['x-frame-options']).toBe('DENY');
+  expect(home.headers['referrer-policy']).toBe('no-referrer');
+  const csp = String(home.headers['content-security-policy']);
+  expect(csp).toMatch(/default-src 'none'/);
+  expect(csp).toMatch(/frame-ancestors 'none'/);
+  expect(csp).not.toMatch(/script-src/);
+  // Not part of the API: the document does not list it.
+  const paths = Object.keys((await t.call('GET', '/v1/openapi.json', undefined, { key: null })).body.paths);
+  expect(paths).not.toContain('/');
+}
