@@ -1,7 +1,6 @@
-import { migrateToLatest, openStore } from '../store/database.js';
 import { parse } from './args.js';
 import type { CommandGroup } from './command.js';
-import { describeDatabase } from './store.js';
+import { describeDatabase, loadStore } from './store.js';
 
 /** `taifa migrate`: applies the database migrations (the server does so at start too) and exits. */
 export const migrateCommand: CommandGroup = {
@@ -11,6 +10,7 @@ export const migrateCommand: CommandGroup = {
     parse(args, {});
     const config = cli.config();
     cli.out(`Database: ${describeDatabase(config)}`);
+    const { migrateToLatest, openStore } = await loadStore();
     const store = openStore(config.databaseUrl);
     try {
       const applied = await migrateToLatest(store);

@@ -39,15 +39,18 @@ function help(output: Output, args: string[]): number {
  * a failure is one line (exit 1); only a fault of ours prints a stack.
  */
 export async function runCli(argv: string[], env: Env, output: Output): Promise<number> {
-  const { name = 'start', option, rest } = splitCommand(argv);
+  const { name, option, rest } = splitCommand(argv);
   if (option === '--version' && argv.length === 1) {
     output.out(version());
     return 0;
   }
   if (option !== undefined) return refuse(output, `unknown option ${option} (options go after the command)`);
   if (name === 'help') return help(output, rest);
-  const group = commandGroup(name);
-  if (!group) return refuse(output, `unknown command "${name}"${suggestion(name, commandNames())}`);
+  if (name === undefined && hasFlag(argv, '--help', '-h')) return help(output, []);
+  // No command runs the server, as `npm start` does.
+  const command = name ?? 'start';
+  const group = commandGroup(command);
+  if (!group) return refuse(output, `unknown command "${command}"${suggestion(command, commandNames())}`);
   if (hasFlag(argv, '--help', '-h')) {
     output.out(groupUsage(group));
     return 0;

@@ -1,9 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { AppError, type FieldError } from '../core/errors.js';
-import { checkSendBody } from '../core/send-body-check.js';
-import { sendOne } from '../services/send-emails.js';
 import type { Accepted } from '../services/accept-email.js';
-import { GroupCommitter } from '../store/group-commit.js';
 import { parse } from './args.js';
 import type { CommandGroup } from './command.js';
 import type { Cli } from './context.js';
@@ -91,6 +88,12 @@ async function send(cli: Cli, args: string[]): Promise<number> {
   if (values.file !== undefined && bodyFlags.length)
     throw new UsageError(`--file holds the whole body: give --${bodyFlags[0]} in the file instead`);
   const body = values.file !== undefined ? await bodyOfFile(values.file) : bodyOfFlags(values);
+  // The send path (its checks, the rendering rules it validates against) is loaded only to send.
+  const [{ checkSendBody }, { sendOne }, { GroupCommitter }] = await Promise.all([
+    import('../core/send-body-check.js'),
+    import('../services/send-emails.js'),
+    import('../store/group-commit.js'),
+  ]);
   const accepted = await withStore(cli, async (store) => {
     const actor = await actingAccount(cli, store, values.account);
     const deps = { store, committer: new GroupCommitter(store.db) };

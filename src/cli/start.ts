@@ -1,5 +1,4 @@
 import pino from 'pino';
-import { startServer } from '../server.js';
 import { parse } from './args.js';
 import type { CommandGroup } from './command.js';
 import { describeDatabase } from './store.js';
@@ -11,6 +10,8 @@ export const startCommand: CommandGroup = {
   async run(cli, args) {
     parse(args, {});
     const config = cli.config();
+    // Loaded here: the server's modules (HTTP, SMTP, the worker) are most of the code, and no other command needs them.
+    const { startServer } = await import('../server.js');
     const log = pino({ level: config.logLevel });
     const server = await startServer(config, log);
     if (config.sandbox) {

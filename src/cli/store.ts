@@ -4,7 +4,7 @@ import { maskedConfig, type Config } from '../config.js';
 import { ensureSecret } from '../secret.js';
 import { SecretBox } from '../secret-box.js';
 import { accountActor, accountLimits, type AccountActor } from '../services/accounts.js';
-import { migrateToLatest, openStore, type Store } from '../store/database.js';
+import type { Store } from '../store/database.js';
 import type { Cli } from './context.js';
 import { CommandError, UsageError } from './errors.js';
 
@@ -41,6 +41,14 @@ function sandboxNote(cli: Cli, config: Readonly<Config>): void {
 }
 
 /**
+ * The store's module, loaded when a command first needs it: with both database drivers and the migrations it
+ * is most of a command's start-up, which a mistyped command line or `taifa help` need not wait for.
+ */
+export function loadStore(): Promise<typeof import('../store/database.js')> {
+  return import('../store/database.js');
+}
+
+/**
  * Runs `work` on the database of the configured server, migrated to the latest schema, and closes it; first
  * says which database that is (`Database: …`), so that a key made for the wrong server is not a mystery.
  */
@@ -48,6 +56,7 @@ export async function withStore<T>(cli: Cli, work: (store: Store) => Promise<T>)
   const config = cli.config();
   cli.out(`Database: ${describeDatabase(config)}`);
   sandboxNote(cli, config);
+  const { migrateToLatest, openStore } = await loadStore();
   const store = openStore(config.databaseUrl);
   try {
     await migrateToLatest(store);
