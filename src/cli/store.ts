@@ -44,7 +44,7 @@ function sandboxNote(cli: Cli, config: Readonly<Config>): void {
  * The store's module, loaded when a command first needs it: with both database drivers and the migrations it
  * is most of a command's start-up, which a mistyped command line or `taifa help` need not wait for.
  */
-export function loadStore(): Promise<typeof import('../store/database.js')> {
+export async function loadStore() {
   return import('../store/database.js');
 }
 

@@ -96,7 +96,7 @@ export interface AccountActor {
   limits: LimitOverrides | null;
 }
 
-/** The account's owner, who the command line acts as (keys it creates are theirs, emails it sends too); 404 otherwise. */
+/** The account's owner, who the command line acts as (its keys and emails are theirs); 404 otherwise. */
 export async function accountActor(store: Store, accountId: string): Promise<AccountActor> {
   const owner = await findAccountOwner(store.db, accountId);
   if (!owner) throw errors.notFound('Account');
