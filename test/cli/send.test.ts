@@ -155,7 +155,12 @@ describe.each(testDatabases())('taifa send and emails show on %s', (kind) => {
     const file = path.join(dir, 'bad.json');
     fs.writeFileSync(
       file,
-      JSON.stringify({ from: { email: 'hello@example.com' }, to: [{ email: 'a@example.org' }], subject: 'Hi', text: 'x' }),
+      JSON.stringify({
+        from: { email: 'hello@example.com' },
+        to: [{ email: 'a@example.org' }],
+        subject: 'Hi',
+        text: 'x',
+      }),
     );
     const fromFile = await taifa(['send', '--file', file], { env });
     expect(fromFile.code).toBe(1);
