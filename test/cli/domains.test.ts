@@ -36,8 +36,10 @@ describe.each(testDatabases())('taifa domains on %s', (kind) => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taifa-cli-domains-'));
     db = await createTestDatabase(kind, dir);
     env = { TAIFA_DATA_DIR: dir, DATABASE_URL: db.url, TAIFA_SANDBOX: 'true', TAIFA_HELO_NAME: 'mta.taifa.test' };
-    server = await startChildServer({ ...env, PORT: '0', TAIFA_ROLES: 'api', TAIFA_BOOTSTRAP_API_KEY: KEY }, KEY);
-  }, 120_000);
+    server = await startChildServer({ ...env, PORT: '0', TAIFA_ROLES: 'api', TAIFA_BOOTSTRAP_API_KEY: KEY }, KEY, {
+      readyMs: 120_000,
+    });
+  }, 180_000);
   afterAll(async () => {
     await server?.stop();
     await db.drop();

@@ -30,8 +30,14 @@ describe.each(testDatabases())('taifa keys on %s', (kind) => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taifa-cli-keys-'));
     db = await createTestDatabase(kind, dir);
     env = { TAIFA_DATA_DIR: dir, DATABASE_URL: db.url, TAIFA_SANDBOX: 'true' };
-    server = await startChildServer({ ...env, PORT: '0', TAIFA_ROLES: 'api', TAIFA_BOOTSTRAP_API_KEY: BOOTSTRAP_KEY });
-  }, 120_000);
+    server = await startChildServer(
+      { ...env, PORT: '0', TAIFA_ROLES: 'api', TAIFA_BOOTSTRAP_API_KEY: BOOTSTRAP_KEY },
+      '',
+      {
+        readyMs: 120_000,
+      },
+    );
+  }, 180_000);
   afterAll(async () => {
     await server?.stop();
     await db.drop();

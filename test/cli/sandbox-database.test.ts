@@ -37,7 +37,7 @@ describe.each(testDatabases())('the command line beside a sandbox server on %s',
     server = await startChildServer(
       { ...env, PORT: '0', TAIFA_SANDBOX: 'true', TAIFA_ROLES: 'api', TAIFA_BOOTSTRAP_API_KEY: '' },
       '',
-      { cwd },
+      { cwd, readyMs: 120_000 },
     );
     const expected = pg
       ? `Database: postgres://postgres:********@${pg.host}${pg.pathname}`

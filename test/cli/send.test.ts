@@ -46,13 +46,14 @@ describe.each(testDatabases())('taifa send and emails show on %s', (kind) => {
         TAIFA_POLL_INTERVAL_MS: '50',
       },
       KEY,
+      { readyMs: 120_000 },
     );
     // A verified domain and a registered sender, made through the API.
     const d = await server.call('POST', '/v1/domains', { name: 'example.com' });
     await server.call('POST', `/v1/domains/${d.body.id}/verify`);
     const s = await server.call('POST', '/v1/senders', { email: 'hello@example.com', name: 'Example' });
     if (s.status !== 201) throw new Error(`sender: ${JSON.stringify(s.body)}`);
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await server?.stop();
     await db.drop();

@@ -19,12 +19,12 @@ export interface ChildServer {
 
 /**
  * Starts the server with `env` (PORT=0 is fine: the URL is read from its "ready" log line), in the folder `cwd`
- * (by default this one), with `args` after `start`.
+ * (by default this one), with `args` after `start`; it has `readyMs` (30 s by default) to say it is ready.
  */
 export async function startChildServer(
   env: Record<string, string>,
   key = '',
-  opts: { cwd?: string; args?: string[] } = {},
+  opts: { cwd?: string; args?: string[]; readyMs?: number } = {},
 ): Promise<ChildServer> {
   const proc = spawn(process.execPath, [BIN, 'start', ...(opts.args ?? [])], {
     cwd: opts.cwd,
@@ -39,7 +39,7 @@ export async function startChildServer(
   let buffered = '';
   let ready = false;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), opts.readyMs ?? 30_000);
     proc.stdout.on('data', (d: Buffer) => {
       if (ready) return; // later output is drained but not kept
       buffered += d.toString();
