@@ -13,12 +13,19 @@ import { publishRecords } from '../helpers/verified-domain.js';
 
 const KEY = `tfm_k_${'D'.repeat(32)}`;
 
+interface RecordRow {
+  type: string;
+  host: string;
+  status: string;
+  value: string;
+}
+
 /** The records table a run printed: one object per row, by the header's column names. */
-function recordsTable(run: CliRun): Array<Record<string, string>> {
+function recordsTable(run: CliRun): RecordRow[] {
   const lines = run.stdout.split('\n');
   const start = lines.findIndex((l) => /^TYPE\s+HOST\s+STATUS\s+VALUE$/.test(l));
   if (start < 0) throw new Error(`no records table: ${run.stdout}${run.stderr}`);
-  const rows = [];
+  const rows: RecordRow[] = [];
   for (const line of lines.slice(start + 1)) {
     const cells = line.split(/\s{2,}/);
     if (cells.length !== 4) break;
