@@ -39,7 +39,11 @@ export async function startChildServer(
   let buffered = '';
   let ready = false;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), opts.readyMs ?? 30_000);
+    const timer = setTimeout(() => {
+      // Not left running: no test holds it to stop it.
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not start: ${stderr}`));
+    }, opts.readyMs ?? 30_000);
     proc.stdout.on('data', (d: Buffer) => {
       if (ready) return; // later output is drained but not kept
       buffered += d.toString();
