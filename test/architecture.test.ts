@@ -98,6 +98,20 @@ describe('the layout of src/', () => {
     expect(crossings('services', ['api', 'fastify'])).toEqual([]);
   });
 
+  it('keeps the command line on the services: it opens the store, and reads and writes through services only', () => {
+    const intoStore = [...graph].flatMap(([file, imports]) =>
+      layer(file) !== 'cli'
+        ? []
+        : imports
+            .filter((i) => layer(i.target) === 'store' && !i.typeOnly)
+            .filter((i) => !['store/database.ts', 'store/group-commit.ts'].includes(i.target))
+            .map((i) => `${file} → ${i.target}`),
+    );
+    expect(intoStore).toEqual([]);
+    expect(crossings('cli', ['kysely', 'pg', 'better-sqlite3', 'fastify'])).toEqual([]);
+    expect(graph.get('cli/send.ts')?.some((i) => i.target === 'services/send-emails.ts')).toBe(true);
+  });
+
   it('keeps dialect differences in store/dialects', () => {
     const branching = files.filter(
       (f) =>

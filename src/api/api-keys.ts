@@ -43,7 +43,7 @@ export function apiKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const auth = requireAuth(request);
-      const { row, key } = await createApiKey(ctx.store, auth, request.body?.name ?? 'API key');
+      const { row, key } = await createApiKey(ctx.store, auth, request.body?.name);
       return reply.status(201).send({ ...view(row), key });
     },
   );

@@ -1,93 +1,13 @@
 import type { FastifySchemaValidationError } from 'fastify';
 import type { FieldError } from '../core/errors.js';
+import { schemaFieldErrors as fieldErrors, type SchemaMessages } from '../core/schema-field-errors.js';
 import { NOT_BLANK, ONE_LINE } from './schemas.js';
 
-/** Sentences that a route's schema gives for its own patterns and likely-slip unknown fields. */
-export interface SchemaMessages {
-  patterns?: Readonly<Record<string, string>>;
-  unknownFields?: Readonly<Record<string, string>>;
-}
-
-type AjvError = FastifySchemaValidationError & { propertyName?: string };
-
-// Ajv repeats these as summaries of the errors it has already given in detail.
-const SUMMARIES = new Set(['propertyNames', 'anyOf', 'oneOf', 'if']);
-const ARTICLE: Record<string, string> = {
-  string: 'a string',
-  array: 'an array',
-  object: 'an object',
-  boolean: 'true or false',
-  integer: 'an integer',
-  number: 'a number',
-  null: 'null',
-};
-
+/** The sentences of the API's own shared patterns (schemas.ts); a route's messages come first. */
 const PATTERNS: Record<string, string> = {
   [NOT_BLANK]: 'must not be blank',
   [ONE_LINE]: 'must be one line without control characters',
 };
-const FORMATS: Record<string, string> = {
-  'date-time': 'must be a real ISO 8601 date-time with a time zone, such as 2026-04-06T10:00:00Z',
-  uuid: 'must be an id this API gave out',
-};
-
-/** JSON Pointer segments of an Ajv instancePath ('/to/0/email' → ['to', '0', 'email']). */
-function pointerSegments(instancePath: string): string[] {
-  return instancePath === ''
-    ? []
-    : instancePath
-        .slice(1)
-        .split('/')
-        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-/** `to[0].email`: indexes where the data holds an array, dots elsewhere (so a header named "123" stays `headers.123`).
- * */
-export function fieldName(segments: string[], data: unknown): string {
-  let path = '';
-  let node = data;
-  for (const s of segments) {
-    path = Array.isArray(node) ? `${path}[${s}]` : path ? `${path}.${s}` : s;
-    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[s] : undefined;
-  }
-  return path;
-}
-
-function sentence(e: AjvError, messages: SchemaMessages): string {
-  const p = e.params;
-  const n = (k: string) => Number(p[k]);
-  switch (e.keyword) {
-    case 'required':
-      return 'is required';
-    case 'additionalProperties':
-      return messages.unknownFields?.[String(p.additionalProperty)] ?? 'is not a known field';
-    case 'type':
-      return `must be ${String(p.type)
-        .split(',')
-        .map((t) => ARTICLE[t] ?? t)
-        .join(' or ')}`;
-    case 'pattern':
-      return messages.patterns?.[String(p.pattern)] ?? PATTERNS[String(p.pattern)] ?? 'has an invalid format';
-    case 'enum':
-      return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'maxLength':
-      return `must be at most ${n('limit')} characters`;
-    case 'minLength':
-      return n('limit') === 1 ? 'must not be empty' : `must be at least ${n('limit')} characters`;
-    case 'minimum':
-      return `must be at least ${n('limit')}`;
-    case 'maximum':
-      return `must be at most ${n('limit')}`;
-    case 'maxItems':
-      return `must have at most ${n('limit')} items`;
-    case 'minItems':
-      return `must have at least ${n('limit')} item${n('limit') === 1 ? '' : 's'}`;
-    case 'format':
-      return FORMATS[String(p.format)] ?? `must be a valid ${String(p.format)}`;
-    default:
-      return e.message ?? 'is invalid';
-  }
-}
 
 /**
  * Ajv's errors as the API's `errors` list: each names the field at fault in the API's notation
@@ -99,19 +19,7 @@ export function schemaFieldErrors(
   root = 'body',
   messages: SchemaMessages = {},
 ): FieldError[] {
-  const out: FieldError[] = [];
-  const seen = new Set<string>();
-  for (const e of errs as readonly AjvError[]) {
-    if (SUMMARIES.has(e.keyword)) continue;
-    const p = e.params as { missingProperty?: string; additionalProperty?: string };
-    const child = p.missingProperty ?? p.additionalProperty ?? e.propertyName;
-    const segments = [...pointerSegments(e.instancePath), ...(child === undefined ? [] : [child])];
-    const error = { field: fieldName(segments, data) || root, error: sentence(e, messages) };
-    const key = `${error.field}\0${error.error}`;
-    if (!seen.has(key)) out.push(error);
-    seen.add(key);
-  }
-  return out;
+  return fieldErrors(errs, data, root, { ...messages, patterns: { ...PATTERNS, ...messages.patterns } });
 }
 
 /** Splits the errors of an array body by element: those of the array itself, and each element's own. */

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { errors } from '../core/errors.js';
-import { sendBodyPatternMessages, sendBodyUnknownFieldHints } from '../core/send-body-schema.js';
+import { checkedSendBody } from '../core/send-body-check.js';
 import { checkBatchSize, sendBatch, sendOne, type Caller, type CheckedBatch } from '../services/send-emails.js';
 import type { CheckedBody } from '../core/send-validation.js';
 import { validateEmail } from '../services/validate-email.js';
 import { requireAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { schemaFieldErrors, splitByElement } from './schema-errors.js';
-import { batchBodyValidation, isOversized, sendBodyValidation } from './send-body-validator.js';
+import { batchBodyValidation, sendBodyValidation } from './send-body-validator.js';
 import { errorCase, withErrors } from './schemas.js';
 import { acceptedEmail, batchAnswer, batchBody, sendRequest, validateAnswer } from './send-schemas.js';
 
@@ -58,13 +58,11 @@ const sendErrors = [
   ),
 ];
 
-const messages = { patterns: sendBodyPatternMessages, unknownFields: sendBodyUnknownFieldHints };
-
-// Fastify's Ajv validates every send body against its route schema; `attachValidation` hands the
-// verdict to the handler instead of answering at once, so that authentication and the rate limit
-// (onRequest hooks) still answer first, a batch keeps each email's errors to that email, the dry run
-// reports them as issues, and core adds the rules a schema cannot express to the same error list.
-// The validators count a body's sizes before Ajv checks its parts (send-body-validator.ts).
+// Fastify's Ajv checks every send body against its route schema, through core/send-body-check.ts (as
+// `taifa send` does); `attachValidation` hands the verdict to the handler instead of answering at once,
+// so that authentication and the rate limit (onRequest hooks) still answer first, a batch keeps each
+// email's errors to that email, the dry run reports them as issues, and core adds the rules a schema
+// cannot express to the same error list. Sizes are counted before Ajv checks a body's parts.
 const schemaVerdict = { attachValidation: true } as const;
 
 function caller(request: FastifyRequest): Caller {
@@ -86,29 +84,15 @@ function bodySchemaErrors(request: FastifyRequest): FastifySchemaValidationError
 }
 
 function checkedBody(request: FastifyRequest): CheckedBody {
-  const errors = bodySchemaErrors(request);
-  return {
-    body: request.body,
-    schemaErrors: schemaFieldErrors(errors, request.body, 'body', messages),
-    oversized: isOversized(errors),
-  };
+  return checkedSendBody(request.body, bodySchemaErrors(request));
 }
 
 function checkedBatch(request: FastifyRequest): CheckedBatch {
   const { envelope, elements } = splitByElement(bodySchemaErrors(request));
   const body = request.body;
   return {
-    envelopeErrors: schemaFieldErrors(envelope, body, 'body', messages),
-    items: Array.isArray(body)
-      ? body.map((item: unknown, i) => {
-          const errors = elements.get(i) ?? [];
-          return {
-            body: item,
-            schemaErrors: schemaFieldErrors(errors, item, 'body', messages),
-            oversized: isOversized(errors),
-          };
-        })
-      : [],
+    envelopeErrors: schemaFieldErrors(envelope, body),
+    items: Array.isArray(body) ? body.map((item: unknown, i) => checkedSendBody(item, elements.get(i) ?? [])) : [],
   };
 }
 

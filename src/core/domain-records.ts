@@ -103,6 +103,11 @@ export function domainStatusOf(records: readonly DomainRecord[], previous: Domai
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
+/** A domain name as typed (`Example.COM.`) in the form it is kept and compared in (`example.com`). */
+export function canonicalDomainName(raw: string): string {
+  return raw.trim().toLowerCase().replace(/\.$/, '');
+}
+
 /** Whether `name` is a domain name we can send from (at least two labels, not an address literal). */
 export function isDomainName(name: string): boolean {
   if (name.length > 253 || !name.includes('.')) return false;

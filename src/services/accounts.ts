@@ -1,7 +1,14 @@
+import { errors } from '../core/errors.js';
 import type { Store } from '../store/database.js';
 import { limitsFor, type PlanLimits } from '../core/plans.js';
 import type { LimitOverrides, Plan } from '../model.js';
-import { countAccounts, insertAccountWithKey, listAccounts, updateAccountLimits } from '../store/accounts-repo.js';
+import {
+  countAccounts,
+  findAccountOwner,
+  insertAccountWithKey,
+  listAccounts,
+  updateAccountLimits,
+} from '../store/accounts-repo.js';
 import { apiKeyPrefix, hashApiKey, newApiKey, newId } from '../ids.js';
 
 /** Creates an account with its owner user and first API key; returns the key (shown once). */
@@ -79,4 +86,19 @@ export async function changeAccountLimits(
   await updateAccountLimits(store.db, id, { limits: overrides, plan: change.plan });
   const plan = change.plan ?? current.plan;
   return { ...current, plan, overrides, effective: limitsFor(plan, overrides) };
+}
+
+/** Who acts for an account on the operator's command line: its owner, with the account's plan and limits. */
+export interface AccountActor {
+  accountId: string;
+  userId: string;
+  plan: Plan;
+  limits: LimitOverrides | null;
+}
+
+/** The account's owner, who the command line acts as (its keys and emails are theirs); 404 otherwise. */
+export async function accountActor(store: Store, accountId: string): Promise<AccountActor> {
+  const owner = await findAccountOwner(store.db, accountId);
+  if (!owner) throw errors.notFound('Account');
+  return owner;
 }

@@ -12,7 +12,7 @@ import type { ApiKeyRow } from '../store/schema.js';
 export async function createApiKey(
   store: Store,
   owner: { accountId: string; userId: string },
-  name: string,
+  name = 'API key',
 ): Promise<{ row: ApiKeyRow; key: string }> {
   if (hasControlCharacter(name)) throw errors.validation([{ field: 'name', error: CONTROL_CHARACTER_ERROR }]);
   const key = newApiKey();

@@ -1,7 +1,13 @@
 import { generateKeyPair } from 'node:crypto';
 import type { promises as dns } from 'node:dns';
 import { promisify } from 'node:util';
-import { domainStatusOf, expectedRecords, isDomainName, recordsForMtaHost } from '../core/domain-records.js';
+import {
+  canonicalDomainName,
+  domainStatusOf,
+  expectedRecords,
+  isDomainName,
+  recordsForMtaHost,
+} from '../core/domain-records.js';
 import { errors } from '../core/errors.js';
 import { checkRecords, sandboxRecords } from '../dns/verify-domain.js';
 import { newId, randomToken } from '../ids.js';
@@ -51,7 +57,7 @@ async function found(deps: DomainDeps, accountId: string, id: string): Promise<D
  * records to publish; 409 if already added.
  */
 export async function addDomain(deps: DomainDeps, accountId: string, rawName: string): Promise<DomainRow> {
-  const name = rawName.trim().toLowerCase().replace(/\.$/, '');
+  const name = canonicalDomainName(rawName);
   if (!isDomainName(name))
     throw errors.validation([{ field: 'name', error: `"${rawName.slice(0, 100)}" is not a domain name` }]);
   const exists = () => errors.conflict(`The domain ${name} is already added.`, 'domain_exists');
@@ -110,6 +116,12 @@ export async function listDomains(deps: DomainDeps, accountId: string): Promise<
 /** One of an account's domains; 404 otherwise. */
 export async function getDomain(deps: DomainDeps, accountId: string, id: string): Promise<DomainRow> {
   return found(deps, accountId, id);
+}
+
+/** One of an account's domains by its name (`example.com`) or its id, as the operator types it; 404 otherwise. */
+export async function findDomain(deps: DomainDeps, accountId: string, nameOrId: string): Promise<DomainRow> {
+  const byName = await repo.findDomainByName(deps.store.db, accountId, canonicalDomainName(nameOrId));
+  return byName ?? found(deps, accountId, nameOrId);
 }
 
 /** Deletes a domain and its senders; 404 if it is not the account's. */

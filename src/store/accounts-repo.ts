@@ -111,3 +111,22 @@ export async function listAccounts(
     .orderBy('created_at')
     .execute();
 }
+
+/**
+ * An account's plan and limits with its owner, the first of its users (the one created with it): who the
+ * operator's command line acts as. Undefined when there is no such account.
+ */
+export async function findAccountOwner(
+  db: Kysely<Database>,
+  accountId: string,
+): Promise<{ accountId: string; userId: string; plan: Plan; limits: LimitOverrides | null } | undefined> {
+  return db
+    .selectFrom('accounts')
+    .innerJoin('users', 'users.account_id', 'accounts.id')
+    .select(['accounts.id as accountId', 'users.id as userId', 'accounts.plan as plan', 'accounts.limits as limits'])
+    .where('accounts.id', '=', accountId)
+    .orderBy('users.created_at')
+    .orderBy('users.id')
+    .limit(1)
+    .executeTakeFirst();
+}

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Res } from './server.js';
+
+const BIN = fileURLToPath(new URL('../../bin/taifa.js', import.meta.url));
 
 /** Taifa Mail running as a separate process (`node bin/taifa.js start`), for crash and drain tests. */
 export interface ChildServer {
@@ -14,9 +17,17 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-/** Starts the server with `env` (PORT=0 is fine: the URL is read from its "ready" log line). */
-export async function startChildServer(env: Record<string, string>, key = ''): Promise<ChildServer> {
-  const proc = spawn(process.execPath, ['bin/taifa.js', 'start'], {
+/**
+ * Starts the server with `env` (PORT=0 is fine: the URL is read from its "ready" log line), in the folder `cwd`
+ * (by default this one), with `args` after `start`; it has `readyMs` (30 s by default) to say it is ready.
+ */
+export async function startChildServer(
+  env: Record<string, string>,
+  key = '',
+  opts: { cwd?: string; args?: string[]; readyMs?: number } = {},
+): Promise<ChildServer> {
+  const proc = spawn(process.execPath, [BIN, 'start', ...(opts.args ?? [])], {
+    cwd: opts.cwd,
     env: { ...process.env, LOG_LEVEL: 'info', TAIFA_INBOUND_SMTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -28,7 +39,11 @@ export async function startChildServer(env: Record<string, string>, key = ''): P
   let buffered = '';
   let ready = false;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Not left running: no test holds it to stop it.
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not start: ${stderr}`));
+    }, opts.readyMs ?? 30_000);
     proc.stdout.on('data', (d: Buffer) => {
       if (ready) return; // later output is drained but not kept
       buffered += d.toString();
