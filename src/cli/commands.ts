@@ -10,11 +10,12 @@ import { secretsCommands } from './secrets.js';
 import { sendCommand } from './send.js';
 import { sendersCommands } from './senders.js';
 import { startCommand } from './start.js';
+import { usersCommands } from './users.js';
 
 /** Every command, in the order of the usage, by section. A new group is one file here and one line below. */
 export const SECTIONS: ReadonlyArray<readonly [title: string, groups: readonly CommandGroup[]]> = [
   ['Server', [startCommand, migrateCommand, configCommand]],
-  ['Accounts and API keys', [accountsCommands, keysCommands]],
+  ['Accounts, users and API keys', [accountsCommands, usersCommands, keysCommands]],
   ['Domains and senders', [domainsCommands, sendersCommands]],
   ['Email', [sendCommand, emailsCommands]],
   ['Maintenance', [secretsCommands, bouncesCommands]],
