@@ -16,6 +16,7 @@ import * as m0008 from '../../src/store/migrations/0008-unsubscribe-links.js';
 import * as m0009 from '../../src/store/migrations/0009-webhooks.js';
 import * as m0010 from '../../src/store/migrations/0010-stats-rollups.js';
 import * as m0011 from '../../src/store/migrations/0011-account-events.js';
+import * as m0012 from '../../src/store/migrations/0012-address-local-parts.js';
 import { createTestDatabase, testDatabases, type TestDatabase } from '../helpers/databases.js';
 
 /** The migrations of the version before dashboard logins. */
@@ -31,6 +32,7 @@ const BEFORE: Record<string, Migration> = {
   '0009-webhooks': m0009,
   '0010-stats-rollups': m0010,
   '0011-account-events': m0011,
+  '0012-address-local-parts': m0012,
 };
 
 describe.each(testDatabases())('the dashboard logins migration on %s', (kind) => {

@@ -78,6 +78,44 @@ const EVENTS_PAGE = 100;
  */
 const PREVIEW_POLICY = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`;
 
+/** Attributes that make a browser fetch what they name. */
+const FETCHING_ATTRIBUTES = [
+  'src',
+  'srcset',
+  'background',
+  'poster',
+  'data',
+  'href',
+  'xlink:href',
+  'action',
+  'formaction',
+];
+/** Elements that fetch, run or redirect whatever their attributes say. */
+const REMOVED = 'script, base, link, meta[http-equiv], iframe, frame, frameset, object, embed, applet, noscript';
+
+/**
+ * The email's HTML with nothing in it that could reach the network: parsed inert (DOMParser loads nothing), every
+ * URL an element would fetch dropped but data: ones (links keep their href: nothing follows it in a sandboxed frame
+ * without scripts), url() in styles emptied, and the preview's policy first in its head. The policy alone would do
+ * in principle; this makes sure no speculative fetch (a preload scan before the policy is read) can count an open.
+ */
+function inertHtml(html: string): string {
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  for (const el of doc.querySelectorAll(REMOVED)) el.remove();
+  for (const el of doc.querySelectorAll('*')) {
+    for (const name of FETCHING_ATTRIBUTES) {
+      const value = el.getAttribute(name);
+      if (value === null || (name === 'href' && el.localName === 'a')) continue;
+      if (!/^\s*data:/i.test(value)) el.removeAttribute(name);
+    }
+    const style = el.getAttribute('style');
+    if (style && /url\s*\(/i.test(style)) el.setAttribute('style', style.replace(/url\s*\([^)]*\)/gi, 'none'));
+  }
+  for (const el of doc.querySelectorAll('style'))
+    el.textContent = (el.textContent ?? '').replace(/url\s*\([^)]*\)|@import[^;]*;?/gi, 'none');
+  return `<!doctype html><html><head>${PREVIEW_POLICY}${doc.head.innerHTML}</head>${doc.body.outerHTML}</html>`;
+}
+
 /** A reply as a line: `550 5.1.1 User unknown (mx.example.net)` (the text usually starts with its code already). */
 function replyLine(r: SmtpReply | null | undefined): string {
   if (!r) return '';
@@ -343,7 +381,7 @@ function HtmlPreview({ html }: { html: string | null }) {
   return (
     <>
       <p className="muted">Remote images and links are not loaded here, so previewing never counts as an open.</p>
-      <iframe className="preview" title="HTML preview of the email" sandbox="" srcDoc={PREVIEW_POLICY + html} />
+      <iframe className="preview" title="HTML preview of the email" sandbox="" srcDoc={inertHtml(html)} />
     </>
   );
 }
